@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Siamese",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .executable(name: "siamese", targets: ["SiameseCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Hot loops in C: GEMM micro-kernels and vector math, chosen at run time by CPU detection.
+        .target(name: "CKernels"),
+        // Tensor, reverse-mode autodiff and every differentiable op.
+        .target(name: "Tensors", dependencies: ["CKernels"]),
+        // Layers, parameters and optimisers built on Tensors.
+        .target(name: "NN", dependencies: ["Tensors"]),
+        // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
+        .target(name: "NPY"),
+        // Verification and retrieval metrics, calibration, per-group audit, reports.
+        .target(name: "Evaluation", dependencies: ["NPY"]),
+        .executableTarget(
+            name: "SiameseCLI",
+            dependencies: [
+                "Tensors", "NN", "Evaluation", "NPY",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY"], resources: [.copy("Fixtures")]),
+    ]
+)
