@@ -1,0 +1,27 @@
+/// A failed tensor check: which op, and what was wrong (shapes, axes, values).
+///
+/// Error policy: data that comes from outside the program (files, requests, user arrays) is checked
+/// with throwing APIs such as ``Tensor/init(shape:validating:)`` and produces a `TensorError`.
+/// Misuse inside a program (adding tensors whose shapes do not broadcast, an axis out of range)
+/// is a programming error and stops the process with the same message (a precondition, active in
+/// debug and release builds alike), the way Swift's own arrays treat an index out of range.
+/// Validate at the boundary, then compose ops freely.
+public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The op or API that refused its input.
+    public let op: String
+    /// What was wrong, with the shapes involved.
+    public let message: String
+
+    public init(op: String, _ message: String) {
+        self.op = op
+        self.message = message
+    }
+
+    public var description: String { "\(op): \(message)" }
+}
+
+/// Stops with a message naming the op when a programming precondition fails.
+@inline(__always)
+func check(_ condition: @autoclosure () -> Bool, _ op: @autoclosure () -> String, _ message: @autoclosure () -> String) {
+    if !condition() { preconditionFailure(TensorError(op: op(), message()).description) }
+}
