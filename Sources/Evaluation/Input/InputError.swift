@@ -1,0 +1,48 @@
+/// A problem with an input file, located as precisely as possible: file, line and field.
+///
+/// The description reads like a compiler diagnostic (`pairs.csv:17: field 'score': "abc" is not a number`)
+/// so that a user can jump straight to the offending line.
+public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file, as the user named it.
+    public let file: String
+    /// 1-based line number, when the problem is on one line.
+    public let line: Int?
+    /// The column or field name, when the problem is in one field.
+    public let field: String?
+    /// What is wrong, in words.
+    public let message: String
+
+    public init(file: String, line: Int? = nil, field: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        s += ": "
+        if let field { s += "field '\(field)': " }
+        return s + message
+    }
+}
+
+/// Misuse of an evaluation function: empty input, a single class, values out of range.
+public struct EvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, in words a user can act on.
+    public let message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+
+    static func empty(_ what: String) -> EvaluationError {
+        EvaluationError("no \(what) to evaluate: the input is empty")
+    }
+
+    static func singleClass(genuine: Int, impostor: Int) -> EvaluationError {
+        let which = genuine == 0 ? "different (label 0)" : "same (label 1)"
+        return EvaluationError("all \(genuine + impostor) pairs are labelled \(which); ROC, AUC, EER and thresholds need both same and different pairs")
+    }
+}
