@@ -1,0 +1,196 @@
+import Testing
+@testable import Tensors
+
+/// One convolution setting: shapes and window arguments (2-D; 1-D uses height 1 throughout).
+private struct ConvCase: CustomStringConvertible, Sendable {
+    var n, c, h, w, o, kh, kw: Int
+    var stride: Size2D = 1, padding: Size2D = 0, dilation: Size2D = 1
+    var bias = true
+    var description: String {
+        "x[\(n),\(c),\(h),\(w)] w[\(o),\(c),\(kh),\(kw)] s\(stride) p\(padding) d\(dilation) bias \(bias)"
+    }
+}
+
+/// PyTorch's output size: ⌊(L + 2p − d(k − 1) − 1) / s⌋ + 1.
+private func outSize(_ l: Int, _ k: Int, _ s: Int, _ p: Int, _ d: Int) -> Int {
+    (l + 2 * p - d * (k - 1) - 1) / s + 1
+}
+
+/// The definition of cross-correlation, looped out in Double.
+private func referenceConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ k: ConvCase) -> [Double] {
+    let xs = x.scalars, ws = w.scalars, bs = b?.scalars
+    let oh = outSize(k.h, k.kh, k.stride.height, k.padding.height, k.dilation.height)
+    let ow = outSize(k.w, k.kw, k.stride.width, k.padding.width, k.dilation.width)
+    var out: [Double] = []
+    for n in 0..<k.n {
+        for o in 0..<k.o {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    var s = bs.map { Double($0[o]) } ?? 0
+                    for c in 0..<k.c {
+                        for u in 0..<k.kh {
+                            for v in 0..<k.kw {
+                                let ih = i * k.stride.height + u * k.dilation.height - k.padding.height
+                                let iw = j * k.stride.width + v * k.dilation.width - k.padding.width
+                                guard ih >= 0, ih < k.h, iw >= 0, iw < k.w else { continue }
+                                s += Double(ws[((o * k.c + c) * k.kh + u) * k.kw + v]) * Double(xs[((n * k.c + c) * k.h + ih) * k.w + iw])
+                            }
+                        }
+                    }
+                    out.append(s)
+                }
+            }
+        }
+    }
+    return out
+}
+
+private func maxDifference(_ a: [Float], _ b: [Double]) -> Double {
+    zip(a, b).map { abs(Double($0) - $1) }.max() ?? 0
+}
+
+private let cases2d: [ConvCase] = [
+    ConvCase(n: 2, c: 3, h: 7, w: 6, o: 4, kh: 3, kw: 3),
+    ConvCase(n: 3, c: 2, h: 8, w: 8, o: 5, kh: 3, kw: 3, stride: 2, padding: 1),
+    ConvCase(n: 2, c: 3, h: 9, w: 7, o: 2, kh: 2, kw: 3, stride: Size2D(1, 2), padding: Size2D(2, 1), dilation: 2),
+    ConvCase(n: 1, c: 4, h: 5, w: 10, o: 3, kh: 1, kw: 4, stride: Size2D(3, 1), padding: Size2D(0, 3), dilation: Size2D(1, 3), bias: false),
+    ConvCase(n: 4, c: 1, h: 8, w: 8, o: 6, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 2, c: 2, h: 3, w: 3, o: 2, kh: 3, kw: 3, padding: 2, dilation: 2),
+]
+
+private let cases1d: [ConvCase] = [
+    ConvCase(n: 2, c: 3, h: 1, w: 11, o: 4, kh: 1, kw: 3),
+    ConvCase(n: 3, c: 2, h: 1, w: 12, o: 3, kh: 1, kw: 5, stride: Size2D(1, 2), padding: Size2D(0, 2)),
+    ConvCase(n: 2, c: 3, h: 1, w: 13, o: 2, kh: 1, kw: 3, padding: Size2D(0, 1), dilation: Size2D(1, 2)),
+    ConvCase(n: 1, c: 4, h: 1, w: 20, o: 3, kh: 1, kw: 5, stride: Size2D(1, 3), padding: Size2D(0, 2), dilation: Size2D(1, 2), bias: false),
+]
+
+private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: Tensor, b: Tensor?) {
+    let x = randomTensor(oneD ? [k.n, k.c, k.w] : [k.n, k.c, k.h, k.w], seed: seed)
+    let w = randomTensor(oneD ? [k.o, k.c, k.kw] : [k.o, k.c, k.kh, k.kw], seed: seed + 1)
+    return (x, w, k.bias ? randomTensor([k.o], seed: seed + 2) : nil)
+}
+
+@Suite struct ConvolutionTests {
+    @Test(arguments: cases2d, [ConvolutionAlgorithm.im2col, .direct])
+    fileprivate func conv2dMatchesDefinition(_ k: ConvCase, _ algorithm: ConvolutionAlgorithm) {
+        let (x, w, b) = inputs(k, seed: 11, oneD: false)
+        let y = Tensor.conv2d(x, weight: w, bias: b, stride: k.stride, padding: k.padding, dilation: k.dilation, algorithm: algorithm)
+        let oh = outSize(k.h, k.kh, k.stride.height, k.padding.height, k.dilation.height)
+        let ow = outSize(k.w, k.kw, k.stride.width, k.padding.width, k.dilation.width)
+        #expect(y.shape == [k.n, k.o, oh, ow], "\(k)")
+        #expect(maxDifference(y.scalars, referenceConv2d(x, w, b, k)) < 1e-5, "\(k)")
+    }
+
+    @Test(arguments: cases1d, [ConvolutionAlgorithm.im2col, .direct])
+    fileprivate func conv1dMatchesDefinition(_ k: ConvCase, _ algorithm: ConvolutionAlgorithm) {
+        let (x, w, b) = inputs(k, seed: 21, oneD: true)
+        let y = Tensor.conv1d(x, weight: w, bias: b, stride: k.stride.width, padding: k.padding.width,
+                              dilation: k.dilation.width, algorithm: algorithm)
+        #expect(y.shape == [k.n, k.o, outSize(k.w, k.kw, k.stride.width, k.padding.width, k.dilation.width)], "\(k)")
+        let reference = referenceConv2d(x.reshaped([k.n, k.c, 1, k.w]), w.reshaped([k.o, k.c, 1, k.kw]), b, k)
+        #expect(maxDifference(y.scalars, reference) < 1e-5, "\(k)")
+    }
+
+    @Test func publicEntryPointsAgreeWithBothAlgorithms() {
+        // The sizes the automatic choice was tuned on: a small CNN and a time-delay net.
+        let image = randomTensor([8, 1, 8, 8], seed: 3), k1 = randomTensor([16, 1, 3, 3], seed: 4)
+        let a = Tensor.conv2d(image, weight: k1, padding: 1)
+        let b = Tensor.conv2d(image, weight: k1, bias: nil, stride: 1, padding: 1, dilation: 1, algorithm: .im2col)
+        #expect(maxAbsDifference(a, b) < 1e-5)
+        let seq = randomTensor([4, 3, 50], seed: 5), k2 = randomTensor([8, 3, 5], seed: 6)
+        let c = Tensor.conv1d(seq, weight: k2, padding: 2)
+        let d = Tensor.conv1d(seq, weight: k2, bias: nil, stride: 1, padding: 2, dilation: 1, algorithm: .direct)
+        #expect(maxAbsDifference(c, d) < 1e-5)
+    }
+
+    @Test func outputSizeFollowsPyTorchFormula() {
+        for l in [5, 8, 13] {
+            for k in [1, 2, 3, 4] {
+                for s in [1, 2, 3] {
+                    for p in [0, 1, 2] {
+                        for d in [1, 2] where d * (k - 1) + 1 <= l + 2 * p {
+                            let y = Tensor.conv1d(Tensor.zeros([1, 1, l]), weight: Tensor.zeros([1, 1, k]),
+                                                  stride: s, padding: p, dilation: d)
+                            #expect(y.shape == [1, 1, outSize(l, k, s, p, d)], "L \(l) k \(k) s \(s) p \(p) d \(d)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func kernelEqualToPaddedInputGivesOneOutput() {
+        let y = Tensor.conv2d(Tensor.ones([1, 1, 2, 3]), weight: Tensor.ones([1, 1, 4, 5]), padding: 1)
+        #expect(y.shape == [1, 1, 1, 1])
+        #expect(y.item == 6)
+    }
+
+    @Test(arguments: cases2d.prefix(4))
+    fileprivate func conv2dGradients(_ k: ConvCase) throws {
+        let (x, w, b) = inputs(k, seed: 31, oneD: false)
+        let result = try gradCheck(b.map { [x, w, $0] } ?? [x, w]) { t in
+            Tensor.conv2d(t[0], weight: t[1], bias: t.count > 2 ? t[2] : nil,
+                          stride: k.stride, padding: k.padding, dilation: k.dilation)
+        }
+        #expect(result.maxError < 2e-3, "\(k): \(result)")
+    }
+
+    @Test(arguments: cases1d)
+    fileprivate func conv1dGradients(_ k: ConvCase) throws {
+        let (x, w, b) = inputs(k, seed: 41, oneD: true)
+        let result = try gradCheck(b.map { [x, w, $0] } ?? [x, w]) { t in
+            Tensor.conv1d(t[0], weight: t[1], bias: t.count > 2 ? t[2] : nil,
+                          stride: k.stride.width, padding: k.padding.width, dilation: k.dilation.width)
+        }
+        #expect(result.maxError < 2e-3, "\(k): \(result)")
+    }
+
+    @Test func directForwardHasTheSameGradients() throws {
+        let k = cases2d[1]
+        let (x, w, b) = inputs(k, seed: 51, oneD: false)
+        let result = try gradCheck([x, w, b!]) { t in
+            Tensor.conv2d(t[0], weight: t[1], bias: t[2], stride: k.stride, padding: k.padding, dilation: k.dilation,
+                          algorithm: .direct)
+        }
+        #expect(result.maxError < 2e-3, "\(result)")
+    }
+
+    @Test func gradientOnlyForWeightSkipsInput() throws {
+        // A first layer: the data needs no gradient, the weight and bias do.
+        let x = randomTensor([2, 1, 6, 6], seed: 61)
+        let w = randomTensor([3, 1, 3, 3], seed: 62).requiringGrad(), b = Tensor.zeros([3]).requiringGrad()
+        try Tensor.conv2d(x, weight: w, bias: b, padding: 1).sum().backward()
+        #expect(w.grad?.shape == [3, 1, 3, 3])
+        // d(Σy)/db[o] is the number of output positions.
+        #expect(b.grad?.scalars == [Float](repeating: 72, count: 3))
+    }
+
+    @Test func kernelLargerThanPaddedInputStops() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.conv1d(Tensor.zeros([1, 1, 4]), weight: Tensor.zeros([1, 1, 3]), padding: 0, dilation: 2)
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.conv2d(Tensor.zeros([1, 1, 4, 4]), weight: Tensor.zeros([1, 1, 7, 3]), padding: 1)
+        }
+    }
+
+    @Test func mismatchedChannelsStop() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.conv2d(Tensor.zeros([1, 2, 4, 4]), weight: Tensor.zeros([1, 3, 3, 3]))
+        }
+    }
+
+    @Test func windowMessagesNameTheShapes() {
+        // The messages the precondition stops with (release builds do not print them).
+        let long = SpatialWindow.problem(input: [1, 1, 1, 4], kernel: Size2D(1, 3), stride: 1, padding: 0,
+                                         dilation: Size2D(1, 2), oneD: true)
+        #expect(long == "effective kernel size 5 (kernel 3, dilation 2) exceeds padded input size 4 (input [1, 1, 4], padding 0)")
+        let tall = SpatialWindow.problem(input: [2, 1, 4, 4], kernel: Size2D(7, 3), stride: 1, padding: 1,
+                                         dilation: 1, oneD: false)
+        #expect(tall == "effective kernel size (7, 3) (kernel (7, 3), dilation (1, 1)) exceeds padded input size (6, 6) (input [2, 1, 4, 4], padding (1, 1))")
+        #expect(SpatialWindow.problem(input: [1, 1, 4, 4], kernel: 3, stride: 0, padding: 0, dilation: 1, oneD: false)
+            == "stride (0, 0) must be positive (input [1, 1, 4, 4])")
+        #expect(SpatialWindow.problem(input: [1, 1, 4, 4], kernel: 3, stride: 1, padding: 1, dilation: 1, oneD: false) == nil)
+    }
+}
