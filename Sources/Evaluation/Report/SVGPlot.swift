@@ -1,0 +1,147 @@
+import Foundation
+
+/// A small inline-SVG chart: axes with ticks and labels, polylines, filled step series and marker
+/// lines. Enough for ROC, DET and histograms without a plotting library or any script.
+struct SVGPlot {
+    enum Scale {
+        case linear
+        case log10
+        /// Normal-deviate (probit) scale, the DET convention.
+        case probit
+    }
+
+    struct Axis {
+        var label: String
+        var scale: Scale
+        var min: Double
+        var max: Double
+        var ticks: [(value: Double, label: String)]
+
+        /// Position in [0, 1] along the axis, values outside the range clamped to its ends.
+        func unit(_ v: Double) -> Double {
+            let c = Swift.min(Swift.max(v, min), max)
+            switch scale {
+            case .linear: return (c - min) / (max - min)
+            case .log10: return (Foundation.log10(c) - Foundation.log10(min)) / (Foundation.log10(max) - Foundation.log10(min))
+            case .probit:
+                let a = NormalDistribution.quantile(min), b = NormalDistribution.quantile(max)
+                return (NormalDistribution.quantile(c) - a) / (b - a)
+            }
+        }
+    }
+
+    struct Series {
+        enum Style { case line, dashed, filledSteps }
+        var name: String
+        var color: String
+        var style: Style
+        var points: [(Double, Double)]
+    }
+
+    struct Marker {
+        var x: Double
+        var label: String
+        var color: String
+    }
+
+    var title: String
+    var width = 520.0
+    var height = 400.0
+    var x: Axis
+    var y: Axis
+    var series: [Series] = []
+    var markers: [Marker] = []
+    /// Points drawn as labelled dots (for example the operating point on a ROC curve).
+    var dots: [(x: Double, y: Double, label: String, color: String)] = []
+
+    private let left = 64.0, right = 16.0, top = 34.0, bottom = 52.0
+
+    private func px(_ v: Double) -> Double { left + x.unit(v) * (width - left - right) }
+    private func py(_ v: Double) -> Double { height - bottom - y.unit(v) * (height - top - bottom) }
+
+    func render() -> String {
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">\n"
+        s += "<title>\(HTML.escape(title))</title>\n"
+        s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(width - left - right))\" height=\"\(f(height - top - bottom))\" fill=\"#fff\" stroke=\"#999\"/>\n"
+        s += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" class=\"plot-title\">\(HTML.escape(title))</text>\n"
+        for t in x.ticks {
+            let p = px(t.value)
+            s += "<line x1=\"\(f(p))\" y1=\"\(f(top))\" x2=\"\(f(p))\" y2=\"\(f(height - bottom))\" class=\"grid\"/>"
+            s += "<text x=\"\(f(p))\" y=\"\(f(height - bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(HTML.escape(t.label))</text>\n"
+        }
+        for t in y.ticks {
+            let p = py(t.value)
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(p))\" x2=\"\(f(width - right))\" y2=\"\(f(p))\" class=\"grid\"/>"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(p + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(t.label))</text>\n"
+        }
+        s += "<text x=\"\(f(left + (width - left - right) / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\" class=\"axis-label\">\(HTML.escape(x.label))</text>\n"
+        s += "<text transform=\"translate(16 \(f(top + (height - top - bottom) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis-label\">\(HTML.escape(y.label))</text>\n"
+        for line in series {
+            guard !line.points.isEmpty else { continue }
+            switch line.style {
+            case .line, .dashed:
+                let d = line.points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
+                let dash = line.style == .dashed ? " stroke-dasharray=\"5 4\"" : ""
+                s += "<polyline class=\"series\" data-series=\"\(HTML.escape(line.name))\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\"\(dash) points=\"\(d)\"/>\n"
+            case .filledSteps:
+                // points are (left edge, height) per bin with a final (right edge, 0).
+                var d = "M\(f(px(line.points[0].0))),\(f(py(y.min)))"
+                for k in 0..<(line.points.count - 1) {
+                    let (x0, h) = line.points[k], x1 = line.points[k + 1].0
+                    d += " L\(f(px(x0))),\(f(py(h))) L\(f(px(x1))),\(f(py(h)))"
+                }
+                d += " L\(f(px(line.points[line.points.count - 1].0))),\(f(py(y.min))) Z"
+                s += "<path class=\"series\" data-series=\"\(HTML.escape(line.name))\" d=\"\(d)\" fill=\"\(line.color)\" fill-opacity=\"0.35\" stroke=\"\(line.color)\" stroke-width=\"1.5\"/>\n"
+            }
+        }
+        for m in markers {
+            let p = px(m.x)
+            s += "<line class=\"marker\" x1=\"\(f(p))\" y1=\"\(f(top))\" x2=\"\(f(p))\" y2=\"\(f(height - bottom))\" stroke=\"\(m.color)\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
+            let anchor = p > width * 0.7 ? "end" : "start"
+            let tx = anchor == "end" ? p - 4 : p + 4
+            s += "<text x=\"\(f(tx))\" y=\"\(f(top + 14))\" text-anchor=\"\(anchor)\" class=\"marker-label\" fill=\"\(m.color)\">\(HTML.escape(m.label))</text>\n"
+        }
+        for dot in dots {
+            let cx = px(dot.x), cy = py(dot.y)
+            s += "<circle class=\"dot\" cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"5\" fill=\"\(dot.color)\" stroke=\"#fff\" stroke-width=\"1.5\"/>"
+            let anchor = cx > width * 0.6 ? "end" : "start"
+            let tx = anchor == "end" ? cx - 8 : cx + 8
+            s += "<text x=\"\(f(tx))\" y=\"\(f(cy - 8))\" text-anchor=\"\(anchor)\" class=\"marker-label\" fill=\"\(dot.color)\">\(HTML.escape(dot.label))</text>\n"
+        }
+        // Legend, top-right inside the frame.
+        let named = series.filter { !$0.name.isEmpty }
+        if !named.isEmpty {
+            var ly = top + 8
+            let lx = width - right - 150
+            s += "<rect x=\"\(f(lx - 6))\" y=\"\(f(ly - 4))\" width=\"150\" height=\"\(f(Double(named.count) * 18 + 6))\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>"
+            for line in named {
+                s += "<rect x=\"\(f(lx))\" y=\"\(f(ly + 2))\" width=\"14\" height=\"8\" fill=\"\(line.color)\"/>"
+                s += "<text x=\"\(f(lx + 20))\" y=\"\(f(ly + 10))\" class=\"legend\">\(HTML.escape(line.name))</text>\n"
+                ly += 18
+            }
+        }
+        s += "</svg>"
+        return s
+    }
+
+    private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+}
+
+enum HTML {
+    /// Escapes text for element content and attribute values.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import NPY
+
+/// A decision threshold saved with a model: the threshold, the rule that chose it, what it achieved
+/// on the calibration data, and a fingerprint of that data, so that verification uses the same
+/// threshold from then on and anyone can tell which data it came from.
+///
+/// Stored as `calibration.json` in the model directory, written atomically.
+public struct CalibrationRecord: Sendable, Equatable, Codable {
+    /// The file name inside a model directory.
+    public static let fileName = "calibration.json"
+    /// Version of this record's layout; readers refuse versions they do not know.
+    public static let currentFormatVersion = 1
+
+    public var formatVersion: Int
+    /// Threshold in the score's own units.
+    public var threshold: Double
+    public var scoreDirection: ScoreDirection
+    public var rule: ThresholdRule
+    /// FAR and FRR at the threshold on the calibration data.
+    public var far: Double
+    public var frr: Double
+    /// Bootstrap intervals for ``far`` and ``frr`` (percentile, fixed seed).
+    public var farInterval: ConfidenceInterval?
+    public var frrInterval: ConfidenceInterval?
+    public var genuineCount: Int
+    public var impostorCount: Int
+    /// `sha256:` + the hex digest of the scored pairs (see ``ScoredPairs/fingerprint()``).
+    public var dataFingerprint: String
+    /// When the calibration was made, ISO 8601 in UTC.
+    public var created: String
+    /// Optional Platt scaling fitted on the same data, to report P(same) next to the decision.
+    public var platt: PlattScaling?
+
+    public init(threshold: Double, scoreDirection: ScoreDirection, rule: ThresholdRule, far: Double, frr: Double,
+                farInterval: ConfidenceInterval?, frrInterval: ConfidenceInterval?, genuineCount: Int, impostorCount: Int,
+                dataFingerprint: String, created: Date = Date(), platt: PlattScaling? = nil) {
+        self.formatVersion = Self.currentFormatVersion
+        self.threshold = threshold
+        self.scoreDirection = scoreDirection
+        self.rule = rule
+        self.far = far
+        self.frr = frr
+        self.farInterval = farInterval
+        self.frrInterval = frrInterval
+        self.genuineCount = genuineCount
+        self.impostorCount = impostorCount
+        self.dataFingerprint = dataFingerprint
+        self.created = ISO8601DateFormatter().string(from: created)
+        self.platt = platt
+    }
+
+    /// Whether a pair with this score is "same" under the stored threshold and direction.
+    public func isSame(_ score: Double) -> Bool { scoreDirection.isSame(score: score, threshold: threshold) }
+
+    /// The record's JSON, keys sorted so that the file diffs cleanly.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Writes `calibration.json` into `modelDirectory` atomically; the directory must exist.
+    public func save(toModelDirectory modelDirectory: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelDirectory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw InputError(file: modelDirectory.path, message: "not a model directory (it does not exist or is not a directory)")
+        }
+        var data = try jsonData()
+        data.append(0x0A)
+        try AtomicFile.write(data, to: modelDirectory.appendingPathComponent(Self.fileName))
+    }
+
+    /// Loads the calibration saved in `modelDirectory`, or returns `nil` if it has none.
+    public static func load(fromModelDirectory modelDirectory: URL) throws(InputError) -> CalibrationRecord? {
+        let url = modelDirectory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try load(url)
+    }
+
+    /// Loads a calibration record from a file, checking its version and values.
+    public static func load(_ url: URL) throws(InputError) -> CalibrationRecord {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw InputError(file: url.path, message: "cannot read: \(error.localizedDescription)")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let record: CalibrationRecord
+        do {
+            record = try decoder.decode(CalibrationRecord.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw InputError(file: url.path, field: key.stringValue, message: "missing field")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw InputError(file: url.path, field: context.codingPath.map(\.stringValue).joined(separator: "."), message: context.debugDescription)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw InputError(file: url.path, field: context.codingPath.map(\.stringValue).joined(separator: "."), message: context.debugDescription)
+        } catch {
+            throw InputError(file: url.path, message: "not a calibration record: \(error)")
+        }
+        guard record.formatVersion == currentFormatVersion else {
+            throw InputError(file: url.path, field: "format_version", message: "version \(record.formatVersion) is not supported (expected \(currentFormatVersion))")
+        }
+        guard record.threshold.isFinite else {
+            throw InputError(file: url.path, field: "threshold", message: "the threshold must be a finite number")
+        }
+        return record
+    }
+}
+
+extension VerificationCurve {
+    /// Chooses a threshold by `rule` and packages it, with bootstrap intervals, as a record to save.
+    public func calibrate(_ rule: ThresholdRule, pairs: ScoredPairs, bootstrap: BootstrapOptions = BootstrapOptions(),
+                          created: Date = Date()) throws(ThresholdUnreachable) -> CalibrationRecord {
+        let point = try select(rule)
+        let c = point.counts
+        return CalibrationRecord(
+            threshold: point.threshold, scoreDirection: direction, rule: rule,
+            far: c.far ?? 0, frr: c.frr ?? 0,
+            farInterval: Bootstrap.rateInterval(errors: c.falsePositives, trials: c.impostor, options: bootstrap, stream: 1),
+            frrInterval: Bootstrap.rateInterval(errors: c.falseNegatives, trials: c.genuine, options: bootstrap, stream: 2),
+            genuineCount: genuineCount, impostorCount: impostorCount,
+            dataFingerprint: pairs.fingerprint(), created: created)
+    }
+}

@@ -1,0 +1,187 @@
+/// Everything `siamese evaluate` reports about scored pairs, computed once and rendered as text,
+/// JSON and HTML from the same values.
+public struct VerificationReport: Sendable {
+    /// Settings for ``evaluate(_:options:)``.
+    public struct Options: Sendable {
+        public var direction: ScoreDirection
+        /// How to choose the reported threshold; ignored when ``calibration`` is set.
+        public var rule: ThresholdRule
+        /// A saved calibration whose threshold (and direction) to use instead of choosing one.
+        public var calibration: CalibrationRecord?
+        /// Where the calibration came from, for the report.
+        public var calibrationSource: String?
+        public var bootstrap: BootstrapOptions
+        /// Largest per-group gap in FAR or FRR the user accepts (see ``GroupAudit``).
+        public var groupTolerance: Double
+        public var histogramBins: Int
+        /// Upper bound on the points kept for the plotted ROC/DET curves.
+        public var curvePoints: Int
+        /// The input's name, shown in the report.
+        public var source: String
+        /// The group column's name, shown in the report.
+        public var groupColumn: String?
+
+        public init(direction: ScoreDirection = .higherIsSame, rule: ThresholdRule = .equalErrorRate, calibration: CalibrationRecord? = nil,
+                    calibrationSource: String? = nil, bootstrap: BootstrapOptions = BootstrapOptions(), groupTolerance: Double = 0.01,
+                    histogramBins: Int = 40, curvePoints: Int = 600, source: String = "scored pairs", groupColumn: String? = nil) {
+            self.direction = direction
+            self.rule = rule
+            self.calibration = calibration
+            self.calibrationSource = calibrationSource
+            self.bootstrap = bootstrap
+            self.groupTolerance = groupTolerance
+            self.histogramBins = histogramBins
+            self.curvePoints = curvePoints
+            self.source = source
+            self.groupColumn = groupColumn
+        }
+    }
+
+    /// Genuine and impostor counts per score bin; bins are equal-width over the observed range.
+    public struct Histogram: Sendable, Equatable {
+        /// `bins + 1` edges, ascending.
+        public let edges: [Double]
+        public let genuine: [Int]
+        public let impostor: [Int]
+    }
+
+    public let options: Options
+    public let pairCount: Int
+    public let genuineCount: Int
+    public let impostorCount: Int
+    public let distinctScores: Int
+    public let auc: Double
+    public let eer: EqualErrorRate
+    /// The threshold in use and its counts.
+    public let operatingPoint: OperatingPoint
+    /// `"rule"` or `"calibration"`.
+    public let thresholdSource: String
+    public let farBootstrap: ConfidenceInterval?
+    public let frrBootstrap: ConfidenceInterval?
+    public let farWilson: ConfidenceInterval?
+    public let frrWilson: ConfidenceInterval?
+    public let audit: GroupAudit?
+    /// Downsampled ROC for plots (the full curve has one point per distinct score).
+    public let roc: ROCCurve
+    public let histogram: Histogram
+    public let fingerprint: String
+    /// Statements a reader must see next to the numbers (too few impostors for the target, …).
+    public let warnings: [String]
+
+    /// Computes the report. Throws ``EvaluationError`` for empty or single-class input and
+    /// ``ThresholdUnreachable`` when the rule cannot be met.
+    public static func evaluate(_ pairs: ScoredPairs, options: Options) throws -> VerificationReport {
+        let direction = options.calibration?.scoreDirection ?? options.direction
+        let curve = try VerificationCurve(pairs, direction: direction)
+        let point: OperatingPoint
+        if let calibration = options.calibration {
+            point = OperatingPoint(threshold: calibration.threshold, rule: calibration.rule, counts: curve.counts(at: calibration.threshold))
+        } else {
+            point = try curve.select(options.rule)
+        }
+        let c = point.counts
+        var warnings = [String]()
+        if let calibration = options.calibration, calibration.scoreDirection != options.direction {
+            warnings.append("the calibration says scores are \(calibration.scoreDirection.rawValue.replacingOccurrences(of: "_", with: " ")); that direction was used")
+        }
+        if case .targetFAR(let target) = point.rule, target * Double(curve.impostorCount) < 3 {
+            warnings.append("only \(curve.impostorCount) different pairs: a FAR of \(target) cannot be estimated reliably (with zero errors the 95% upper bound is about 3/\(curve.impostorCount) = \(3 / Double(curve.impostorCount)))")
+        }
+        if c.falsePositives == 0 || c.falseNegatives == 0 {
+            warnings.append("the bootstrap interval of a rate with no errors is [0, 0]; see the Wilson interval for an honest upper bound")
+        }
+        var audit: GroupAudit? = nil
+        if pairs.groupIndices != nil {
+            audit = try GroupAudit(pairs: pairs, threshold: point.threshold, direction: direction, tolerance: options.groupTolerance,
+                                   level: options.bootstrap.level)
+        }
+        return VerificationReport(
+            options: options, pairCount: pairs.count, genuineCount: curve.genuineCount, impostorCount: curve.impostorCount,
+            distinctScores: curve.distinctScoreCount, auc: curve.auc(), eer: curve.equalErrorRate(), operatingPoint: point,
+            thresholdSource: options.calibration == nil ? "rule" : "calibration",
+            farBootstrap: Bootstrap.rateInterval(errors: c.falsePositives, trials: c.impostor, options: options.bootstrap, stream: 1),
+            frrBootstrap: Bootstrap.rateInterval(errors: c.falseNegatives, trials: c.genuine, options: options.bootstrap, stream: 2),
+            farWilson: ProportionInterval.wilson(successes: c.falsePositives, trials: c.impostor, level: options.bootstrap.level),
+            frrWilson: ProportionInterval.wilson(successes: c.falseNegatives, trials: c.genuine, level: options.bootstrap.level),
+            audit: audit, roc: curve.downsampledROC(maxPoints: options.curvePoints),
+            histogram: histogram(pairs, range: curve.scoreRange, bins: options.histogramBins),
+            fingerprint: pairs.fingerprint(), warnings: warnings)
+    }
+
+    static func histogram(_ pairs: ScoredPairs, range: ClosedRange<Double>, bins: Int) -> Histogram {
+        let bins = max(1, bins)
+        var lo = range.lowerBound, hi = range.upperBound
+        if hi <= lo { lo -= 0.5; hi += 0.5 }
+        let width = (hi - lo) / Double(bins)
+        var g = [Int](repeating: 0, count: bins), im = g
+        for i in 0..<pairs.count {
+            let b = min(bins - 1, max(0, Int((pairs.scores[i] - lo) / width)))
+            if pairs.labels[i] { g[b] += 1 } else { im[b] += 1 }
+        }
+        return Histogram(edges: (0...bins).map { lo + Double($0) * width }, genuine: g, impostor: im)
+    }
+
+    /// The numbers as JSON: `auc`, `eer`, `eer_threshold`, the threshold with its metrics and
+    /// intervals, `groups` keyed by group name (each with `far` and `frr` at the threshold), the
+    /// audit verdict, and the plotted curves.
+    public var json: JSONValue {
+        let c = operatingPoint.counts
+        var top: [(String, JSONValue)] = [
+            ("input", .object([
+                ("source", .string(options.source)), ("pairs", .int(pairCount)), ("genuine", .int(genuineCount)),
+                ("impostor", .int(impostorCount)), ("distinct_scores", .int(distinctScores)), ("fingerprint", .string(fingerprint)),
+            ])),
+            ("score_direction", .string((options.calibration?.scoreDirection ?? options.direction).rawValue)),
+            ("auc", .number(auc)),
+            ("eer", .number(eer.rate)),
+            ("eer_threshold", .number(eer.threshold)),
+            ("eer_operating_point", .object([("far", .optional(eer.counts.far)), ("frr", .optional(eer.counts.frr))])),
+            ("threshold", .number(operatingPoint.threshold)),
+            ("threshold_rule", operatingPoint.rule.json),
+            ("threshold_source", .string(thresholdSource)),
+            ("calibration_file", options.calibrationSource.map { .string($0) } ?? .null),
+            ("far", .optional(c.far)),
+            ("frr", .optional(c.frr)),
+            ("at_threshold", c.json),
+            ("intervals", .object([
+                ("far_bootstrap", farBootstrap.json), ("frr_bootstrap", frrBootstrap.json),
+                ("far_wilson", farWilson.json), ("frr_wilson", frrWilson.json),
+                ("bootstrap_replicates", .int(options.bootstrap.replicates)), ("bootstrap_seed", .int(Int(truncatingIfNeeded: options.bootstrap.seed))),
+            ])),
+        ]
+        if let audit {
+            top.append(("groups", .object(audit.rows.map { row in
+                (row.group, .object([
+                    ("far", .optional(row.far)), ("frr", .optional(row.frr)),
+                    ("far_interval", row.farInterval.json), ("frr_interval", row.frrInterval.json),
+                    ("genuine", .int(row.counts.genuine)), ("impostor", .int(row.counts.impostor)),
+                    ("false_accepts", .int(row.counts.falsePositives)), ("false_rejects", .int(row.counts.falseNegatives)),
+                ]))
+            })))
+            func gap(_ g: GroupAudit.Gap) -> JSONValue {
+                .object([
+                    ("largest_gap", .number(g.largest)), ("highest_group", g.highestGroup.map { .string($0) } ?? .null),
+                    ("lowest_group", g.lowestGroup.map { .string($0) } ?? .null), ("status", .string(g.status.rawValue)),
+                    ("flagged_pair", g.flaggedPair.map { .array([.string($0.high), .string($0.low)]) } ?? .null),
+                ])
+            }
+            top.append(("group_audit", .object([
+                ("column", options.groupColumn.map { .string($0) } ?? .null), ("tolerance", .number(audit.tolerance)),
+                ("interval", .string("wilson")), ("level", .number(audit.level)),
+                ("rule", .string("flagged when the gap exceeds the tolerance and the two groups' intervals do not overlap; inconclusive when the gap exceeds the tolerance but the intervals overlap")),
+                ("far", gap(audit.farGap)), ("frr", gap(audit.frrGap)), ("flagged", .bool(audit.flagged)),
+            ])))
+        }
+        top.append(("roc", .object([
+            ("downsampled", .bool(roc.far.count < distinctScores + 1)),
+            ("far", .array(roc.far.map { .number($0) })), ("tar", .array(roc.tar.map { .number($0) })),
+            ("thresholds", .array(roc.thresholds.map { .optional($0) })),
+        ])))
+        top.append(("histogram", .object([
+            ("edges", .array(histogram.edges.map { .number($0) })),
+            ("genuine", .array(histogram.genuine.map { .int($0) })), ("impostor", .array(histogram.impostor.map { .int($0) })),
+        ])))
+        top.append(("warnings", .array(warnings.map { .string($0) })))
+        return .object(top)
+    }
+}
