@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "Siamese", targets: ["Siamese"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "siamese", targets: ["SiameseCLI"]),
     ],
@@ -20,6 +22,10 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CKernels"]),
         // Layers, parameters and optimisers built on Tensors.
         .target(name: "NN", dependencies: ["Tensors"]),
+        // The safetensors file format: memory-mapped, bounds-checked reading; atomic writing.
+        .target(name: "SafeTensors", dependencies: ["Tensors"]),
+        // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
+        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors"]),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
         .target(name: "NPY"),
         // Verification and retrieval metrics, calibration, per-group audit, reports.
@@ -27,12 +33,14 @@ let package = Package(
         .executableTarget(
             name: "SiameseCLI",
             dependencies: [
-                "Tensors", "NN", "Evaluation", "NPY",
+                "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
+        .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY"], resources: [.copy("Fixtures")]),
     ]
 )

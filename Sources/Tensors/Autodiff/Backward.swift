@@ -57,6 +57,13 @@ extension Tensor {
     /// Clears the accumulated gradient of this leaf.
     public func zeroGrad() { node?.grad = nil }
 
+    /// Replaces the accumulated gradient of this leaf (gradient clipping, tests).
+    public func setGradient(_ gradient: Tensor) {
+        check(node != nil, "setGradient", "tensor does not require gradients")
+        check(gradient.shape == shape, "setGradient", "gradient shape \(gradient.shape) differs from \(shape)")
+        node?.grad = gradient.detached()
+    }
+
     /// Name of the op that produced this tensor ("leaf" for leaves, nil without gradient tracking).
     public var gradOp: String? { node?.op }
 

@@ -1,0 +1,63 @@
+import Foundation
+import Tensors
+
+/// Adam (Kingma & Ba 2015), and AdamW (Loshchilov & Hutter 2019) when `decoupledWeightDecay` is set.
+///
+/// m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − lr · m̂ / (√v̂ + ε) with bias-corrected m̂, v̂.
+/// Weight decay λ: Adam adds λθ to g (L2 penalty); AdamW subtracts lr·λ·θ from θ directly.
+/// Defaults are PyTorch's: lr 1e-3, β = (0.9, 0.999), ε = 1e-8, no weight decay.
+public final class Adam: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float
+    public let weightDecay: Float
+    public let decoupledWeightDecay: Bool
+    /// Number of steps taken (the bias correction depends on it; saved in checkpoints).
+    public internal(set) var stepCount = 0
+    var m: [[Float]], v: [[Float]]
+
+    public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        m = parameters.map { [Float](repeating: 0, count: $0.value.count) }
+        v = m
+    }
+
+    /// AdamW with PyTorch's default decay of 0.01.
+    public static func adamW(_ parameters: [Parameter], learningRate: Float = 1e-3, weightDecay: Float = 0.01) -> Adam {
+        Adam(parameters, learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
+    }
+
+    public func step() {
+        stepCount += 1
+        let t = Float(stepCount)
+        let c1 = 1 - Foundation.pow(beta1, t), c2 = 1 - Foundation.pow(beta2, t)
+        let stepSize = learningRate / c1, invSqrtC2 = 1 / c2.squareRoot()
+        let (b1, b2, eps, wd, lr) = (beta1, beta2, epsilon, weightDecay, learningRate)
+        let decoupled = decoupledWeightDecay
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            grad.withUnsafeBufferPointer { g in
+                m[i].withUnsafeMutableBufferPointer { mp in
+                    v[i].withUnsafeMutableBufferPointer { vp in
+                        p.value.withUnsafeMutableBufferPointer { w in
+                            for j in 0..<w.count {
+                                var gj = g[j]
+                                if wd != 0 {
+                                    if decoupled { w[j] -= lr * wd * w[j] } else { gj += wd * w[j] }
+                                }
+                                mp[j] = b1 * mp[j] + (1 - b1) * gj
+                                vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
+                                w[j] -= stepSize * mp[j] / (vp[j].squareRoot() * invSqrtC2 + eps)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Tensors
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay,
+/// following PyTorch's formulation: b ← μb + g (+λθ in g); θ ← θ − lr·(g + μb if Nesterov, else b).
+public final class SGD: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    var velocity: [[Float]]
+    var started = false
+
+    public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        velocity = parameters.map { [Float](repeating: 0, count: $0.value.count) }
+    }
+
+    public func step() {
+        let (mu, lr, wd, first) = (momentum, learningRate, weightDecay, !started)
+        started = true
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            grad.withUnsafeBufferPointer { g in
+                velocity[i].withUnsafeMutableBufferPointer { b in
+                    p.value.withUnsafeMutableBufferPointer { w in
+                        for j in 0..<w.count {
+                            let gj = g[j] + wd * w[j]
+                            if mu == 0 { w[j] -= lr * gj; continue }
+                            // PyTorch starts the buffer at the first gradient rather than at zero.
+                            b[j] = first ? gj : mu * b[j] + gj
+                            w[j] -= lr * (nesterov ? gj + mu * b[j] : b[j])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
