@@ -1,0 +1,302 @@
+// The GEMM driver: BLIS-style blocking around the ISA's micro-kernel, thread partitioning, and
+// the cases packing would waste (k == 0, matrix-vector shapes).
+//
+// Loop nest (per thread, on its block of C):
+//   jc over n in NC columns      - B block kc×nc packed once, reused by every row block (L3)
+//     pc over k in KC            - the first KC pass applies beta, later ones accumulate
+//       ic over m in MC rows     - A block mc×kc packed once, reused by every column panel (L2)
+//         jr over NR panels      - one B micro-panel stays in L1 while
+//           ir over MR panels    - the micro-kernel streams A micro-panels through it
+// Threads get disjoint blocks of C (a grid chosen to minimise re-packing) and pack their own
+// operands: with two cores the duplicated packing costs well under 1%, and nothing needs a
+// barrier, so a thread descheduled by another process delays only itself.
+#include "ckernels.h"
+#include "gemm_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Below this many multiply-adds (m·n·k) a GEMM runs on one thread: 128×128×256 and smaller
+// finish in well under 100 µs, where waking a second thread costs more than it saves.
+#define CK_PARALLEL_MIN_WORK (1 << 22)
+
+static const ck_gemm_impl *active_impl(void) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512: return &ck_gemm_impl_avx512;
+    case CK_ISA_AVX2: return &ck_gemm_impl_avx2;
+#endif
+    default: return &ck_gemm_impl_generic;
+    }
+}
+
+// MARK: - Per-thread packing buffers (kept between calls: GEMMs run back to back)
+
+typedef struct { float *p; size_t cap; } ck_buf;
+typedef struct { ck_buf a, b, t; } ck_scratch;
+
+static _Thread_local ck_scratch *tls_scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+    ck_scratch *s = p;
+    free(s->a.p);
+    free(s->b.p);
+    free(s->t.p);
+    free(s);
+}
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static ck_scratch *scratch(void) {
+    ck_scratch *s = tls_scratch;
+    if (s == NULL) {
+        pthread_once(&scratch_once, scratch_key_init);
+        s = calloc(1, sizeof *s);
+        if (s == NULL) { fputs("CKernels: out of memory\n", stderr); abort(); }
+        pthread_setspecific(scratch_key, s);
+        tls_scratch = s;
+    }
+    return s;
+}
+
+// 64-byte aligned, with slack for the vector packers' over-reads of padding.
+static float *buf_get(ck_buf *b, size_t n) {
+    if (b->cap < n) {
+        free(b->p);
+        size_t bytes = ((n + 64) * sizeof(float) + 63) & ~(size_t)63;
+        b->p = aligned_alloc(64, bytes);
+        if (b->p == NULL) { fputs("CKernels: out of memory\n", stderr); abort(); }
+        b->cap = n;
+    }
+    return b->p;
+}
+
+// MARK: - Blocked multiply
+
+typedef struct {
+    const ck_gemm_impl *im;
+    int ta, tb;
+    int64_t m, n, k;
+    float alpha, beta;
+    const float *a;
+    int64_t lda;
+    const float *b;
+    int64_t ldb;
+    float *c;
+    int64_t ldc;
+} ck_problem;
+
+// Splits `total` into equal blocks of at most `max`, rounded up to `align` (so that a k of 300
+// becomes 152 + 148, not 256 + 44).
+static int64_t balanced_block(int64_t total, int64_t max, int64_t align) {
+    int64_t blocks = (total + max - 1) / max;
+    int64_t bs = (total + blocks - 1) / blocks;
+    bs = (bs + align - 1) / align * align;
+    return bs > max ? max : bs;
+}
+
+static void store_edge(const float *t, int ldt, float *c, int64_t ldc, int64_t mr, int64_t nr,
+                       float alpha, float beta) {
+    for (int64_t i = 0; i < mr; i++) {
+        float *cr = c + i * ldc;
+        const float *tr = t + i * ldt;
+        if (beta == 0.0f) for (int64_t j = 0; j < nr; j++) cr[j] = alpha * tr[j];
+        else for (int64_t j = 0; j < nr; j++) cr[j] = alpha * tr[j] + beta * cr[j];
+    }
+}
+
+static void macro_kernel(const ck_gemm_impl *im, int64_t mc, int64_t nc, int64_t kc,
+                         const float *pa, const float *pb, float *c, int64_t ldc, float alpha,
+                         float beta) {
+    const int MR = im->mr, NR = im->nr;
+    ck_ukernel_fn kernel = im->kernel;
+    _Alignas(64) float edge[CK_MAX_MR * CK_MAX_NR];
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        int64_t nr = nc - jr < NR ? nc - jr : NR;
+        const float *bp = pb + jr * kc;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+            int64_t mr = mc - ir < MR ? mc - ir : MR;
+            float *cp = c + ir * ldc + jr;
+            if (mr == MR && nr == NR) {
+                kernel(kc, pa + ir * kc, bp, cp, ldc, alpha, beta);
+            } else {
+                kernel(kc, pa + ir * kc, bp, edge, NR, 1.0f, 0.0f);
+                store_edge(edge, NR, cp, ldc, mr, nr, alpha, beta);
+            }
+        }
+    }
+}
+
+// C[i0..<i1, j0..<j1] on the calling thread.
+static void gemm_block(const ck_problem *P, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    const ck_gemm_impl *im = P->im;
+    const int64_t m = i1 - i0, n = j1 - j0, k = P->k;
+    if (m <= 0 || n <= 0) return;
+    const int64_t kcb = balanced_block(k, im->kc, 8);
+    const int64_t mcb = balanced_block(m, im->mc, im->mr);
+    const int64_t ncb = balanced_block(n, im->nc, im->nr);
+    const int64_t ncb_padded = (ncb + im->nr - 1) / im->nr * im->nr;
+    ck_scratch *s = scratch();
+    float *pa = buf_get(&s->a, (size_t)(mcb * kcb));
+    float *pb = buf_get(&s->b, (size_t)(ncb_padded * kcb));
+
+    for (int64_t jc = 0; jc < n; jc += ncb) {
+        const int64_t nc = n - jc < ncb ? n - jc : ncb;
+        const int64_t j = j0 + jc;
+        for (int64_t pc = 0; pc < k; pc += kcb) {
+            const int64_t kc = k - pc < kcb ? k - pc : kcb;
+            const float *bsrc = P->tb ? P->b + j * P->ldb + pc : P->b + pc * P->ldb + j;
+            im->pack_b(P->tb, nc, kc, bsrc, P->ldb, pb);
+            const float beta = pc == 0 ? P->beta : 1.0f;
+            for (int64_t ic = 0; ic < m; ic += mcb) {
+                const int64_t mc = m - ic < mcb ? m - ic : mcb;
+                const int64_t i = i0 + ic;
+                const float *asrc = P->ta ? P->a + pc * P->lda + i : P->a + i * P->lda + pc;
+                im->pack_a(!P->ta, mc, kc, asrc, P->lda, pa);
+                macro_kernel(im, mc, nc, kc, pa, pb, P->c + i * P->ldc + j, P->ldc, P->alpha, beta);
+            }
+        }
+    }
+}
+
+// MARK: - Shapes that skip packing
+
+static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
+    if (beta == 1.0f) return;
+    for (int64_t i = 0; i < m; i++) {
+        float *cr = c + i * ldc;
+        if (beta == 0.0f) memset(cr, 0, (size_t)n * sizeof(float));
+        else for (int64_t j = 0; j < n; j++) cr[j] *= beta;
+    }
+}
+
+// Returns a contiguous copy of v[i·stride] (or v itself when stride is 1).
+static const float *contiguous(const float *v, int64_t stride, int64_t len, ck_buf *tmp) {
+    if (stride == 1) return v;
+    float *t = buf_get(tmp, (size_t)len);
+    for (int64_t i = 0; i < len; i++) t[i] = v[i * stride];
+    return t;
+}
+
+// m == 1 or n == 1: one dot product or axpy per output, reading each operand once, instead of
+// packing a whole operand to use 1/MR or 1/NR of the micro-kernel.
+static void gemv(const ck_problem *P) {
+    ck_scratch *s = scratch();
+    const int64_t m = P->m, n = P->n, k = P->k;
+    const int64_t len = m == 1 ? n : m;            // outputs
+    const int64_t cstride = m == 1 ? 1 : P->ldc;   // between outputs
+    float *y = buf_get(&s->t, (size_t)len);
+    if (m == 1) {
+        const float *x = contiguous(P->a, P->ta ? P->lda : 1, k, &s->a); // op(A) row 0
+        if (P->tb) {
+            for (int64_t j = 0; j < n; j++) y[j] = ck_dot(x, P->b + j * P->ldb, k);
+        } else {
+            memset(y, 0, (size_t)n * sizeof(float));
+            for (int64_t p = 0; p < k; p++) ck_axpy(x[p], P->b + p * P->ldb, y, n);
+        }
+    } else {
+        const float *x = contiguous(P->b, P->tb ? 1 : P->ldb, k, &s->a); // op(B) column 0
+        if (!P->ta) {
+            for (int64_t i = 0; i < m; i++) y[i] = ck_dot(P->a + i * P->lda, x, k);
+        } else {
+            memset(y, 0, (size_t)m * sizeof(float));
+            for (int64_t p = 0; p < k; p++) ck_axpy(x[p], P->a + p * P->lda, y, m);
+        }
+    }
+    for (int64_t i = 0; i < len; i++) {
+        float *ci = P->c + i * cstride;
+        *ci = P->beta == 0.0f ? P->alpha * y[i] : P->alpha * y[i] + P->beta * *ci;
+    }
+}
+
+// MARK: - Entry points
+
+typedef struct {
+    const ck_problem *P;
+    int64_t tn, mchunk, nchunk;
+} ck_grid;
+
+static void grid_task(void *ctx, int64_t t) {
+    const ck_grid *g = ctx;
+    const int64_t bi = t / g->tn, bj = t % g->tn;
+    const int64_t i0 = bi * g->mchunk, j0 = bj * g->nchunk;
+    const int64_t i1 = i0 + g->mchunk < g->P->m ? i0 + g->mchunk : g->P->m;
+    const int64_t j1 = j0 + g->nchunk < g->P->n ? j0 + g->nchunk : g->P->n;
+    gemm_block(g->P, i0, i1, j0, j1);
+}
+
+static void gemm_run(const ck_problem *P, int threads) {
+    const int64_t m = P->m, n = P->n, k = P->k;
+    if (m <= 0 || n <= 0) return;
+    if (k == 0 || P->alpha == 0.0f) { scale_c(m, n, P->beta, P->c, P->ldc); return; }
+    if (m == 1 || n == 1) { gemv(P); return; }
+    if (threads > 1 && (double)m * (double)n * (double)k < CK_PARALLEL_MIN_WORK) threads = 1;
+    const int MR = P->im->mr, NR = P->im->nr;
+    // A grid tm×tn of blocks, one per thread: thread rows re-pack B, thread columns re-pack A,
+    // so minimise tn·m + tm·n, keeping at least two micro-tiles per block.
+    int64_t best_tm = 1, best_tn = 1;
+    for (int t = threads; t > 1 && best_tm * best_tn == 1; t--) {
+        double best = 0;
+        for (int tm = 1; tm <= t; tm++) {
+            if (t % tm != 0) continue;
+            int tn = t / tm;
+            if (m < (int64_t)tm * 2 * MR || n < (int64_t)tn * 2 * NR) continue;
+            double cost = (double)tn * (double)m + (double)tm * (double)n;
+            if (best_tm * best_tn == 1 || cost < best) { best = cost; best_tm = tm; best_tn = tn; }
+        }
+    }
+    if (best_tm * best_tn == 1) { gemm_block(P, 0, m, 0, n); return; }
+    ck_grid g = { .P = P, .tn = best_tn };
+    g.mchunk = ((m + best_tm - 1) / best_tm + MR - 1) / MR * MR;
+    g.nchunk = ((n + best_tn - 1) / best_tn + NR - 1) / NR * NR;
+    ck_parallel_for(best_tm * best_tn, grid_task, &g);
+}
+
+void ck_sgemm(int transA, int transB, int64_t m, int64_t n, int64_t k, float alpha,
+              const float *a, int64_t lda, const float *b, int64_t ldb,
+              float beta, float *c, int64_t ldc) {
+    ck_problem P = { active_impl(), transA != 0, transB != 0, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc };
+    gemm_run(&P, ck_get_threads());
+}
+
+typedef struct {
+    ck_problem P;
+    int64_t sa, sb, sc;
+} ck_batch;
+
+static void batch_task(void *ctx, int64_t i) {
+    const ck_batch *bt = ctx;
+    ck_problem P = bt->P;
+    P.a += i * bt->sa;
+    P.b += i * bt->sb;
+    P.c += i * bt->sc;
+    gemm_run(&P, 1);
+}
+
+void ck_sgemm_batched(int64_t batch, int transA, int transB, int64_t m, int64_t n, int64_t k,
+                      float alpha, const float *a, int64_t lda, int64_t strideA,
+                      const float *b, int64_t ldb, int64_t strideB,
+                      float beta, float *c, int64_t ldc, int64_t strideC) {
+    if (batch <= 0 || m <= 0 || n <= 0) return;
+    ck_batch bt = { { active_impl(), transA != 0, transB != 0, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc },
+                    strideA, strideB, strideC };
+    const int threads = ck_get_threads();
+    const double work = (double)m * (double)n * (double)k;
+    // Whole GEMMs per thread when there are enough of them (no partition overhead, dynamic
+    // balance); otherwise each GEMM in turn uses every thread.
+    if (threads > 1 && work * (double)batch >= CK_PARALLEL_MIN_WORK
+        && (batch >= 2 * threads || work < CK_PARALLEL_MIN_WORK)) {
+        ck_parallel_for(batch, batch_task, &bt);
+        return;
+    }
+    for (int64_t i = 0; i < batch; i++) {
+        ck_problem P = bt.P;
+        P.a += i * strideA;
+        P.b += i * strideB;
+        P.c += i * strideC;
+        gemm_run(&P, threads);
+    }
+}

@@ -1,0 +1,72 @@
+// AVX-512 GEMM: a 12×32 register tile (24 zmm accumulators, two B vectors, A values broadcast
+// straight from memory into the FMAs).
+#if defined(__x86_64__)
+#include "gemm_internal.h"
+
+#define CK_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
+#include "gemm_pack.h"
+#include "gemm_pack_x86.h"
+
+#define MR 12
+#define NR 32
+
+#define ROW(r)                                                                                     \
+    do {                                                                                           \
+        const __m512 av = _mm512_set1_ps(a[r]);                                                    \
+        c##r##_0 = _mm512_fmadd_ps(av, b0, c##r##_0);                                              \
+        c##r##_1 = _mm512_fmadd_ps(av, b1, c##r##_1);                                              \
+    } while (0)
+
+#define STORE(r)                                                                                   \
+    do {                                                                                           \
+        float *cr = c + (r) * ldc;                                                                 \
+        if (beta == 0.0f) {                                                                        \
+            _mm512_storeu_ps(cr, _mm512_mul_ps(va, c##r##_0));                                     \
+            _mm512_storeu_ps(cr + 16, _mm512_mul_ps(va, c##r##_1));                                \
+        } else {                                                                                   \
+            _mm512_storeu_ps(cr, _mm512_fmadd_ps(va, c##r##_0, _mm512_mul_ps(vb, _mm512_loadu_ps(cr)))); \
+            _mm512_storeu_ps(cr + 16,                                                              \
+                             _mm512_fmadd_ps(va, c##r##_1, _mm512_mul_ps(vb, _mm512_loadu_ps(cr + 16)))); \
+        }                                                                                          \
+    } while (0)
+
+#define DECL(r) __m512 c##r##_0 = _mm512_setzero_ps(), c##r##_1 = _mm512_setzero_ps()
+
+CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const float *restrict b,
+                                   float *restrict c, int64_t ldc, float alpha, float beta) {
+    DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5);
+    DECL(6); DECL(7); DECL(8); DECL(9); DECL(10); DECL(11);
+    for (int r = 0; r < MR; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+#pragma clang loop unroll_count(2)
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+        ROW(6); ROW(7); ROW(8); ROW(9); ROW(10); ROW(11);
+        a += MR;
+        b += NR;
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+    STORE(6); STORE(7); STORE(8); STORE(9); STORE(10); STORE(11);
+}
+
+CK_TARGET static void pack_a(int kcontig, int64_t len, int64_t kc, const float *src, int64_t ld,
+                             float *dst) {
+    if (kcontig) ck_pack_rows_kcontig_x86(MR, len, kc, src, ld, dst);
+    else ck_pack_rows_contig(MR, len, kc, src, ld, dst);
+}
+
+CK_TARGET static void pack_b(int kcontig, int64_t len, int64_t kc, const float *src, int64_t ld,
+                             float *dst) {
+    if (kcontig) ck_pack_rows_kcontig_x86(NR, len, kc, src, ld, dst);
+    else ck_pack_rows_contig(NR, len, kc, src, ld, dst);
+}
+
+const ck_gemm_impl ck_gemm_impl_avx512 = {
+    .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 2048,
+    .kernel = kernel_12x32, .pack_a = pack_a, .pack_b = pack_b,
+};
+#endif
