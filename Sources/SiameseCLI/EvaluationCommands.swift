@@ -1,15 +1,153 @@
 import ArgumentParser
+import Evaluation
+import Foundation
 
-// Placeholders until the Evaluation module lands.
+/// `siamese evaluate`: verification metrics, the threshold in use, a per-group audit and reports.
 struct EvaluateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate")
-    func run() throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Verification metrics for scored pairs: ROC/AUC, EER, FAR/FRR at a threshold, per-group audit, HTML report.",
+        discussion: """
+        The CSV needs a header with a score column and a label column (1 = same, 0 = different);
+        other columns are ignored unless named by --group-column.
+
+        The threshold reported is, in order: --threshold or a rule flag if given; the calibration
+        saved in --model DIR if it has one; otherwise the point nearest the equal-error rate.
+
+        Example:
+          siamese evaluate --scores pairs.csv --lower-is-same --group-column region \\
+              --target-far 0.001 --json metrics.json --report report.html
+        """)
+
+    @OptionGroup var input: ScoredPairsOptions
+    @OptionGroup var rule: ThresholdRuleOptions
+    @OptionGroup var bootstrap: BootstrapFlags
+
+    @Option(help: ArgumentHelp("Column whose values define groups for the per-group audit.", valueName: "name"))
+    var groupColumn: String?
+
+    @Option(help: "Largest per-group FAR or FRR gap to tolerate before flagging (a rate, e.g. 0.01).")
+    var tolerance = 0.01
+
+    @Option(help: ArgumentHelp("Model directory whose calibration.json supplies the threshold.", valueName: "dir"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "out.json"))
+    var json: String?
+
+    @Option(help: ArgumentHelp("Write a self-contained HTML report here.", valueName: "out.html"))
+    var report: String?
+
+    @Option(help: "Title of the HTML report.")
+    var title = "Siamese verification report"
+
+    func validate() throws {
+        guard tolerance >= 0, tolerance <= 1 else { throw ValidationError("--tolerance must be a rate between 0 and 1, got \(tolerance)") }
+    }
+
+    func run() throws {
+        let pairs = try input.load(groupColumn: groupColumn)
+        var calibration: CalibrationRecord? = nil
+        var calibrationSource: String? = nil
+        if let model, rule.rule == nil {
+            let dir = URL(fileURLWithPath: model)
+            guard let record = try CalibrationRecord.load(fromModelDirectory: dir) else {
+                throw InputError(file: dir.appendingPathComponent(CalibrationRecord.fileName).path,
+                                 message: "no calibration saved for this model; run `siamese calibrate --model \(model)` or give a threshold rule")
+            }
+            if let flag = input.direction, flag.direction != record.scoreDirection {
+                throw InputError(file: dir.appendingPathComponent(CalibrationRecord.fileName).path, field: "score_direction",
+                                 message: "the calibration is for \(record.scoreDirection.rawValue) scores but --\(flag == .higherIsSame ? "higher-is-same" : "lower-is-same") was given")
+            }
+            calibration = record
+            calibrationSource = dir.appendingPathComponent(CalibrationRecord.fileName).path
+        }
+        let options = VerificationReport.Options(
+            direction: input.direction?.direction ?? calibration?.scoreDirection ?? .higherIsSame,
+            rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
+            bootstrap: bootstrap.options, groupTolerance: tolerance, source: input.scoresFile, groupColumn: groupColumn)
+        let result = try VerificationReport.evaluate(pairs, options: options)
+        if let json { try OutputFile.write(result.json.serialized() + "\n", to: json) }
+        if let report { try OutputFile.write(HTMLReport.render(result, title: title), to: report) }
+        print(result.textSummary)
+        if let json { print("wrote \(json)") }
+        if let report { print("wrote \(report)") }
+    }
 }
+
+/// `siamese calibrate`: choose a threshold by a named rule and optionally save it with a model.
 struct CalibrateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "calibrate")
-    func run() throws { throw ValidationError("not built yet") }
-}
-struct EvaluateRetrievalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate-retrieval")
-    func run() throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Choose a decision threshold by a rule and save it with a model.",
+        discussion: """
+        Prints the threshold with its FAR and FRR and 95% intervals (bootstrap with a fixed seed,
+        and Wilson). With --model DIR it writes DIR/calibration.json atomically: threshold, rule,
+        score direction, rates, a SHA-256 fingerprint of the scored pairs and the date;
+        `siamese evaluate --model DIR` and verification use it from then on. When no threshold
+        meets the rule the command says so and exits with status 1.
+
+        Example:
+          siamese calibrate --scores val-pairs.csv --target-far 0.001 --model models/signature
+          siamese calibrate --scores val-pairs.csv --lower-is-same --eer --json
+        """)
+
+    @OptionGroup var input: ScoredPairsOptions
+    @OptionGroup var rule: ThresholdRuleOptions
+    @OptionGroup var bootstrap: BootstrapFlags
+
+    @Option(help: ArgumentHelp("Model directory to write calibration.json into.", valueName: "dir"))
+    var model: String?
+
+    @Flag(help: "Print the calibration as JSON instead of text.")
+    var json = false
+
+    @Flag(help: "Also fit Platt scaling (score → P(same)) and store it in the calibration.")
+    var platt = false
+
+    func validate() throws {
+        guard let r = rule.rule else {
+            throw ValidationError("name a rule: --target-far RATE, --target-frr RATE, --max-f1, --max-accuracy or --eer")
+        }
+        if case .fixed = r { throw ValidationError("calibrate chooses a threshold; use a rule instead of --threshold") }
+    }
+
+    func run() throws {
+        let pairs = try input.load(groupColumn: nil)
+        let direction = input.direction?.direction ?? .higherIsSame
+        let curve = try VerificationCurve(pairs, direction: direction)
+        var record = try curve.calibrate(rule.rule!, pairs: pairs, bootstrap: bootstrap.options)
+        if platt { record.platt = try PlattScaling(scores: pairs.scores, labels: pairs.labels) }
+        var written: String? = nil
+        if let model {
+            try record.save(toModelDirectory: URL(fileURLWithPath: model))
+            written = URL(fileURLWithPath: model).appendingPathComponent(CalibrationRecord.fileName).path
+        }
+        let counts = curve.counts(at: record.threshold)
+        if json {
+            var data = try record.jsonData()
+            if let written {
+                // Say where it went without changing the record's own layout.
+                var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+                object["written_to"] = written
+                data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            }
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let wilsonFAR = ProportionInterval.wilson(successes: counts.falsePositives, trials: counts.impostor)
+        let wilsonFRR = ProportionInterval.wilson(successes: counts.falseNegatives, trials: counts.genuine)
+        print("threshold  \(record.threshold)  (\(record.rule); accept when \(direction.comparison))")
+        print("FAR        \(percent(record.far))  95% CI \(interval(record.farInterval)) bootstrap, \(interval(wilsonFAR)) Wilson  (\(counts.falsePositives)/\(counts.impostor) different pairs accepted)")
+        print("FRR        \(percent(record.frr))  95% CI \(interval(record.frrInterval)) bootstrap, \(interval(wilsonFRR)) Wilson  (\(counts.falseNegatives)/\(counts.genuine) same pairs rejected)")
+        if let p = record.platt { print("platt      P(same) = 1 / (1 + exp(\(p.a) · score + \(p.b)))") }
+        print("data       \(record.dataFingerprint)")
+        if let written { print("wrote \(written)") }
+    }
+
+    private func percent(_ v: Double) -> String { String(format: "%.4g%%", v * 100) }
+    private func interval(_ ci: ConfidenceInterval?) -> String {
+        guard let ci else { return "n/a" }
+        return "[\(percent(ci.lower)), \(percent(ci.upper))]"
+    }
 }

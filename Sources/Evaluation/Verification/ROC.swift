@@ -59,6 +59,19 @@ extension VerificationCurve {
         return Double(twiceArea) / (2 * Double(genuine.count) * Double(impostor.count))
     }
 
+    /// Average precision of "same" over the ranking of pairs by score, Σ (Rₙ − Rₙ₋₁)·Pₙ over
+    /// thresholds: the step-wise area under the precision–recall curve, as scikit-learn's
+    /// `average_precision_score` defines it (no interpolation).
+    public func averagePrecision() -> Double {
+        var sum = 0.0
+        var lastTP = 0
+        forEachOperatingPoint { _, fp, tp in
+            sum += Double(tp - lastTP) * (Double(tp) / Double(tp + fp))
+            lastTP = tp
+        }
+        return sum / Double(genuine.count)
+    }
+
     /// The equal-error rate (interpolated) and the nearest real operating point.
     public func equalErrorRate() -> EqualErrorRate {
         let nI = Double(impostor.count), nG = Double(genuine.count)

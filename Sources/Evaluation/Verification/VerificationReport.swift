@@ -51,6 +51,8 @@ public struct VerificationReport: Sendable {
     public let impostorCount: Int
     public let distinctScores: Int
     public let auc: Double
+    /// Average precision of the "same" class (area under the precision–recall steps).
+    public let averagePrecision: Double
     public let eer: EqualErrorRate
     /// The threshold in use and its counts.
     public let operatingPoint: OperatingPoint
@@ -97,7 +99,7 @@ public struct VerificationReport: Sendable {
         }
         return VerificationReport(
             options: options, pairCount: pairs.count, genuineCount: curve.genuineCount, impostorCount: curve.impostorCount,
-            distinctScores: curve.distinctScoreCount, auc: curve.auc(), eer: curve.equalErrorRate(), operatingPoint: point,
+            distinctScores: curve.distinctScoreCount, auc: curve.auc(), averagePrecision: curve.averagePrecision(), eer: curve.equalErrorRate(), operatingPoint: point,
             thresholdSource: options.calibration == nil ? "rule" : "calibration",
             farBootstrap: Bootstrap.rateInterval(errors: c.falsePositives, trials: c.impostor, options: options.bootstrap, stream: 1),
             frrBootstrap: Bootstrap.rateInterval(errors: c.falseNegatives, trials: c.genuine, options: options.bootstrap, stream: 2),
@@ -133,6 +135,7 @@ public struct VerificationReport: Sendable {
             ])),
             ("score_direction", .string((options.calibration?.scoreDirection ?? options.direction).rawValue)),
             ("auc", .number(auc)),
+            ("average_precision", .number(averagePrecision)),
             ("eer", .number(eer.rate)),
             ("eer_threshold", .number(eer.threshold)),
             ("eer_operating_point", .object([("far", .optional(eer.counts.far)), ("frr", .optional(eer.counts.frr))])),

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import NPY
+
+/// Which way scores point, as a pair of flags.
+enum ScoreDirectionFlag: String, EnumerableFlag {
+    case higherIsSame, lowerIsSame
+
+    var direction: ScoreDirection { self == .higherIsSame ? .higherIsSame : .lowerIsSame }
+
+    static func help(for value: ScoreDirectionFlag) -> ArgumentHelp? {
+        value == .higherIsSame ? "Scores are similarities: higher means same (default)." : "Scores are distances: lower means same."
+    }
+}
+
+/// The scored-pairs CSV and how to read it; shared by `evaluate` and `calibrate`.
+struct ScoredPairsOptions: ParsableArguments {
+    @Option(name: .customLong("scores"), help: ArgumentHelp("CSV with a header and columns score,label (1 = same, 0 = different).", valueName: "file.csv"))
+    var scoresFile: String
+
+    @Flag(help: "Score direction.")
+    var direction: ScoreDirectionFlag?
+
+    @Option(help: "Name of the score column.")
+    var scoreColumn = "score"
+
+    @Option(help: "Name of the label column.")
+    var labelColumn = "label"
+
+    func load(groupColumn: String?) throws -> ScoredPairs {
+        try ScoredPairsCSV.read(URL(fileURLWithPath: scoresFile),
+                                columns: .init(score: scoreColumn, label: labelColumn, group: groupColumn))
+    }
+}
+
+/// Threshold rule flags; at most one may be given.
+struct ThresholdRuleOptions: ParsableArguments {
+    @Option(help: "Use this threshold as it is.")
+    var threshold: Double?
+
+    @Option(help: ArgumentHelp("The most permissive threshold with FAR at most this rate.", valueName: "rate"))
+    var targetFar: Double?
+
+    @Option(help: ArgumentHelp("The strictest threshold with FRR at most this rate.", valueName: "rate"))
+    var targetFrr: Double?
+
+    @Flag(help: "The threshold with the highest F1.")
+    var maxF1 = false
+
+    @Flag(help: "The threshold with the highest accuracy.")
+    var maxAccuracy = false
+
+    @Flag(help: "The threshold nearest the equal-error rate.")
+    var eer = false
+
+    func validate() throws {
+        let given = [threshold != nil, targetFar != nil, targetFrr != nil, maxF1, maxAccuracy, eer].filter { $0 }.count
+        guard given <= 1 else { throw ValidationError("give at most one of --threshold, --target-far, --target-frr, --max-f1, --max-accuracy, --eer") }
+        for (name, v) in [("--target-far", targetFar), ("--target-frr", targetFrr)] {
+            if let v, !(v >= 0 && v <= 1) { throw ValidationError("\(name) must be a rate between 0 and 1, got \(v)") }
+        }
+        if let t = threshold, !t.isFinite { throw ValidationError("--threshold must be a finite number") }
+    }
+
+    /// The rule the flags name, or `nil` when none was given.
+    var rule: ThresholdRule? {
+        if let threshold { return .fixed(threshold) }
+        if let targetFar { return .targetFAR(targetFar) }
+        if let targetFrr { return .targetFRR(targetFrr) }
+        if maxF1 { return .maxF1 }
+        if maxAccuracy { return .maxAccuracy }
+        if eer { return .equalErrorRate }
+        return nil
+    }
+}
+
+/// Bootstrap settings for the intervals.
+struct BootstrapFlags: ParsableArguments {
+    @Option(help: "Bootstrap replicates for the FAR/FRR intervals.")
+    var bootstrap = 1000
+
+    @Option(help: "Seed for the bootstrap, so that intervals are reproducible.")
+    var seed: UInt64 = 42
+
+    func validate() throws {
+        guard bootstrap >= 1 else { throw ValidationError("--bootstrap must be at least 1") }
+    }
+
+    var options: BootstrapOptions { BootstrapOptions(replicates: bootstrap, level: 0.95, seed: seed) }
+}
+
+enum OutputFile {
+    /// Writes text atomically, naming the file in any error.
+    static func write(_ text: String, to path: String) throws {
+        do {
+            try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: path))
+        } catch {
+            throw InputError(file: path, message: "cannot write: \(error)")
+        }
+    }
+}
