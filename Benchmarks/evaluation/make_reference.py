@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import struct
+from fractions import Fraction
 
 import numpy as np
 import scipy
@@ -116,8 +117,14 @@ def verification_reference(name, s, y, groups, direction):
     sign = 1.0 if direction == "higher_is_same" else -1.0
     fpr, tpr, thr = metrics.roc_curve(y, oriented, drop_intermediate=False)
     det_far, det_frr, det_thr = metrics.det_curve(y, oriented, drop_intermediate=False)
-    fnr = 1 - tpr
     n_g, n_i = int(y.sum()), int(len(y) - y.sum())
+    # Rule boundaries are decided on exact fractions: 1 - 171/180 is 0.05000000000000004 in floating
+    # point, and a target of 0.05 must admit exactly 9 false rejects out of 180.
+    fp_count = np.rint(fpr * n_i).astype(int)
+    fn_count = n_g - np.rint(tpr * n_g).astype(int)
+    far_exact = [Fraction(int(v), n_i) for v in fp_count]
+    frr_exact = [Fraction(int(v), n_g) for v in fn_count]
+    fnr = 1 - tpr
     # EER: where the piecewise-linear ROC crosses FNR = FPR, found with a root finder.
     roc_interp = interp1d(fpr, tpr)
     eer = brentq(lambda x: 1.0 - x - roc_interp(x), 0.0, 1.0, xtol=1e-14)
@@ -133,7 +140,7 @@ def verification_reference(name, s, y, groups, direction):
     rules = {}
     # target FAR: most permissive point with fpr <= target and tpr > 0 (max tpr; first reaching it).
     for target in [0.2, 0.05, 0.01, 0.001]:
-        ok = [k for k in range(1, len(thr)) if fpr[k] <= target and tpr[k] > 0]
+        ok = [k for k in range(1, len(thr)) if far_exact[k] <= Fraction(repr(target)) and tpr[k] > 0]
         if ok:
             k = min(ok, key=lambda k: (-tpr[k], k))
             rules[f"target_far:{target}"] = dict(threshold=float(sign * thr[k]), **at_threshold(y, oriented, thr[k]))
@@ -141,7 +148,7 @@ def verification_reference(name, s, y, groups, direction):
             rules[f"target_far:{target}"] = None
     # target FRR: strictest point with fnr <= target and fpr < 1.
     for target in [0.2, 0.05, 0.01]:
-        ok = [k for k in range(1, len(thr)) if fnr[k] <= target and fpr[k] < 1]
+        ok = [k for k in range(1, len(thr)) if frr_exact[k] <= Fraction(repr(target)) and fp_count[k] < n_i]
         if ok:
             k = min(ok)
             rules[f"target_frr:{target}"] = dict(threshold=float(sign * thr[k]), **at_threshold(y, oriented, thr[k]))

@@ -10,7 +10,8 @@ public enum LabelsFile {
             throw InputError(file: url.path, message: "cannot read the file: \(error.localizedDescription)")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: url.path, message: "the file is not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift, so both line endings are named explicitly.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw InputError(file: url.path, message: "the file is empty; expected one label per line") }
         var labels = [String]()
