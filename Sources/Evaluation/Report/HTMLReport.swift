@@ -23,7 +23,7 @@ public enum HTMLReport {
         h1 { font-size: 24px; margin: 0 0 4px; }
         h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
         .sub { color: #666; margin: 0 0 16px; }
-        .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; }
+        .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 10px; }
         .card { border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px; background: #fafafa; }
         .card .k { color: #666; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
         .card .v { font-size: 22px; font-weight: 600; }
@@ -63,8 +63,8 @@ public enum HTMLReport {
         h += card("AUC", Format.number(report.auc))
         h += card("EER", Format.percent(report.eer.rate), "at threshold \(Format.number(report.eer.threshold))")
         h += card("Threshold", Format.number(report.operatingPoint.threshold), ruleText)
-        h += card("FAR", Format.percent(c.far), "95% CI \(Format.interval(report.farBootstrap)) bootstrap · \(Format.interval(report.farWilson)) Wilson")
-        h += card("FRR", Format.percent(c.frr), "95% CI \(Format.interval(report.frrBootstrap)) bootstrap · \(Format.interval(report.frrWilson)) Wilson")
+        h += card("FAR", Format.percent(c.far), "95% bootstrap \(Format.interval(report.farBootstrap))", "95% Wilson \(Format.interval(report.farWilson))")
+        h += card("FRR", Format.percent(c.frr), "95% bootstrap \(Format.interval(report.frrBootstrap))", "95% Wilson \(Format.interval(report.frrWilson))")
         h += card("Accuracy", Format.percent(c.accuracy))
         h += card("Precision", Format.percent(c.precision))
         h += card("Recall", Format.percent(c.recall))
@@ -102,9 +102,9 @@ public enum HTMLReport {
         return h
     }
 
-    private static func card(_ key: String, _ value: String, _ detail: String? = nil) -> String {
+    private static func card(_ key: String, _ value: String, _ details: String...) -> String {
         "<div class=\"card\"><div class=\"k\">\(HTML.escape(key))</div><div class=\"v\">\(HTML.escape(value))</div>"
-            + (detail.map { "<div class=\"ci\">\(HTML.escape($0))</div>" } ?? "") + "</div>\n"
+            + details.map { "<div class=\"ci\">\(HTML.escape($0))</div>" }.joined() + "</div>\n"
     }
 
     private static func status(_ gap: GroupAudit.Gap) -> String {
@@ -124,7 +124,9 @@ public enum HTMLReport {
         var plot = SVGPlot(title: "ROC", x: .init(label: "False-accept rate (log scale)", scale: .log10, min: xmin, max: 1, ticks: ticks),
                            y: .init(label: "True-accept rate", scale: .linear, min: 0, max: 1, ticks: Format.niceTicks(0, 1, count: 5)))
         // FAR = 0 cannot sit on a log axis; those points are drawn at the axis' left edge.
-        plot.series.append(.init(name: "", color: "#bbb", style: .dashed, points: ticks.map { ($0.0, $0.0) }))
+        // The chance line TAR = FAR is a curve on a log axis: sample it densely.
+        let chance = (0...60).map { k in pow(10, log10(xmin) * (1 - Double(k) / 60)) }
+        plot.series.append(.init(name: "", color: "#bbb", style: .dashed, points: chance.map { ($0, $0) }))
         plot.series.append(.init(name: "ROC (AUC \(Format.number(r.auc)))", color: curveColor, style: .line,
                                  points: zip(r.roc.far, r.roc.tar).map { ($0 == 0 ? xmin : $0, $1) }))
         let c = r.operatingPoint.counts
@@ -136,14 +138,16 @@ public enum HTMLReport {
 
     static func detPlot(_ r: VerificationReport) -> SVGPlot {
         let pmin = max(1e-5, min(0.01, floorPower(max(r.impostorCount, r.genuineCount))))
-        let pmax = 0.5
-        let candidates = [1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5]
-        let ticks = candidates.filter { $0 >= pmin && $0 <= pmax }.map { ($0, Format.percent($0)) }
+        let pmax = 0.95
+        let candidates = [1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95]
+        let ticks = candidates.filter { $0 >= pmin && $0 <= pmax }.map { ($0, String(format: "%g%%", $0 * 100)) }
         var plot = SVGPlot(title: "DET", x: .init(label: "False-accept rate", scale: .probit, min: pmin, max: pmax, ticks: ticks),
                            y: .init(label: "False-reject rate", scale: .probit, min: pmin, max: pmax, ticks: ticks))
         plot.series.append(.init(name: "", color: "#bbb", style: .dashed, points: [(pmin, pmin), (pmax, pmax)]))
-        // Points beyond the axes (rates of 0 or above 50%) are clamped to the frame by the axis.
-        let points = zip(r.roc.far, r.roc.tar).map { ($0, 1 - $1) }.filter { $0.0 <= 0.999 || $0.1 <= 0.999 }
+        // Rates of 0 lie at minus infinity on a probit axis: only points inside the frame are drawn,
+        // because clamping them to the edges would draw error rates the system does not have.
+        let inside = pmin...pmax
+        let points = zip(r.roc.far, r.roc.tar).map { ($0, 1 - $1) }.filter { inside.contains($0.0) && inside.contains($0.1) }
         plot.series.append(.init(name: "DET (EER \(Format.percent(r.eer.rate)))", color: curveColor, style: .line, points: points))
         let c = r.operatingPoint.counts
         if let far = c.far, let frr = c.frr {
@@ -158,7 +162,7 @@ public enum HTMLReport {
         let gShare = hist.genuine.map { Double($0) / g }, iShare = hist.impostor.map { Double($0) / im }
         let top = max(gShare.max() ?? 0, iShare.max() ?? 0, 1e-9) * 1.1
         let lo = hist.edges.first!, hi = hist.edges.last!
-        var plot = SVGPlot(title: "Score distributions", x: .init(label: "Score", scale: .linear, min: lo, max: hi, ticks: Format.niceTicks(lo, hi)),
+        var plot = SVGPlot(title: "Score distributions", width: 1064, height: 360, x: .init(label: "Score", scale: .linear, min: lo, max: hi, ticks: Format.niceTicks(lo, hi)),
                            y: .init(label: "Share of class per bin", scale: .linear, min: 0, max: top, ticks: Format.niceTicks(0, top, count: 5)))
         func steps(_ share: [Double]) -> [(Double, Double)] { share.indices.map { (hist.edges[$0], share[$0]) } + [(hist.edges.last!, 0)] }
         plot.series.append(.init(name: "different (\(r.impostorCount))", color: impostorColor, style: .filledSteps, points: steps(iShare)))

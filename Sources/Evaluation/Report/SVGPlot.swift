@@ -54,7 +54,7 @@ struct SVGPlot {
     /// Points drawn as labelled dots (for example the operating point on a ROC curve).
     var dots: [(x: Double, y: Double, label: String, color: String)] = []
 
-    private let left = 64.0, right = 16.0, top = 34.0, bottom = 52.0
+    private let left = 64.0, right = 16.0, top = 52.0, bottom = 52.0
 
     private func px(_ v: Double) -> Double { left + x.unit(v) * (width - left - right) }
     private func py(_ v: Double) -> Double { height - bottom - y.unit(v) * (height - top - bottom) }
@@ -64,15 +64,25 @@ struct SVGPlot {
         s += "<title>\(HTML.escape(title))</title>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(width - left - right))\" height=\"\(f(height - top - bottom))\" fill=\"#fff\" stroke=\"#999\"/>\n"
         s += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" class=\"plot-title\">\(HTML.escape(title))</text>\n"
+        // Labels closer than a label's width to the previous one are skipped (probit axes bunch
+        // their small ticks together); the grid line stays.
+        var lastLabel = -Double.infinity
         for t in x.ticks {
             let p = px(t.value)
             s += "<line x1=\"\(f(p))\" y1=\"\(f(top))\" x2=\"\(f(p))\" y2=\"\(f(height - bottom))\" class=\"grid\"/>"
-            s += "<text x=\"\(f(p))\" y=\"\(f(height - bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(HTML.escape(t.label))</text>\n"
+            if p - lastLabel >= Double(t.label.count) * 6.5 + 6 {
+                s += "<text x=\"\(f(p))\" y=\"\(f(height - bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(HTML.escape(t.label))</text>\n"
+                lastLabel = p
+            }
         }
+        lastLabel = Double.infinity
         for t in y.ticks {
             let p = py(t.value)
             s += "<line x1=\"\(f(left))\" y1=\"\(f(p))\" x2=\"\(f(width - right))\" y2=\"\(f(p))\" class=\"grid\"/>"
-            s += "<text x=\"\(f(left - 6))\" y=\"\(f(p + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(t.label))</text>\n"
+            if lastLabel - p >= 14 {
+                s += "<text x=\"\(f(left - 6))\" y=\"\(f(p + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(t.label))</text>\n"
+                lastLabel = p
+            }
         }
         s += "<text x=\"\(f(left + (width - left - right) / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\" class=\"axis-label\">\(HTML.escape(x.label))</text>\n"
         s += "<text transform=\"translate(16 \(f(top + (height - top - bottom) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis-label\">\(HTML.escape(y.label))</text>\n"
@@ -108,17 +118,13 @@ struct SVGPlot {
             let tx = anchor == "end" ? cx - 8 : cx + 8
             s += "<text x=\"\(f(tx))\" y=\"\(f(cy - 8))\" text-anchor=\"\(anchor)\" class=\"marker-label\" fill=\"\(dot.color)\">\(HTML.escape(dot.label))</text>\n"
         }
-        // Legend, top-right inside the frame.
+        // Legend in a strip between the title and the frame, so it never hides the data or a marker.
         let named = series.filter { !$0.name.isEmpty }
-        if !named.isEmpty {
-            var ly = top + 8
-            let lx = width - right - 150
-            s += "<rect x=\"\(f(lx - 6))\" y=\"\(f(ly - 4))\" width=\"150\" height=\"\(f(Double(named.count) * 18 + 6))\" fill=\"#fff\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>"
-            for line in named {
-                s += "<rect x=\"\(f(lx))\" y=\"\(f(ly + 2))\" width=\"14\" height=\"8\" fill=\"\(line.color)\"/>"
-                s += "<text x=\"\(f(lx + 20))\" y=\"\(f(ly + 10))\" class=\"legend\">\(HTML.escape(line.name))</text>\n"
-                ly += 18
-            }
+        var lx = left
+        for line in named {
+            s += "<rect x=\"\(f(lx))\" y=\"30\" width=\"14\" height=\"9\" fill=\"\(line.color)\"/>"
+            s += "<text x=\"\(f(lx + 19))\" y=\"39\" class=\"legend\">\(HTML.escape(line.name))</text>\n"
+            lx += 19 + Double(line.name.count) * 7 + 18
         }
         s += "</svg>"
         return s
