@@ -41,12 +41,24 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Title of the HTML report.")
     var title = "Siamese verification report"
 
+    @Flag(help: "Print how long reading, computing and writing took, on stderr.")
+    var timings = false
+
     func validate() throws {
         guard tolerance >= 0, tolerance <= 1 else { throw ValidationError("--tolerance must be a rate between 0 and 1, got \(tolerance)") }
     }
 
     func run() throws {
+        let clock = ContinuousClock()
+        var phase = clock.now
+        var phases: [(String, Duration)] = []
+        func lap(_ name: String) {
+            let now = clock.now
+            phases.append((name, now - phase))
+            phase = now
+        }
         let pairs = try input.load(groupColumn: groupColumn)
+        lap("read")
         var calibration: CalibrationRecord? = nil
         var calibrationSource: String? = nil
         if let model, rule.rule == nil {
@@ -67,8 +79,14 @@ struct EvaluateCommand: ParsableCommand {
             rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
             bootstrap: bootstrap.options, groupTolerance: tolerance, source: input.scoresFile, groupColumn: groupColumn)
         let result = try VerificationReport.evaluate(pairs, options: options)
+        lap("metrics")
         if let json { try OutputFile.write(result.json.serialized() + "\n", to: json) }
         if let report { try OutputFile.write(HTMLReport.render(result, title: title), to: report) }
+        lap("write")
+        if timings {
+            let text = phases.map { "\($0.0) \(String(format: "%.3f", Double($0.1.components.attoseconds) / 1e18 + Double($0.1.components.seconds))) s" }
+            FileHandle.standardError.write(Data(("timings: " + text.joined(separator: ", ") + " (\(pairs.count) pairs)\n").utf8))
+        }
         print(result.textSummary)
         if let json { print("wrote \(json)") }
         if let report { print("wrote \(report)") }

@@ -85,6 +85,26 @@ struct CSVLineReader {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)
     }
 
+    /// The field's raw bytes (unquoted fields only), as `string` would trim them.
+    func bytes(_ f: Field) -> [UInt8] {
+        var s = f.start, e = f.end
+        while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
+        while e > s, bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09 { e -= 1 }
+        return Array(bytes[s..<e])
+    }
+
+    /// Whether an unquoted field's bytes are exactly `known` (no trimming: a padded value takes the slow path).
+    @inline(__always)
+    func equals(_ f: Field, _ known: [UInt8]) -> Bool {
+        guard f.end - f.start == known.count else { return false }
+        var i = f.start
+        for b in known {
+            if bytes[i] != b { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Parses a decimal number; `nil` if the text is not one. Non-finite spellings are reported by the caller.
     func double(_ f: Field) -> Double? {
         if let u = f.unquoted { return Self.parseDouble(u[...]) }

@@ -51,6 +51,8 @@ public enum ScoredPairsCSV {
         var header: [String]? = nil
         var scores = [Double](), labels = [Bool](), groups = [Int32]()
         var groupNames = [String](), groupLookup = [String: Int32]()
+        // Raw bytes of the first groups, index-aligned with groupNames while it is short.
+        var knownGroupBytes = [[UInt8]]()
         // About 12 bytes per row is a fair guess for "0.123456,1"; reserving avoids repeated growth.
         scores.reserveCapacity(raw.count / 12)
         labels.reserveCapacity(raw.count / 12)
@@ -104,7 +106,14 @@ public enum ScoredPairsCSV {
             scores.append(score)
             labels.append(label)
             if groupIndex >= 0 {
-                let g = reader.string(fields[groupIndex])
+                let field = fields[groupIndex]
+                // Groups are few: comparing raw bytes with the known ones avoids building a String
+                // for each of millions of rows.
+                if field.unquoted == nil, let k = knownGroupBytes.firstIndex(where: { reader.equals(field, $0) }) {
+                    groups.append(Int32(k))
+                    return
+                }
+                let g = reader.string(field)
                 guard !g.isEmpty else {
                     throw InputError(file: file, line: line, field: columns.group, message: "empty group value")
                 }
@@ -115,6 +124,9 @@ public enum ScoredPairsCSV {
                     groupLookup[g] = k
                     groupNames.append(g)
                     groups.append(k)
+                    if field.unquoted == nil, knownGroupBytes.count == groupNames.count - 1, knownGroupBytes.count < 32 {
+                        knownGroupBytes.append(reader.bytes(field))
+                    }
                 }
             }
         }

@@ -67,18 +67,21 @@ public struct ScoredPairs: Sendable {
     /// label byte. It identifies the calibration data independently of how the CSV was formatted.
     public func fingerprint() -> String {
         var hasher = SHA256()
-        var block = [UInt8]()
-        block.reserveCapacity(9 * 4096)
-        for i in scores.indices {
-            let bits = scores[i].bitPattern
-            for k in 0..<8 { block.append(UInt8(truncatingIfNeeded: bits >> (8 * k))) }
-            block.append(labels[i] ? 1 : 0)
-            if block.count >= 9 * 4096 {
-                hasher.update(block)
-                block.removeAll(keepingCapacity: true)
+        let perBlock = 4096
+        withUnsafeTemporaryAllocation(byteCount: 9 * perBlock, alignment: 8) { block in
+            var start = 0
+            while start < scores.count {
+                let end = Swift.min(scores.count, start + perBlock)
+                var o = 0
+                for i in start..<end {
+                    block.storeBytes(of: scores[i].bitPattern.littleEndian, toByteOffset: o, as: UInt64.self)
+                    block[o + 8] = labels[i] ? 1 : 0
+                    o += 9
+                }
+                hasher.update(UnsafeRawBufferPointer(rebasing: block[0..<o]))
+                start = end
             }
         }
-        hasher.update(block)
         return "sha256:" + hasher.finalize().hexString
     }
 }
