@@ -8,11 +8,9 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Verification metrics for scored pairs: ROC/AUC, EER, FAR/FRR at a threshold, per-group audit, HTML report.",
         discussion: """
-        The CSV needs a header with a score column and a label column (1 = same, 0 = different);
-        other columns are ignored unless named by --group-column.
+        The CSV needs a header with a score column and a label column (1 = same, 0 = different); other columns are ignored unless named by --group-column.
 
-        The threshold reported is, in order: --threshold or a rule flag if given; the calibration
-        saved in --model DIR if it has one; otherwise the point nearest the equal-error rate.
+        The threshold reported is, in order: --threshold or a rule flag if given; the calibration saved in --model DIR if it has one; otherwise the point nearest the equal-error rate.
 
         Example:
           siamese evaluate --scores pairs.csv --lower-is-same --group-column region \\
@@ -78,7 +76,7 @@ struct EvaluateCommand: ParsableCommand {
             direction: input.direction?.direction ?? calibration?.scoreDirection ?? .higherIsSame,
             rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
             bootstrap: bootstrap.options, groupTolerance: tolerance, source: input.scoresFile, groupColumn: groupColumn)
-        let result = try VerificationReport.evaluate(pairs, options: options)
+        let result = try namingFile(input.scoresFile) { try VerificationReport.evaluate(pairs, options: options) }
         lap("metrics")
         if let json { try OutputFile.write(result.json.serialized() + "\n", to: json) }
         if let report { try OutputFile.write(HTMLReport.render(result, title: title), to: report) }
@@ -99,14 +97,11 @@ struct CalibrateCommand: ParsableCommand {
         commandName: "calibrate",
         abstract: "Choose a decision threshold by a rule and save it with a model.",
         discussion: """
-        Prints the threshold with its FAR and FRR and 95% intervals (bootstrap with a fixed seed,
-        and Wilson). With --model DIR it writes DIR/calibration.json atomically: threshold, rule,
-        score direction, rates, a SHA-256 fingerprint of the scored pairs and the date;
-        `siamese evaluate --model DIR` and verification use it from then on. When no threshold
-        meets the rule the command says so and exits with status 1.
+        Prints the threshold with its FAR and FRR and 95% intervals (bootstrap with a fixed seed, and Wilson). With --model DIR it writes DIR/calibration.json atomically: threshold, rule, score direction, rates, a SHA-256 fingerprint of the scored pairs and the date; `siamese evaluate --model DIR` and verification use it from then on. When no threshold meets the rule the command says so and exits with status 1.
 
         Example:
-          siamese calibrate --scores val-pairs.csv --target-far 0.001 --model models/signature
+          siamese calibrate --scores val-pairs.csv --target-far 0.001 \\
+              --model models/signature
           siamese calibrate --scores val-pairs.csv --lower-is-same --eer --json
         """)
 
@@ -133,9 +128,9 @@ struct CalibrateCommand: ParsableCommand {
     func run() throws {
         let pairs = try input.load(groupColumn: nil)
         let direction = input.direction?.direction ?? .higherIsSame
-        let curve = try VerificationCurve(pairs, direction: direction)
+        let curve = try namingFile(input.scoresFile) { try VerificationCurve(pairs, direction: direction) }
         var record = try curve.calibrate(rule.rule!, pairs: pairs, bootstrap: bootstrap.options)
-        if platt { record.platt = try PlattScaling(scores: pairs.scores, labels: pairs.labels) }
+        if platt { record.platt = try namingFile(input.scoresFile) { try PlattScaling(scores: pairs.scores, labels: pairs.labels) } }
         var written: String? = nil
         if let model {
             try record.save(toModelDirectory: URL(fileURLWithPath: model))

@@ -90,6 +90,16 @@ struct BootstrapFlags: ParsableArguments {
     var options: BootstrapOptions { BootstrapOptions(replicates: bootstrap, level: 0.95, seed: seed) }
 }
 
+/// Runs `body`, turning a data error (a single class, a zero embedding row, …) into one that names
+/// the input file, so every failure message says which file to look at.
+func namingFile<T>(_ file: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as EvaluationError {
+        throw InputError(file: file, message: error.message)
+    }
+}
+
 enum OutputFile {
     /// Writes text atomically, naming the file in any error.
     static func write(_ text: String, to path: String) throws {

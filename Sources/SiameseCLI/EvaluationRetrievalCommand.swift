@@ -9,14 +9,13 @@ struct EvaluateRetrievalCommand: ParsableCommand {
         commandName: "evaluate-retrieval",
         abstract: "Retrieval metrics (precision@1, R-precision, MAP@R, …) and few-shot accuracy for labelled embeddings.",
         discussion: """
-        Ranks by cosine similarity. Without --queries every item queries all the others
-        (leave-one-out); with --queries and --query-labels the queries search the --embeddings
-        gallery. Labels files have one label per line, in row order. Items whose label occurs
-        nowhere else in the gallery have no relevant match and are skipped (counted in the JSON).
+        Ranks by cosine similarity. Without --queries every item queries all the others (leave-one-out); with --queries and --query-labels the queries search the --embeddings gallery. Labels files have one label per line, in row order. Items whose label occurs nowhere else in the gallery have no relevant match and are skipped (counted in the JSON).
 
         Example:
-          siamese evaluate-retrieval --embeddings emb.npy --labels labels.txt --k 10 --json retrieval.json
-          siamese evaluate-retrieval --embeddings emb.npy --labels labels.txt --ways 5 --shots 1 --episodes 1000
+          siamese evaluate-retrieval --embeddings emb.npy --labels labels.txt \\
+              --k 10 --json retrieval.json
+          siamese evaluate-retrieval --embeddings emb.npy --labels labels.txt \\
+              --ways 5 --shots 1 --episodes 1000
         """)
 
     @Option(help: ArgumentHelp("Embeddings, float32 or float64 .npy, one row per item (the gallery).", valueName: "x.npy"))
@@ -73,15 +72,15 @@ struct EvaluateRetrievalCommand: ParsableCommand {
             guard q.dim == gallery.dim else {
                 throw InputError(file: queries, message: "queries have \(q.dim) columns but the gallery \(embeddings) has \(gallery.dim)")
             }
-            metrics = try Retrieval.queryGallery(queries: q, queryLabels: ql, gallery: gallery, galleryLabels: galleryLabels, k: k)
+            metrics = try namingFile("\(queries), \(embeddings)") { try Retrieval.queryGallery(queries: q, queryLabels: ql, gallery: gallery, galleryLabels: galleryLabels, k: k) }
             mode = "query_gallery"
         } else {
-            metrics = try Retrieval.leaveOneOut(gallery, labels: galleryLabels, k: k)
+            metrics = try namingFile(embeddings) { try Retrieval.leaveOneOut(gallery, labels: galleryLabels, k: k) }
         }
         var fewShot: FewShotResult? = nil
         if let ways {
-            fewShot = try FewShot.evaluate(gallery, labels: galleryLabels, ways: ways, shots: shots, queriesPerClass: queriesPerClass,
-                                           episodes: episodes, seed: seed)
+            fewShot = try namingFile(embeddings) { try FewShot.evaluate(gallery, labels: galleryLabels, ways: ways, shots: shots, queriesPerClass: queriesPerClass,
+                                           episodes: episodes, seed: seed) }
         }
         var object: [(String, JSONValue)] = [
             ("mode", .string(mode)), ("similarity", .string("cosine")), ("k", .int(metrics.k)),
