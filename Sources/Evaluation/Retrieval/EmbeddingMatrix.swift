@@ -38,21 +38,50 @@ enum BlockedDot {
     static func similarities(queries: UnsafeBufferPointer<Float>, q0: Int, count: Int, gallery: UnsafeBufferPointer<Float>,
                              galleryRows: Int, dim: Int, into out: UnsafeMutableBufferPointer<Float>) {
         let vectorDim = dim & ~7
+        let qBase = queries.baseAddress! + q0 * dim
         for j in 0..<galleryRows {
-            let g = gallery.baseAddress! + j * dim
-            for q in 0..<count {
-                let a = queries.baseAddress! + (q0 + q) * dim
+            let g = UnsafeRawPointer(gallery.baseAddress! + j * dim)
+            var q = 0
+            // Four queries per gallery row: each gallery load feeds four accumulators.
+            while q + 4 <= count {
+                let a0 = UnsafeRawPointer(qBase + q * dim), a1 = a0 + 4 * dim, a2 = a1 + 4 * dim, a3 = a2 + 4 * dim
+                var s0 = SIMD8<Float>.zero, s1 = s0, s2 = s0, s3 = s0
+                var c = 0
+                while c < vectorDim {
+                    let y = g.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
+                    s0 += a0.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) * y
+                    s1 += a1.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) * y
+                    s2 += a2.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) * y
+                    s3 += a3.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) * y
+                    c += 8
+                }
+                var r0 = s0.sum(), r1 = s1.sum(), r2 = s2.sum(), r3 = s3.sum()
+                while c < dim {
+                    let y = g.load(fromByteOffset: 4 * c, as: Float.self)
+                    r0 += a0.load(fromByteOffset: 4 * c, as: Float.self) * y
+                    r1 += a1.load(fromByteOffset: 4 * c, as: Float.self) * y
+                    r2 += a2.load(fromByteOffset: 4 * c, as: Float.self) * y
+                    r3 += a3.load(fromByteOffset: 4 * c, as: Float.self) * y
+                    c += 1
+                }
+                out[q * galleryRows + j] = r0
+                out[(q + 1) * galleryRows + j] = r1
+                out[(q + 2) * galleryRows + j] = r2
+                out[(q + 3) * galleryRows + j] = r3
+                q += 4
+            }
+            while q < count {
+                let a = UnsafeRawPointer(qBase + q * dim)
                 var acc = SIMD8<Float>.zero
                 var c = 0
                 while c < vectorDim {
-                    let x = UnsafeRawPointer(a + c).loadUnaligned(as: SIMD8<Float>.self)
-                    let y = UnsafeRawPointer(g + c).loadUnaligned(as: SIMD8<Float>.self)
-                    acc += x * y
+                    acc += a.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) * g.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
                     c += 8
                 }
-                var s = acc.sum()
-                while c < dim { s += a[c] * g[c]; c += 1 }
-                out[q * galleryRows + j] = s
+                var r = acc.sum()
+                while c < dim { r += a.load(fromByteOffset: 4 * c, as: Float.self) * g.load(fromByteOffset: 4 * c, as: Float.self); c += 1 }
+                out[q * galleryRows + j] = r
+                q += 1
             }
         }
     }
