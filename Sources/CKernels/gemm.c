@@ -92,6 +92,8 @@ typedef struct {
 // Splits `total` into equal blocks of at most `max`, rounded up to `align` (so that a k of 300
 // becomes 152 + 148, not 256 + 44).
 static int64_t balanced_block(int64_t total, int64_t max, int64_t align) {
+    max = max / align * align;
+    if (max < align) max = align;
     int64_t blocks = (total + max - 1) / max;
     int64_t bs = (total + blocks - 1) / blocks;
     bs = (bs + align - 1) / align * align;

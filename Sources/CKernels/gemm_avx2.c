@@ -8,6 +8,17 @@
 #include "gemm_pack.h"
 #include "gemm_pack_x86.h"
 
+// Cache blocks (overridable at compile time for tuning experiments).
+#ifndef CK_AVX2_KC
+#define CK_AVX2_KC 384
+#endif
+#ifndef CK_AVX2_MC
+#define CK_AVX2_MC 144
+#endif
+#ifndef CK_AVX2_NC
+#define CK_AVX2_NC 2048
+#endif
+
 #define MR 6
 #define NR 16
 
@@ -35,7 +46,8 @@ CK_TARGET static void kernel_6x16(int64_t kc, const float *restrict a, const flo
                                   float *restrict c, int64_t ldc, float alpha, float beta) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int r = 0; r < MR; r++) {
+    // C is read only when beta != 0; prefetching it otherwise just adds memory traffic.
+    if (beta != 0.0f) for (int r = 0; r < MR; r++) {
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
     }
@@ -63,7 +75,7 @@ CK_TARGET static void pack_b(int kcontig, int64_t len, int64_t kc, const float *
 }
 
 const ck_gemm_impl ck_gemm_impl_avx2 = {
-    .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 2048,
+    .mr = MR, .nr = NR, .kc = CK_AVX2_KC, .mc = CK_AVX2_MC, .nc = CK_AVX2_NC,
     .kernel = kernel_6x16, .pack_a = pack_a, .pack_b = pack_b,
 };
 #endif

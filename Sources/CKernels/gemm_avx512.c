@@ -7,6 +7,17 @@
 #include "gemm_pack.h"
 #include "gemm_pack_x86.h"
 
+// Cache blocks (overridable at compile time for tuning experiments).
+#ifndef CK_AVX512_KC
+#define CK_AVX512_KC 512
+#endif
+#ifndef CK_AVX512_MC
+#define CK_AVX512_MC 144
+#endif
+#ifndef CK_AVX512_NC
+#define CK_AVX512_NC 2048
+#endif
+
 #define MR 12
 #define NR 32
 
@@ -36,7 +47,8 @@ CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const fl
                                    float *restrict c, int64_t ldc, float alpha, float beta) {
     DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5);
     DECL(6); DECL(7); DECL(8); DECL(9); DECL(10); DECL(11);
-    for (int r = 0; r < MR; r++) {
+    // C is read only when beta != 0; prefetching it otherwise just adds memory traffic.
+    if (beta != 0.0f) for (int r = 0; r < MR; r++) {
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
     }
@@ -66,7 +78,7 @@ CK_TARGET static void pack_b(int kcontig, int64_t len, int64_t kc, const float *
 }
 
 const ck_gemm_impl ck_gemm_impl_avx512 = {
-    .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 2048,
+    .mr = MR, .nr = NR, .kc = CK_AVX512_KC, .mc = CK_AVX512_MC, .nc = CK_AVX512_NC,
     .kernel = kernel_12x32, .pack_a = pack_a, .pack_b = pack_b,
 };
 #endif
