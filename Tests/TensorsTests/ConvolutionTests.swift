@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tensors
 
@@ -104,6 +105,20 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
         #expect(maxAbsDifference(c, d) < 1e-5)
     }
 
+    @Test func batchSplitIntoChunksMatchesDefinition() throws {
+        // 37 images of 2 700 column entries each: several chunks, the last one short.
+        let k = ConvCase(n: 37, c: 3, h: 10, w: 10, o: 16, kh: 3, kw: 3, padding: 1)
+        #expect(Tensor.imagesPerChunk(SpatialWindow(op: "test", input: [37, 3, 10, 10], kernel: 3, stride: 1, padding: 1,
+                                                    dilation: 1, oneD: false), outChannels: 16) < 37)
+        let (x, w, b) = inputs(k, seed: 71, oneD: false)
+        let y = Tensor.conv2d(x, weight: w, bias: b, padding: 1)
+        #expect(maxDifference(y.scalars, referenceConv2d(x, w, b, k)) < 1e-5)
+        let result = try gradCheck([x, w, b!], maxElementsPerInput: 64) { t in
+            Tensor.conv2d(t[0], weight: t[1], bias: t[2], padding: 1)
+        }
+        #expect(result.maxError < 2e-3, "\(result)")
+    }
+
     @Test func outputSizeFollowsPyTorchFormula() {
         for l in [5, 8, 13] {
             for k in [1, 2, 3, 4] {
@@ -192,5 +207,53 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
         #expect(SpatialWindow.problem(input: [1, 1, 4, 4], kernel: 3, stride: 0, padding: 0, dilation: 1, oneD: false)
             == "stride (0, 0) must be positive (input [1, 1, 4, 4])")
         #expect(SpatialWindow.problem(input: [1, 1, 4, 4], kernel: 3, stride: 1, padding: 1, dilation: 1, oneD: false) == nil)
+    }
+
+    /// im2col + GEMM against the direct loop on a small CNN and a time-delay net, forward alone and
+    /// forward + backward. Prints a table; run with
+    /// `SIAMESE_BENCH_CONV=1 swift test -c release --filter ConvolutionTests/timings`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SIAMESE_BENCH_CONV"] != nil))
+    func timings() throws {
+        struct Layer { var name: String; var x: [Int]; var w: [Int]; var padding: Int; var inputGrad: Bool }
+        let layers = [
+            Layer(name: "cnn 1→16 8×8 3×3", x: [128, 1, 8, 8], w: [16, 1, 3, 3], padding: 1, inputGrad: false),
+            Layer(name: "cnn 16→32 8×8 3×3", x: [128, 16, 8, 8], w: [32, 16, 3, 3], padding: 1, inputGrad: true),
+            Layer(name: "tdnn 3→32 L200 k5", x: [64, 3, 200], w: [32, 3, 5], padding: 0, inputGrad: false),
+            Layer(name: "tdnn 32→64 L196 k5", x: [64, 32, 196], w: [64, 32, 5], padding: 0, inputGrad: true),
+        ]
+        func conv(_ l: Layer, _ x: Tensor, _ w: Tensor, _ b: Tensor, _ a: ConvolutionAlgorithm) -> Tensor {
+            l.x.count == 4
+                ? Tensor.conv2d(x, weight: w, bias: b, stride: 1, padding: Size2D(l.padding), dilation: 1, algorithm: a)
+                : Tensor.conv1d(x, weight: w, bias: b, stride: 1, padding: l.padding, dilation: 1, algorithm: a)
+        }
+        /// Fastest of `reps` wall times, in microseconds: on a machine shared with other work the
+        /// minimum is the best estimate of the uncontended time.
+        func fastest(_ reps: Int, _ body: () throws -> Void) rethrows -> Double {
+            try body()
+            var best = Double.infinity
+            for _ in 0..<reps {
+                let start = ContinuousClock.now
+                try body()
+                let d = ContinuousClock.now - start
+                best = Swift.min(best, Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
+            }
+            return best
+        }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first ?? "?"
+        print("conv timings (fastest of 30, µs; \(Threading.threadCount) threads; load average \(load))")
+        print("layer                 | fwd im2col | fwd direct | fwd+bwd im2col | fwd+bwd direct")
+        for l in layers {
+            let x0 = randomTensor(l.x, seed: 1), w0 = randomTensor(l.w, seed: 2), b0 = randomTensor([l.w[0]], seed: 3)
+            var row: [Double] = []
+            for a in [ConvolutionAlgorithm.im2col, .direct] {
+                row.append(fastest(30) { _ = conv(l, x0, w0, b0, a) })
+            }
+            for a in [ConvolutionAlgorithm.im2col, .direct] {
+                let x = l.inputGrad ? x0.requiringGrad() : x0, w = w0.requiringGrad(), b = b0.requiringGrad()
+                row.append(try fastest(30) { try conv(l, x, w, b, a).sum().backward() })
+            }
+            let cells = row.map { String(format: "%10.0f", $0) }
+            print("\(l.name.padding(toLength: 21, withPad: " ", startingAt: 0)) | \(cells[0]) | \(cells[1]) | \(cells[2])     | \(cells[3])")
+        }
     }
 }
