@@ -25,7 +25,7 @@ let package = Package(
         // The safetensors file format: memory-mapped, bounds-checked reading; atomic writing.
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
-        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors"]),
+        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "NPY"]),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
         .target(name: "NPY"),
         // Verification and retrieval metrics, calibration, per-group audit, reports.

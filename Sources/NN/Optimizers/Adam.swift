@@ -61,3 +61,19 @@ public final class Adam: Optimizer {
         }
     }
 }
+
+extension Adam: StatefulOptimizer {
+    public func stateDictionary() -> (tensors: [(name: String, tensor: Tensor)], counters: [String: Int]) {
+        let tensors = m.indices.flatMap { i in
+            [("m.\(i)", Tensor(shape: [m[i].count], m[i])), ("v.\(i)", Tensor(shape: [v[i].count], v[i]))]
+        }
+        return (tensors, ["step": stepCount])
+    }
+
+    public func loadState(tensors: [String: Tensor], counters: [String: Int]) throws {
+        guard let step = counters["step"] else { throw OptimizerStateError(message: "missing Adam step count") }
+        try restoreSlots(&m, prefix: "m", from: tensors)
+        try restoreSlots(&v, prefix: "v", from: tensors)
+        stepCount = step
+    }
+}

@@ -35,3 +35,28 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
     }
     return norm
 }
+
+/// Optimiser state that must survive a checkpoint for a resumed run to continue exactly.
+public protocol StatefulOptimizer: Optimizer {
+    /// Named state tensors (moment estimates, velocities) and scalar counters.
+    func stateDictionary() -> (tensors: [(name: String, tensor: Tensor)], counters: [String: Int])
+    /// Restores what ``stateDictionary()`` returned; throws when names or shapes do not match.
+    func loadState(tensors: [String: Tensor], counters: [String: Int]) throws
+}
+
+/// A checkpoint's optimiser state does not fit the optimiser being restored.
+public struct OptimizerStateError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { "optimizer state: \(message)" }
+}
+
+/// Copies per-parameter state arrays back, checking every name and size.
+func restoreSlots(_ slots: inout [[Float]], prefix: String, from tensors: [String: Tensor]) throws {
+    for i in slots.indices {
+        guard let t = tensors["\(prefix).\(i)"] else { throw OptimizerStateError(message: "missing \(prefix).\(i)") }
+        guard t.count == slots[i].count else {
+            throw OptimizerStateError(message: "\(prefix).\(i) has \(t.count) values, parameter has \(slots[i].count)")
+        }
+        slots[i] = t.scalars
+    }
+}

@@ -42,3 +42,14 @@ public final class SGD: Optimizer {
         }
     }
 }
+
+extension SGD: StatefulOptimizer {
+    public func stateDictionary() -> (tensors: [(name: String, tensor: Tensor)], counters: [String: Int]) {
+        (velocity.indices.map { ("velocity.\($0)", Tensor(shape: [velocity[$0].count], velocity[$0])) }, ["started": started ? 1 : 0])
+    }
+
+    public func loadState(tensors: [String: Tensor], counters: [String: Int]) throws {
+        try restoreSlots(&velocity, prefix: "velocity", from: tensors)
+        started = counters["started"] == 1
+    }
+}

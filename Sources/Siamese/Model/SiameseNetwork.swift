@@ -1,0 +1,59 @@
+import NN
+import Tensors
+
+/// A Siamese network: one shared ``Encoder`` applied to every input, and a way to compare embeddings
+/// (a ``Distance``, or a learned head trained with binary cross-entropy).
+public final class SiameseNetwork: Module {
+    public let encoder: any Encoder
+    /// How embeddings are compared when scoring pairs.
+    public var distance: Distance
+    /// Optional learned comparison head (Koch et al. 2015): replaces `distance` for scoring.
+    public let head: LearnedHead?
+
+    public init(encoder: any Encoder, distance: Distance = .cosine, head: LearnedHead? = nil) {
+        self.encoder = encoder
+        self.distance = distance
+        self.head = head
+    }
+
+    public var isTraining: Bool {
+        get { encoder.isTraining }
+        set { encoder.isTraining = newValue; head?.isTraining = newValue }
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        scoped("encoder", encoder.namedParameters) + (head.map { scoped("head", $0.namedParameters) } ?? [])
+    }
+    public var namedBuffers: [(name: String, tensor: Tensor)] { scoped("encoder", encoder.namedBuffers) }
+    public func setBuffer(_ name: String, _ value: Tensor) -> Bool {
+        name.hasPrefix("encoder.") && encoder.setBuffer(String(name.dropFirst("encoder.".count)), value)
+    }
+
+    /// Embeddings of a batch.
+    public func embed(_ inputs: Tensor) -> Tensor { encoder(inputs) }
+
+    /// Embeddings of several batches of the same size through the one encoder, in a single forward
+    /// pass (the batches are stacked, then split): branch i of a pair, triplet or N-tuple is `result[i]`.
+    public func embedBranches(_ branches: [Tensor]) -> [Tensor] {
+        precondition(!branches.isEmpty, "SiameseNetwork.embedBranches: no inputs")
+        if branches.count == 1 { return [encoder(branches[0])] }
+        let sizes = branches.map { $0.shape[0] }
+        let all = encoder(Tensor.concatenate(branches, axis: 0))
+        var start = 0
+        return sizes.map { n in
+            defer { start += n }
+            return all.slice(axis: 0, start..<(start + n))
+        }
+    }
+
+    /// Scores of pairs (a[i], b[i]): the head's P(same) logit when there is a head, else the distance
+    /// (a similarity for cosine/dot, a distance for the Euclidean kinds).
+    public func score(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let e = embedBranches([a, b])
+        if let head { return head(e[0], e[1]) }
+        return distance.rowwise(e[0], e[1])
+    }
+
+    /// True when larger scores mean "same".
+    public var higherScoreMeansSame: Bool { head != nil || distance.isSimilarity }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import NN
+import Tensors
+
+/// Where training is, reported after every step.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int, epochs: Int
+    public var step: Int, stepsInEpoch: Int
+    public var globalStep: Int
+    /// Mean loss over the epoch so far.
+    public var meanLoss: Double
+    public var learningRate: Float
+    /// Active pairs/triplets in the last batch, for mining losses.
+    public var active: Int?
+}
+
+/// What a finished run did.
+public struct TrainingSummary: Sendable {
+    public var epochLosses: [Double]
+    public var steps: Int
+    /// Steps taken in this call (fewer than `steps` after a resume).
+    public var stepsThisRun: Int
+    public var seconds: Double
+    public var stepsPerSecond: Double { seconds > 0 ? Double(stepsThisRun) / seconds : 0 }
+    /// The checkpoint this run continued from.
+    public var resumedFrom: URL?
+}
+
+/// A training run went wrong in a way the user must hear about.
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Trains a ``SiameseNetwork`` on a ``TrainingTask``: epochs of batches, the optimiser and its
+/// schedule, gradient clipping, checkpoints, and resuming from the newest checkpoint.
+public final class Trainer<Task: TrainingTask> {
+    public let model: SiameseNetwork
+    public let task: Task
+    public let configuration: TrainingConfiguration
+    public let checkpoints: CheckpointDirectory?
+    /// Called after every step (drive a progress bar from it).
+    public var onProgress: ((TrainingProgress) -> Void)?
+    /// Called after every epoch with its index and mean loss.
+    public var onEpochEnd: ((Int, Double) -> Void)?
+    let optimizer: any StatefulOptimizer
+
+    public init(model: SiameseNetwork, task: Task, configuration: TrainingConfiguration, checkpointDirectory: URL? = nil) throws {
+        try configuration.validate()
+        self.model = model
+        self.task = task
+        self.configuration = configuration
+        checkpoints = checkpointDirectory.map(CheckpointDirectory.init)
+        optimizer = configuration.makeOptimizer(model.parameters)
+    }
+
+    /// Runs the remaining epochs. With `resume` (the default) and a checkpoint directory holding a
+    /// checkpoint, continues from the newest one exactly where it stopped.
+    @discardableResult
+    public func fit(resume: Bool = true) throws -> TrainingSummary {
+        let clock = ContinuousClock.now
+        var state = TrainerState(configuration: configuration)
+        var plan: [Task.Batch]? = nil
+        var resumedFrom: URL? = nil
+        if resume, let dir = checkpoints, let latest = dir.latest {
+            let (saved, savedPlan) = try dir.load(latest, into: model, optimizer: optimizer, batch: Task.Batch.self)
+            var a = saved.configuration, b = configuration
+            a.epochs = 0; b.epochs = 0
+            guard a == b else {
+                throw TrainingError("\(latest.path) was made with other training settings; use a new output folder or the same settings")
+            }
+            state = saved
+            state.configuration = configuration
+            plan = savedPlan
+            resumedFrom = latest
+        }
+
+        let seed = configuration.seed
+        // The schedule spans the whole run; its length is estimated from the first epoch's batches.
+        // The first epoch's plan is computed here once and then used by the loop.
+        if plan?.isEmpty ?? true, state.epoch < configuration.epochs {
+            plan = try task.batches(epoch: state.epoch, seed: seed, model: model)
+        }
+        let stepsPerEpoch = max(1, state.stepInEpoch + (plan?.count ?? 0))
+        let schedule = LearningRateSchedule(baseRate: configuration.learningRate, warmupSteps: configuration.warmupSteps,
+                                            totalSteps: stepsPerEpoch * configuration.epochs, decay: configuration.decay)
+        let startStep = state.globalStep
+        model.isTraining = true
+        defer { model.isTraining = false }
+
+        while state.epoch < configuration.epochs {
+            let batches: [Task.Batch]
+            if let pending = plan {
+                batches = pending
+                plan = nil
+            } else {
+                batches = try task.batches(epoch: state.epoch, seed: seed, model: model)
+            }
+            // Mining may have embedded the data in evaluation mode.
+            model.isTraining = true
+            guard !batches.isEmpty else { throw TrainingError("epoch \(state.epoch + 1) has no batches: too little data for batch size \(configuration.batchSize)") }
+            var lossSum = 0.0
+            let doneBefore = state.stepInEpoch
+            // `batches` holds only the steps still to do when it came from a checkpoint's plan.
+            let total = doneBefore + batches.count
+            for (k, batch) in batches.enumerated() {
+                let rate = schedule.rate(at: state.globalStep)
+                optimizer.learningRate = rate
+                optimizer.zeroGrad()
+                let loss = task.loss(model, batch)
+                let value = loss.value.item
+                guard value.isFinite else {
+                    throw TrainingError("loss became \(value) at epoch \(state.epoch + 1), step \(doneBefore + k + 1); lower the learning rate or check the data for NaN/Inf")
+                }
+                do {
+                    try loss.value.backward()
+                } catch .noGradientPath {
+                    // A batch whose loss is a constant (no active triplet, say) has nothing to learn.
+                } catch {
+                    throw TrainingError("epoch \(state.epoch + 1), step \(doneBefore + k + 1): \(error)")
+                }
+                if let clip = configuration.gradientClipNorm { clipGradientNorm(model.parameters, maxNorm: clip) }
+                optimizer.step()
+                lossSum += Double(value)
+                state.stepInEpoch += 1
+                state.globalStep += 1
+                onProgress?(TrainingProgress(epoch: state.epoch, epochs: configuration.epochs, step: state.stepInEpoch,
+                                             stepsInEpoch: total, globalStep: state.globalStep,
+                                             meanLoss: lossSum / Double(k + 1), learningRate: rate, active: loss.active))
+                let isEpochEnd = k == batches.count - 1
+                if isEpochEnd {
+                    state.epochLosses.append(lossSum / Double(batches.count))
+                    onEpochEnd?(state.epoch, lossSum / Double(batches.count))
+                    state.epoch += 1
+                    state.stepInEpoch = 0
+                }
+                if let dir = checkpoints,
+                   isEpochEnd || configuration.checkpointEverySteps.map({ state.globalStep % $0 == 0 }) == true {
+                    let remaining = isEpochEnd ? [] : Array(batches[(k + 1)...])
+                    try dir.save(model: model, optimizer: optimizer, state: state, plan: remaining, keep: configuration.keepCheckpoints)
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - clock
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return TrainingSummary(epochLosses: state.epochLosses, steps: state.globalStep,
+                               stepsThisRun: state.globalStep - startStep, seconds: seconds, resumedFrom: resumedFrom)
+    }
+}

@@ -1,0 +1,28 @@
+import Tensors
+
+/// What a ``Trainer`` trains on: how an epoch splits into batches, and the loss of a batch.
+///
+/// Batches are small `Codable` plans (item indices), not tensors, so that a checkpoint can store the
+/// current epoch's plan and a resumed run replays exactly the remaining batches — even when the
+/// plan came from mining with the model as it was at the start of the epoch.
+public protocol TrainingTask {
+    associatedtype Batch: Codable
+    /// Number of training items (for progress and logs).
+    var itemCount: Int { get }
+    /// The batches of one epoch. May embed the data with `model` (offline hard-negative mining).
+    func batches(epoch: Int, seed: UInt64, model: SiameseNetwork) throws -> [Batch]
+    /// The loss of one batch: a scalar connected to the model's parameters.
+    func loss(_ model: SiameseNetwork, _ batch: Batch) -> BatchLoss
+}
+
+/// A batch's loss and what the loss saw.
+public struct BatchLoss {
+    /// Scalar loss tensor to differentiate.
+    public var value: Tensor
+    /// Pairs/triplets that contributed (for mining losses; nil when every example counts).
+    public var active: Int?
+    public init(_ value: Tensor, active: Int? = nil) {
+        self.value = value
+        self.active = active
+    }
+}

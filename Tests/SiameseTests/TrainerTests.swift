@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import NN
+@testable import Siamese
+import Tensors
+
+@Suite struct TrainerTests {
+    func model(seed: UInt64 = 1) -> SiameseNetwork {
+        SiameseNetwork(encoder: EncoderConfiguration.mlp(MLPConfiguration(layers: [10, 32], embeddingDimension: 8)).makeEncoder(seed: seed))
+    }
+
+    @Test(arguments: ["contrastive", "online", "triplet", "mined", "batch-hard", "mnrl"])
+    func trainingImprovesHeldOutSeparation(_ kind: String) throws {
+        let data = try clusteredData(classes: 8, perClass: 24, dimension: 10, noise: 1.0, seed: 11)
+        let (train, test) = try data.split(fraction: 0.7, seed: 12)
+        let net = model()
+        let before = pairAUC(net.embedAll(test.features), labels: test.labels)
+        let config = TrainingConfiguration(epochs: 6, batchSize: 32, learningRate: 3e-3, seed: 13)
+        let summary: TrainingSummary
+        switch kind {
+        case "contrastive": summary = try Trainer(model: net, task: PairTrainingTask(data: train, loss: .contrastive(ContrastiveLoss()), batchSize: 32), configuration: config).fit()
+        case "online": summary = try Trainer(model: net, task: PairTrainingTask(data: train, loss: .onlineContrastive(OnlineContrastiveLoss()), batchSize: 32), configuration: config).fit()
+        case "triplet": summary = try Trainer(model: net, task: TripletTrainingTask(data: train, loss: TripletMarginLoss(margin: 0.3, distance: .cosine), batchSize: 32), configuration: config).fit()
+        case "mined": summary = try Trainer(model: net, task: TripletTrainingTask(data: train, loss: TripletMarginLoss(margin: 0.3, distance: .cosine), batchSize: 32, miner: HardNegativeMiner(rankRange: 0..<10, refreshEvery: 2)), configuration: config).fit()
+        case "batch-hard": summary = try Trainer(model: net, task: BatchMiningTask(data: train, loss: BatchTripletLoss(strategy: .batchHard, margin: 0.3, distance: .cosine), batchSize: 32), configuration: config).fit()
+        default: summary = try Trainer(model: net, task: InBatchNegativesTask(data: train, loss: MultipleNegativesRankingLoss(), batchSize: 16), configuration: config).fit()
+        }
+        let after = pairAUC(net.embedAll(test.features), labels: test.labels)
+        #expect(summary.epochLosses.count == 6)
+        #expect(summary.epochLosses.last! < summary.epochLosses.first!, "\(kind): \(summary.epochLosses)")
+        #expect(after > before + 0.04, "\(kind): AUC \(before) → \(after)")
+    }
+
+    @Test func learnedHeadTrainsWithBinaryCrossEntropy() throws {
+        let data = try clusteredData(classes: 6, perClass: 20, dimension: 10, seed: 14)
+        var g = SeededGenerator(seed: 15)
+        let net = SiameseNetwork(encoder: EncoderConfiguration.mlp(MLPConfiguration(layers: [10, 32], embeddingDimension: 8, normalize: false)).makeEncoder(seed: 3),
+                                 head: LearnedHead(dimension: 8, generator: &g))
+        let summary = try Trainer(model: net, task: PairTrainingTask(data: data, loss: .binaryCrossEntropy, batchSize: 32),
+                                  configuration: TrainingConfiguration(epochs: 15, batchSize: 32, learningRate: 1e-2)).fit()
+        #expect(summary.epochLosses.last! < 0.8 * summary.epochLosses.first!, "\(summary.epochLosses)")
+        #expect(net.parameters.count == 6)
+    }
+
+    /// A run stopped after a checkpoint and resumed ends with exactly the weights of an
+    /// uninterrupted run: at an epoch boundary and in the middle of an epoch.
+    @Test(arguments: [nil, 3] as [Int?])
+    func resumeContinuesExactly(_ everySteps: Int?) throws {
+        let data = try clusteredData(classes: 5, perClass: 12, dimension: 10, seed: 16)
+        let config = TrainingConfiguration(epochs: 3, batchSize: 16, learningRate: 2e-3, seed: 17, checkpointEverySteps: everySteps, keepCheckpoints: 50)
+        let task = try TripletTrainingTask(data: data, loss: TripletMarginLoss(margin: 0.3, distance: .cosine), batchSize: 16,
+                                           miner: HardNegativeMiner(rankRange: 0..<8))
+        let straight = model()
+        try Trainer(model: straight, task: task, configuration: config).fit(resume: false)
+
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = model()
+        try Trainer(model: first, task: task, configuration: config, checkpointDirectory: dir).fit()
+        let all = CheckpointDirectory(dir).checkpoints()
+        #expect(all.count >= 3)
+        // Pretend the run was killed right after an early checkpoint: keep only that one.
+        let cut = everySteps == nil ? 0 : 1
+        for c in all[(cut + 1)...] { try FileManager.default.removeItem(at: c) }
+        // A half-written checkpoint left by the kill is ignored.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("step-99999999.tmp"), withIntermediateDirectories: true)
+        let resumed = model(seed: 99)
+        let summary = try Trainer(model: resumed, task: task, configuration: config, checkpointDirectory: dir).fit()
+        #expect(summary.resumedFrom == all[cut])
+        #expect(summary.stepsThisRun < summary.steps)
+        for (a, b) in zip(straight.parameters, resumed.parameters) {
+            #expect(a.value.scalars == b.value.scalars)
+        }
+    }
+
+    @Test func weightsRoundTripAndBadFilesAreRejected() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cnn = SiameseNetwork(encoder: EncoderConfiguration.cnn(CNNConfiguration(height: 4, width: 4, blockChannels: [3], embeddingDimension: 2)).makeEncoder(seed: 1))
+        _ = cnn.embed(Tensor(shape: [3, 16], repeating: 0.5))  // moves the batch-norm running statistics
+        let url = dir.appendingPathComponent("m.safetensors")
+        try WeightsIO.save(cnn, to: url)
+        let copy = SiameseNetwork(encoder: EncoderConfiguration.cnn(CNNConfiguration(height: 4, width: 4, blockChannels: [3], embeddingDimension: 2)).makeEncoder(seed: 2))
+        try WeightsIO.load(copy, from: url)
+        #expect(zip(cnn.parameters, copy.parameters).allSatisfy { $0.value.scalars == $1.value.scalars })
+        #expect(zip(cnn.namedBuffers, copy.namedBuffers).allSatisfy { $0.tensor.scalars == $1.tensor.scalars })
+        // A different architecture is refused and leaves the model untouched.
+        let other = model()
+        let before = other.parameters.map { $0.value.scalars }
+        #expect(throws: ModelFormatError.self) { try WeightsIO.load(other, from: url) }
+        #expect(other.parameters.map { $0.value.scalars } == before)
+        // A truncated file is a clear error.
+        let bytes = try Data(contentsOf: url)
+        try bytes.prefix(bytes.count / 2).write(to: url)
+        #expect(throws: (any Error).self) { try WeightsIO.load(copy, from: url) }
+    }
+
+    @Test func badConfigurationsAreRejected() throws {
+        let data = try clusteredData(classes: 3, perClass: 4, dimension: 10, seed: 18)
+        let task = try PairTrainingTask(data: data, loss: .contrastive(ContrastiveLoss()), batchSize: 4)
+        #expect(throws: SamplingError.self) { try Trainer(model: model(), task: task, configuration: TrainingConfiguration(epochs: 0)) }
+        #expect(throws: SamplingError.self) { try Trainer(model: model(), task: task, configuration: TrainingConfiguration(learningRate: -1)) }
+        #expect(throws: TrainingError.self) {
+            try Trainer(model: model(), task: PairTrainingTask(data: data, loss: .binaryCrossEntropy, batchSize: 4), configuration: TrainingConfiguration(epochs: 1)).fit()
+        }
+        #expect(throws: SamplingError.self) { try FeatureDataset(features: Tensor(shape: [2, 2], [1, .nan, 0, 0]), labels: [0, 1]) }
+    }
+
+    @Test func divergingLossStopsWithAClearError() throws {
+        let data = try clusteredData(classes: 3, perClass: 8, dimension: 10, seed: 19)
+        let net = SiameseNetwork(encoder: EncoderConfiguration.mlp(MLPConfiguration(layers: [10, 32], embeddingDimension: 8, normalize: false)).makeEncoder(seed: 1))
+        let task = try PairTrainingTask(data: data, loss: .contrastive(ContrastiveLoss(distance: .squaredEuclidean)), batchSize: 8)
+        #expect(throws: TrainingError.self) {
+            try Trainer(model: net, task: task, configuration: TrainingConfiguration(epochs: 20, batchSize: 8, learningRate: 1e30, optimizer: .sgd)).fit()
+        }
+    }
+}
