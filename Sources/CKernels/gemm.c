@@ -94,20 +94,11 @@ typedef struct {
 static int64_t balanced_block(int64_t total, int64_t max, int64_t align) {
     max = max / align * align;
     if (max < align) max = align;
+    if (total <= max) return (total + align - 1) / align * align; // the common small case: no division by a variable
     int64_t blocks = (total + max - 1) / max;
     int64_t bs = (total + blocks - 1) / blocks;
     bs = (bs + align - 1) / align * align;
     return bs > max ? max : bs;
-}
-
-static void store_edge(const float *t, int ldt, float *c, int64_t ldc, int64_t mr, int64_t nr,
-                       float alpha, float beta) {
-    for (int64_t i = 0; i < mr; i++) {
-        float *cr = c + i * ldc;
-        const float *tr = t + i * ldt;
-        if (beta == 0.0f) for (int64_t j = 0; j < nr; j++) cr[j] = alpha * tr[j];
-        else for (int64_t j = 0; j < nr; j++) cr[j] = alpha * tr[j] + beta * cr[j];
-    }
 }
 
 static void macro_kernel(const ck_gemm_impl *im, int64_t mc, int64_t nc, int64_t kc,
@@ -115,19 +106,12 @@ static void macro_kernel(const ck_gemm_impl *im, int64_t mc, int64_t nc, int64_t
                          float beta) {
     const int MR = im->mr, NR = im->nr;
     ck_ukernel_fn kernel = im->kernel;
-    _Alignas(64) float edge[CK_MAX_MR * CK_MAX_NR];
     for (int64_t jr = 0; jr < nc; jr += NR) {
-        int64_t nr = nc - jr < NR ? nc - jr : NR;
+        const int nr = nc - jr < NR ? (int)(nc - jr) : NR;
         const float *bp = pb + jr * kc;
         for (int64_t ir = 0; ir < mc; ir += MR) {
-            int64_t mr = mc - ir < MR ? mc - ir : MR;
-            float *cp = c + ir * ldc + jr;
-            if (mr == MR && nr == NR) {
-                kernel(kc, pa + ir * kc, bp, cp, ldc, alpha, beta);
-            } else {
-                kernel(kc, pa + ir * kc, bp, edge, NR, 1.0f, 0.0f);
-                store_edge(edge, NR, cp, ldc, mr, nr, alpha, beta);
-            }
+            const int mr = mc - ir < MR ? (int)(mc - ir) : MR;
+            kernel(kc, pa + ir * kc, bp, c + ir * ldc + jr, ldc, alpha, beta, mr, nr);
         }
     }
 }
@@ -191,7 +175,11 @@ static void gemv(const ck_problem *P) {
     const int64_t len = m == 1 ? n : m;            // outputs
     const int64_t cstride = m == 1 ? 1 : P->ldc;   // between outputs
     float *y = buf_get(&s->t, (size_t)len);
-    if (m == 1) {
+    if (m == 1 && n == 1) {
+        const float *x = contiguous(P->a, P->ta ? P->lda : 1, k, &s->a); // op(A) row 0
+        const float *v = contiguous(P->b, P->tb ? 1 : P->ldb, k, &s->b); // op(B) column 0
+        y[0] = ck_dot(x, v, k);
+    } else if (m == 1) {
         const float *x = contiguous(P->a, P->ta ? P->lda : 1, k, &s->a); // op(A) row 0
         if (P->tb) {
             for (int64_t j = 0; j < n; j++) y[j] = ck_dot(x, P->b + j * P->ldb, k);

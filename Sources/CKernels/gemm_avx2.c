@@ -42,8 +42,24 @@
         }                                                                                          \
     } while (0)
 
+// Edge tile: rows below mr, columns below nr (masked loads and stores).
+#define STORE_EDGE(r)                                                                              \
+    do {                                                                                           \
+        if ((r) < mr) {                                                                            \
+            float *cr = c + (r) * ldc;                                                             \
+            __m256 v0 = _mm256_mul_ps(va, c##r##0), v1 = _mm256_mul_ps(va, c##r##1);               \
+            if (beta != 0.0f) {                                                                    \
+                v0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, m0), v0);                          \
+                v1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, m1), v1);                      \
+            }                                                                                      \
+            _mm256_maskstore_ps(cr, m0, v0);                                                       \
+            _mm256_maskstore_ps(cr + 8, m1, v1);                                                   \
+        }                                                                                          \
+    } while (0)
+
 CK_TARGET static void kernel_6x16(int64_t kc, const float *restrict a, const float *restrict b,
-                                  float *restrict c, int64_t ldc, float alpha, float beta) {
+                                  float *restrict c, int64_t ldc, float alpha, float beta, int mr,
+                                  int nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     // C is read only when beta != 0; prefetching it otherwise just adds memory traffic.
@@ -59,7 +75,14 @@ CK_TARGET static void kernel_6x16(int64_t kc, const float *restrict a, const flo
         b += NR;
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+    if (mr == MR && nr == NR) {
+        STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+    } else {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+        const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+        STORE_EDGE(0); STORE_EDGE(1); STORE_EDGE(2); STORE_EDGE(3); STORE_EDGE(4); STORE_EDGE(5);
+    }
 }
 
 CK_TARGET static void pack_a(int kcontig, int64_t len, int64_t kc, const float *src, int64_t ld,

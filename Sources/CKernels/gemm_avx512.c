@@ -41,10 +41,26 @@
         }                                                                                          \
     } while (0)
 
+// Edge tile: rows below mr, columns below nr (masked loads and stores).
+#define STORE_EDGE(r)                                                                              \
+    do {                                                                                           \
+        if ((r) < mr) {                                                                            \
+            float *cr = c + (r) * ldc;                                                             \
+            __m512 v0 = _mm512_mul_ps(va, c##r##_0), v1 = _mm512_mul_ps(va, c##r##_1);             \
+            if (beta != 0.0f) {                                                                    \
+                v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), v0);                       \
+                v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), v1);                  \
+            }                                                                                      \
+            _mm512_mask_storeu_ps(cr, m0, v0);                                                     \
+            _mm512_mask_storeu_ps(cr + 16, m1, v1);                                                \
+        }                                                                                          \
+    } while (0)
+
 #define DECL(r) __m512 c##r##_0 = _mm512_setzero_ps(), c##r##_1 = _mm512_setzero_ps()
 
 CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const float *restrict b,
-                                   float *restrict c, int64_t ldc, float alpha, float beta) {
+                                   float *restrict c, int64_t ldc, float alpha, float beta, int mr,
+                                   int nr) {
     DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5);
     DECL(6); DECL(7); DECL(8); DECL(9); DECL(10); DECL(11);
     // C is read only when beta != 0; prefetching it otherwise just adds memory traffic.
@@ -61,8 +77,15 @@ CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const fl
         b += NR;
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
-    STORE(6); STORE(7); STORE(8); STORE(9); STORE(10); STORE(11);
+    if (mr == MR && nr == NR) {
+        STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+        STORE(6); STORE(7); STORE(8); STORE(9); STORE(10); STORE(11);
+    } else {
+        const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+        const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+        STORE_EDGE(0); STORE_EDGE(1); STORE_EDGE(2); STORE_EDGE(3); STORE_EDGE(4); STORE_EDGE(5);
+        STORE_EDGE(6); STORE_EDGE(7); STORE_EDGE(8); STORE_EDGE(9); STORE_EDGE(10); STORE_EDGE(11);
+    }
 }
 
 CK_TARGET static void pack_a(int kcontig, int64_t len, int64_t kc, const float *src, int64_t ld,

@@ -19,7 +19,7 @@ static inline v4f load4(const float *p) {
 static inline void store4(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 
 static void kernel_4x8(int64_t kc, const float *restrict a, const float *restrict b,
-                       float *restrict c, int64_t ldc, float alpha, float beta) {
+                       float *restrict c, int64_t ldc, float alpha, float beta, int mr, int nr) {
     v4f acc[MR][2] = {{{0}}};
     for (int64_t p = 0; p < kc; p++) {
         const v4f b0 = load4(b), b1 = load4(b + 4);
@@ -31,12 +31,22 @@ static void kernel_4x8(int64_t kc, const float *restrict a, const float *restric
         a += MR;
         b += NR;
     }
-    for (int r = 0; r < MR; r++) {
+    if (mr == MR && nr == NR) {
+        for (int r = 0; r < MR; r++) {
+            float *cr = c + r * ldc;
+            for (int h = 0; h < 2; h++) {
+                v4f v = alpha * acc[r][h];
+                if (beta != 0.0f) v += beta * load4(cr + 4 * h);
+                store4(cr + 4 * h, v);
+            }
+        }
+        return;
+    }
+    for (int r = 0; r < mr; r++) {
         float *cr = c + r * ldc;
-        for (int h = 0; h < 2; h++) {
-            v4f v = alpha * acc[r][h];
-            if (beta != 0.0f) v += beta * load4(cr + 4 * h);
-            store4(cr + 4 * h, v);
+        for (int j = 0; j < nr; j++) {
+            float v = alpha * acc[r][j / 4][j % 4];
+            cr[j] = beta == 0.0f ? v : v + beta * cr[j];
         }
     }
 }

@@ -5,11 +5,12 @@
 
 #include <stdint.h>
 
-/// C[MR×NR] (row stride ldc) = alpha·Apanel·Bpanel + beta·C, where Apanel holds kc columns of
-/// MR values and Bpanel kc rows of NR values (both packed, B 64-byte aligned).
+/// C[mr×nr] (row stride ldc) = alpha·Apanel·Bpanel + beta·C, where Apanel holds kc columns of
+/// MR values and Bpanel kc rows of NR values (both packed and zero-padded, B 64-byte aligned).
+/// mr ≤ MR and nr ≤ NR: edge tiles are stored with masks, so nothing outside them is touched.
 /// beta == 0 must not read C.
 typedef void (*ck_ukernel_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                              float alpha, float beta);
+                              float alpha, float beta, int mr, int nr);
 
 /// Packs a block of `len` rows × kc of an operand into panels of W rows (MR for A, NR for B),
 /// each panel kc groups of W values, zero-padding the last panel. Element (i, p) of the block is
@@ -30,9 +31,5 @@ extern const ck_gemm_impl ck_gemm_impl_generic;
 extern const ck_gemm_impl ck_gemm_impl_avx2;
 extern const ck_gemm_impl ck_gemm_impl_avx512;
 #endif
-
-// Largest tile any implementation uses (for edge-tile scratch space).
-#define CK_MAX_MR 16
-#define CK_MAX_NR 32
 
 #endif

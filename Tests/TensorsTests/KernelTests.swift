@@ -80,6 +80,7 @@ import Testing
         var c0 = randomArray(strideC * batch, seed: seed &+ 2)
         for bi in 0..<batch {
             for i in 0..<m { for j in n..<ldc { c0[bi * strideC + i * ldc + j] = sentinel } }
+            for g in (m * ldc)..<strideC { c0[bi * strideC + g] = sentinel }   // gap after each output
         }
         if g.beta == 0 { for i in c0.indices where c0[i] != sentinel { c0[i] = .nan } }
         var c = c0
@@ -101,6 +102,9 @@ import Testing
         }
         var bad = 0
         let eps = Double(Float.ulpOfOne)
+        for bi in 0..<batch {
+            for g in (m * ldc)..<strideC where c[bi * strideC + g] != sentinel { bad += 1 }
+        }
         for bi in 0..<batch {
             let oa = bi * strideA, ob = bi * strideB, oc = bi * strideC
             for i in 0..<m {
