@@ -6,7 +6,12 @@ Tests/EvaluationTests/Fixtures/; the Swift tests read both. scikit-learn, scipy 
 reference values; where no library function exists (MAP@R, R-precision, the EER threshold rule)
 the definition is written out in numpy from scratch, independently of the Swift code.
 
-Run:  Benchmarks/.venv/bin/python Benchmarks/evaluation/make_reference.py
+Setup (once):  python3 -m venv Benchmarks/.venv   # skip if it exists
+               Benchmarks/.venv/bin/pip install numpy scipy scikit-learn
+Run:           Benchmarks/.venv/bin/python Benchmarks/evaluation/make_reference.py
+
+Re-running rewrites the fixtures; the inputs are seeded, so only a change of library version can
+change the numbers (the versions used are recorded in each JSON file).
 """
 import hashlib
 import json

@@ -85,6 +85,16 @@ struct CSVLineReader {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)
     }
 
+    /// The field's only byte after trimming spaces, or `nil` if it has none or several.
+    @inline(__always)
+    func singleByte(_ f: Field) -> UInt8? {
+        if let u = f.unquoted { return u.count == 1 ? u[0] : nil }
+        var s = f.start, e = f.end
+        while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
+        while e > s, bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09 { e -= 1 }
+        return e - s == 1 ? bytes[s] : nil
+    }
+
     /// The field's raw bytes (unquoted fields only), as `string` would trim them.
     func bytes(_ f: Field) -> [UInt8] {
         var s = f.start, e = f.end

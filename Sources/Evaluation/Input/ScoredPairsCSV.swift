@@ -94,14 +94,13 @@ public enum ScoredPairsCSV {
             guard score.isFinite else {
                 throw InputError(file: file, line: line, field: columns.score, message: "'\(reader.string(scoreField))' overflows to infinity; scores must be finite")
             }
-            let labelText = reader.string(fields[labelIndex])
             let label: Bool
-            switch labelText {
-            case "1": label = true
-            case "0": label = false
+            switch reader.singleByte(fields[labelIndex]) {
+            case 0x31: label = true
+            case 0x30: label = false
             default:
                 throw InputError(file: file, line: line, field: columns.label,
-                                 message: "'\(labelText)' is not a label; use 1 for same and 0 for different")
+                                 message: "'\(reader.string(fields[labelIndex]))' is not a label; use 1 for same and 0 for different")
             }
             scores.append(score)
             labels.append(label)
