@@ -35,6 +35,7 @@ public enum HTMLReport {
         .plot .axis-label, .plot .plot-title { font-size: 13px; fill: #222; }
         .plot .plot-title { font-weight: 600; }
         .plot .legend, .plot .marker-label { font-size: 12px; }
+        .plot .note-text { font-size: 12px; fill: #777; }
         table { border-collapse: collapse; margin: 6px 0 10px; }
         th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
         th { background: #f3f3f3; }
@@ -77,7 +78,7 @@ public enum HTMLReport {
         h += detPlot(report).render() + "\n"
         h += histogramPlot(report).render() + "\n"
         h += "</div>\n"
-        h += "<p class=\"note\">ROC: false-accept rate on a log scale against true-accept rate. DET: FAR against FRR on normal-deviate scales; the dashed diagonal is FAR = FRR, where it meets the curve is the EER. Histogram: share of each class per score bin, with the threshold in use.</p>\n"
+        h += "<p class=\"note\">ROC: false-accept rate on a log scale against true-accept rate; points with a FAR of 0 sit on the left edge. DET: FAR against FRR on normal-deviate scales; the dashed diagonal is FAR = FRR, where it meets the curve is the EER. Histogram: share of each class per score bin, with the threshold in use.</p>\n"
 
         if let audit = report.audit {
             h += "<h2>Per-group audit</h2>\n"
@@ -149,8 +150,11 @@ public enum HTMLReport {
         let inside = pmin...pmax
         let points = zip(r.roc.far, r.roc.tar).map { ($0, 1 - $1) }.filter { inside.contains($0.0) && inside.contains($0.1) }
         plot.series.append(.init(name: "DET (EER \(Format.percent(r.eer.rate)))", color: curveColor, style: .line, points: points))
+        if points.count < 2 {
+            plot.notes = ["Every operating point has a FAR or FRR of 0 or above 95%,", "which a normal-deviate scale cannot show."]
+        }
         let c = r.operatingPoint.counts
-        if let far = c.far, let frr = c.frr {
+        if let far = c.far, let frr = c.frr, inside.contains(far), inside.contains(frr) {
             plot.dots.append((far, frr, "threshold \(Format.number(r.operatingPoint.threshold))", thresholdColor))
         }
         return plot

@@ -53,6 +53,8 @@ struct SVGPlot {
     var markers: [Marker] = []
     /// Points drawn as labelled dots (for example the operating point on a ROC curve).
     var dots: [(x: Double, y: Double, label: String, color: String)] = []
+    /// Sentences drawn in the middle of the frame, for when there is nothing (or not everything) to draw.
+    var notes: [String] = []
 
     private let left = 64.0, right = 16.0, top = 52.0, bottom = 52.0
 
@@ -116,7 +118,12 @@ struct SVGPlot {
             s += "<circle class=\"dot\" cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"5\" fill=\"\(dot.color)\" stroke=\"#fff\" stroke-width=\"1.5\"/>"
             let anchor = cx > width * 0.6 ? "end" : "start"
             let tx = anchor == "end" ? cx - 8 : cx + 8
-            s += "<text x=\"\(f(tx))\" y=\"\(f(cy - 8))\" text-anchor=\"\(anchor)\" class=\"marker-label\" fill=\"\(dot.color)\">\(HTML.escape(dot.label))</text>\n"
+            // Above the dot unless that would leave the frame, then below it.
+            let ty = cy - 8 < top + 12 ? cy + 18 : cy - 8
+            s += "<text x=\"\(f(tx))\" y=\"\(f(ty))\" text-anchor=\"\(anchor)\" class=\"marker-label\" fill=\"\(dot.color)\">\(HTML.escape(dot.label))</text>\n"
+        }
+        for (k, note) in notes.enumerated() {
+            s += "<text x=\"\(f(left + (width - left - right) / 2))\" y=\"\(f(top + (height - top - bottom) / 2 + Double(k) * 16))\" text-anchor=\"middle\" class=\"note-text\">\(HTML.escape(note))</text>\n"
         }
         // Legend in a strip between the title and the frame, so it never hides the data or a marker.
         let named = series.filter { !$0.name.isEmpty }

@@ -106,18 +106,34 @@ public struct VerificationReport: Sendable {
             farWilson: ProportionInterval.wilson(successes: c.falsePositives, trials: c.impostor, level: options.bootstrap.level),
             frrWilson: ProportionInterval.wilson(successes: c.falseNegatives, trials: c.genuine, level: options.bootstrap.level),
             audit: audit, roc: curve.downsampledROC(maxPoints: options.curvePoints),
-            histogram: histogram(pairs, range: curve.scoreRange, bins: options.histogramBins),
+            histogram: histogram(pairs, range: curve.scoreRange, bins: options.histogramBins, threshold: point.threshold, direction: direction),
             fingerprint: pairs.fingerprint(), warnings: warnings)
     }
 
-    static func histogram(_ pairs: ScoredPairs, range: ClosedRange<Double>, bins: Int) -> Histogram {
-        let bins = max(1, bins)
+    /// Equal-width bins over the observed scores. When the threshold lies inside the range, the bins
+    /// are shifted so that it falls on an edge and every bar is wholly on the accepted or the rejected
+    /// side: a bar straddling the threshold line would misstate which pairs it accepts.
+    static func histogram(_ pairs: ScoredPairs, range: ClosedRange<Double>, bins: Int, threshold: Double,
+                          direction: ScoreDirection) -> Histogram {
+        var bins = max(1, bins)
         var lo = range.lowerBound, hi = range.upperBound
         if hi <= lo { lo -= 0.5; hi += 0.5 }
         let width = (hi - lo) / Double(bins)
+        var edgeIndex: Int? = nil
+        if threshold > lo, threshold <= hi {
+            let below = Int(((threshold - lo) / width).rounded(.up))
+            lo = threshold - Double(below) * width
+            bins = Int(((hi - lo) / width).rounded(.down)) + 1
+            edgeIndex = below
+        }
         var g = [Int](repeating: 0, count: bins), im = g
         for i in 0..<pairs.count {
-            let b = min(bins - 1, max(0, Int((pairs.scores[i] - lo) / width)))
+            let s = pairs.scores[i]
+            var b = min(bins - 1, max(0, Int(((s - lo) / width).rounded(.down))))
+            if let k = edgeIndex {
+                // Rounding must not move a score across the threshold edge.
+                if direction.isSame(score: s, threshold: threshold) == (direction == .higherIsSame) { b = max(b, k) } else { b = min(b, k - 1) }
+            }
             if pairs.labels[i] { g[b] += 1 } else { im[b] += 1 }
         }
         return Histogram(edges: (0...bins).map { lo + Double($0) * width }, genuine: g, impostor: im)
