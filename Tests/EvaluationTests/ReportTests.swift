@@ -49,6 +49,24 @@ struct ReportTests {
         #expect(!html.contains("nan") && !html.contains("inf,") && !html.contains("=\"inf"))
     }
 
+    @Test("the threshold falls on a histogram edge: bars right of it hold exactly the accepted pairs", arguments: ["ties", "distance", "continuous"])
+    func histogramEdges(name: String) throws {
+        let (pairs, curve, _) = try ReferenceSet(name: name).load()
+        let direction = curve.direction
+        for rule in [ThresholdRule.maxF1, .equalErrorRate, .targetFAR(0.2)] {
+            let r = try VerificationReport.evaluate(pairs, options: .init(direction: direction, rule: rule))
+            let h = r.histogram, t = r.operatingPoint.threshold, c = r.operatingPoint.counts
+            let k = try #require(h.edges.firstIndex { abs($0 - t) <= 1e-12 * max(1, abs(t)) }, "threshold \(t) is not an edge")
+            let upperGenuine = h.genuine[k...].reduce(0, +), upperImpostor = h.impostor[k...].reduce(0, +)
+            if direction == .higherIsSame {
+                #expect(upperGenuine == c.truePositives && upperImpostor == c.falsePositives)
+            } else {
+                #expect(upperGenuine == c.falseNegatives && upperImpostor == c.trueNegatives)
+            }
+            #expect(h.genuine.reduce(0, +) == pairs.genuineCount && h.impostor.reduce(0, +) == pairs.impostorCount)
+        }
+    }
+
     @Test("user-supplied group names are escaped")
     func escaping() throws {
         let pairs = try ScoredPairs(scores: [0.1, 0.9, 0.2, 0.8], labels: [false, true, false, true],
