@@ -14,6 +14,17 @@ import Testing
         #expect(x.dropout(probability: 0.4, generator: &a).scalars != ya.scalars)
     }
 
+    @Test(arguments: [5, 8, 37] as [Int])
+    func maskFollowsTheGeneratorsUniformDraws(_ n: Int) {
+        // One draw per element in order; dropped exactly when nextUniform() < p (tails included).
+        let x = Tensor.ones([n])
+        var rng = SeededGenerator(seed: 99), replay = SeededGenerator(seed: 99)
+        let y = x.dropout(probability: 0.45, generator: &rng).scalars
+        let expected = (0..<n).map { _ in replay.nextUniform() < 0.45 ? Float(0) : 1 / (1 - 0.45) }
+        #expect(y == expected)
+        #expect(rng.next() == replay.next(), "one draw per element")
+    }
+
     @Test(arguments: [0.1, 0.5, 0.8] as [Float])
     func keptValuesAreScaledAndMeanIsPreserved(_ p: Float) {
         let n = 200_000

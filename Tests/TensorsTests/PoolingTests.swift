@@ -94,6 +94,26 @@ private func pool1d(_ x: Tensor, _ k: PoolCase, max: Bool) -> Tensor {
         #expect(y.scalars == [-3, -2, -1, -1])
     }
 
+    @Test func maxPoolPropagatesNaN() {
+        // 12 outputs: the vector path (8 lanes, then an overlapping group).
+        var values = (0..<48).map { Float($0) }
+        values[9] = .nan
+        let y = Tensor(shape: [1, 1, 6, 8], values).maxPool2d(kernelSize: 2)
+        #expect(y.scalars[0].isNaN)
+        #expect(y.scalars[1...].allSatisfy { !$0.isNaN })
+        let short = Tensor(shape: [1, 1, 4], [1, .nan, 3, 2]).maxPool1d(kernelSize: 2)
+        #expect(short.scalars[0].isNaN && short.scalars[1] == 3)
+    }
+
+    @Test func allNegativeInfinityWindowsSendGradientToARealElement() throws {
+        let x = Tensor(shape: [1, 1, 3, 4], repeating: -.infinity).requiringGrad()
+        let y = x.maxPool2d(kernelSize: 2, stride: 1, padding: 1)
+        #expect(y.scalars.allSatisfy { $0 == -.infinity })
+        try y.backward(seed: .ones(y.shape))
+        // 4×5 windows, each sends 1 to an element of the 3×4 input.
+        #expect(x.grad?.scalars.reduce(0, +) == 20)
+    }
+
     @Test func avgPoolCountsPadding() {
         // count_include_pad: the edge windows are divided by 2, not by the 1 real element.
         let x = Tensor(shape: [1, 1, 3], [2, 4, 6])

@@ -48,90 +48,154 @@ extension Tensor {
         let perChannel = batch * inner
         check(!training || perChannel > 1, op, "training needs more than one value per channel, input is \(shape)")
 
-        // Per channel: the mean and 1/√(var + ε) that normalise, accumulated in Double so that a
-        // large N·H·W does not lose the variance to cancellation.
-        var mean = [Float](repeating: 0, count: channels), invStd = [Float](repeating: 0, count: channels)
-        let x = storage.floats
+        // Per channel: the mean and 1/√(var + ε) that normalise. Channels are independent, so they
+        // are spread over the threads; within a channel, N runs of H·W contiguous values.
+        let meanS = TensorStorage(count: channels, repeating: 0), invS = TensorStorage(count: channels, repeating: 0)
+        let xs = UInt(bitPattern: storage.floats), ms = UInt(bitPattern: meanS.floats), iv = UInt(bitPattern: invS.floats)
         if training {
-            var unbiased = [Float](repeating: 0, count: channels)
-            for c in 0..<channels {
-                var sum = 0.0
-                for n in 0..<batch { sum += Double(Self.sumContiguous(x + (n * channels + c) * inner, inner)) }
-                let mu = sum / Double(perChannel)
-                var squares = 0.0
-                for n in 0..<batch {
-                    let p = x + (n * channels + c) * inner
-                    var s: Float = 0
-                    for i in 0..<inner { let d = p[i] - Float(mu); s += d * d }
-                    squares += Double(s)
+            let unbiased = TensorStorage(count: channels, repeating: 0)
+            let us = UInt(bitPattern: unbiased.floats)
+            spatialParallelRanges(channels, costPerItem: 2 * perChannel) { range in
+                let x = UnsafePointer<Float>(bitPattern: xs)!
+                let mean = UnsafeMutablePointer<Float>(bitPattern: ms)!, inv = UnsafeMutablePointer<Float>(bitPattern: iv)!
+                let unbiased = UnsafeMutablePointer<Float>(bitPattern: us)!
+                for c in range {
+                    // Two passes (mean, then squared deviations), summed across runs in Double, so
+                    // that a large N·H·W loses neither the mean nor the variance to cancellation.
+                    var sum = 0.0
+                    for n in 0..<batch { sum += Double(Self.sumContiguous(x + (n * channels + c) * inner, inner)) }
+                    let mu = sum / Double(perChannel)
+                    var squares = 0.0
+                    for n in 0..<batch { squares += Double(squaredDeviations(x + (n * channels + c) * inner, inner, Float(mu))) }
+                    mean[c] = Float(mu)
+                    inv[c] = Float(1 / (squares / Double(perChannel) + Double(epsilon)).squareRoot())
+                    unbiased[c] = Float(squares / Double(perChannel - 1))
                 }
-                let variance = squares / Double(perChannel)
-                mean[c] = Float(mu)
-                invStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
-                unbiased[c] = Float(squares / Double(perChannel - 1))
             }
             let m = statistics.momentum
-            statistics.mean = statistics.mean.detached() * (1 - m) + Tensor(shape: [channels], mean) * m
-            statistics.variance = statistics.variance.detached() * (1 - m) + Tensor(shape: [channels], unbiased) * m
+            statistics.mean = statistics.mean.detached() * (1 - m) + Tensor(shape: [channels], storage: meanS) * m
+            statistics.variance = statistics.variance.detached() * (1 - m) + Tensor(shape: [channels], storage: unbiased) * m
         } else {
             let rm = statistics.mean.storage.floats, rv = statistics.variance.storage.floats
             for c in 0..<channels {
-                mean[c] = rm[c]
-                invStd[c] = 1 / (rv[c] + epsilon).squareRoot()
+                meanS.floats[c] = rm[c]
+                invS.floats[c] = 1 / (rv[c] + epsilon).squareRoot()
             }
         }
 
         let out = TensorStorage(dtype: .float32, count: count)
         let xhat = TensorStorage(dtype: .float32, count: count)
-        let gm = gamma.storage.floats, bt = beta.storage.floats
-        for n in 0..<batch {
-            for c in 0..<channels {
-                let o = (n * channels + c) * inner
-                let mu = mean[c], inv = invStd[c], scale = gm[c], shift = bt[c]
-                for i in 0..<inner {
-                    let h = (x[o + i] - mu) * inv
-                    xhat.floats[o + i] = h
-                    out.floats[o + i] = h * scale + shift
+        let ys = UInt(bitPattern: out.floats), hs = UInt(bitPattern: xhat.floats)
+        let gs = UInt(bitPattern: gamma.storage.floats), bs = UInt(bitPattern: beta.storage.floats)
+        spatialParallelRanges(channels, costPerItem: perChannel) { range in
+            let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
+            let h = UnsafeMutablePointer<Float>(bitPattern: hs)!
+            let mean = UnsafePointer<Float>(bitPattern: ms)!, inv = UnsafePointer<Float>(bitPattern: iv)!
+            let gm = UnsafePointer<Float>(bitPattern: gs)!, bt = UnsafePointer<Float>(bitPattern: bs)!
+            for c in range {
+                for n in 0..<batch {
+                    let o = (n * channels + c) * inner
+                    normalize(x + o, inner, mean: mean[c], inv: inv[c], gamma: gm[c], beta: bt[c], xhat: h + o, y: y + o)
                 }
             }
         }
         let result = Tensor(shape: shape, storage: out)
         let normalized = Tensor(shape: shape, storage: xhat)
+        let invStd = Tensor(shape: [channels], storage: invS)
 
         return result.recorded(op, inputs: [self, gamma, beta]) { g, needs in
-            let gp = g.storage.floats, hp = normalized.storage.floats, gm = gamma.storage.floats
             // Σ g and Σ g·x̂ per channel serve all three gradients.
-            var sumG = [Float](repeating: 0, count: channels), sumGH = [Float](repeating: 0, count: channels)
-            for n in 0..<batch {
-                for c in 0..<channels {
-                    let o = (n * channels + c) * inner
-                    sumG[c] += Self.sumContiguous(gp + o, inner)
-                    var s: Float = 0
-                    for i in 0..<inner { s += gp[o + i] * hp[o + i] }
-                    sumGH[c] += s
-                }
-            }
-            var dx: Tensor?
-            if needs[0] {
-                let d = TensorStorage(dtype: .float32, count: batch * channels * inner)
-                for n in 0..<batch {
-                    for c in 0..<channels {
+            let sumG = TensorStorage(count: channels, repeating: 0), sumGH = TensorStorage(count: channels, repeating: 0)
+            let dx = needs[0] ? TensorStorage(dtype: .float32, count: g.count) : nil
+            let gp = UInt(bitPattern: g.storage.floats), hp = UInt(bitPattern: normalized.storage.floats)
+            let sg = UInt(bitPattern: sumG.floats), sgh = UInt(bitPattern: sumGH.floats)
+            let gm = UInt(bitPattern: gamma.storage.floats), iv = UInt(bitPattern: invStd.storage.floats)
+            let dp = dx.map { UInt(bitPattern: $0.floats) }
+            spatialParallelRanges(channels, costPerItem: 2 * perChannel) { range in
+                let g = UnsafePointer<Float>(bitPattern: gp)!, h = UnsafePointer<Float>(bitPattern: hp)!
+                let sumG = UnsafeMutablePointer<Float>(bitPattern: sg)!, sumGH = UnsafeMutablePointer<Float>(bitPattern: sgh)!
+                let gamma = UnsafePointer<Float>(bitPattern: gm)!, inv = UnsafePointer<Float>(bitPattern: iv)!
+                for c in range {
+                    for n in 0..<batch {
                         let o = (n * channels + c) * inner
-                        let k = gm[c] * invStd[c]
-                        if training {
-                            // dx = γ·inv · (g − Σg/n − x̂·Σ(g·x̂)/n): the batch statistics depend on x too.
-                            let meanG = sumG[c] / Float(perChannel), meanGH = sumGH[c] / Float(perChannel)
-                            for i in 0..<inner { d.floats[o + i] = k * (gp[o + i] - meanG - hp[o + i] * meanGH) }
-                        } else {
-                            for i in 0..<inner { d.floats[o + i] = k * gp[o + i] }
-                        }
+                        sumG[c] += Self.sumContiguous(g + o, inner)
+                        sumGH[c] += Kernels.dot(g + o, h + o, count: inner)
+                    }
+                    guard let dp else { continue }
+                    let d = UnsafeMutablePointer<Float>(bitPattern: dp)!
+                    let k = gamma[c] * inv[c]
+                    // Training: dx = γ·inv·(g − Σg/n − x̂·Σ(g·x̂)/n), as the batch statistics depend
+                    // on x too. Evaluation: the statistics are constants, dx = γ·inv·g.
+                    let meanG = training ? sumG[c] / Float(perChannel) : 0
+                    let meanGH = training ? sumGH[c] / Float(perChannel) : 0
+                    for n in 0..<batch {
+                        let o = (n * channels + c) * inner
+                        inputGradient(g + o, h + o, inner, k: k, meanG: meanG, meanGH: meanGH, into: d + o)
                     }
                 }
-                dx = Tensor(shape: g.shape, storage: d)
             }
-            return [dx,
-                    needs[1] ? Tensor(shape: [channels], sumGH) : nil,
-                    needs[2] ? Tensor(shape: [channels], sumG) : nil]
+            return [dx.map { Tensor(shape: g.shape, storage: $0) },
+                    needs[1] ? Tensor(shape: [channels], storage: sumGH) : nil,
+                    needs[2] ? Tensor(shape: [channels], storage: sumG) : nil]
         }
     }
+}
+
+// MARK: - Vector loops over one contiguous run of a channel
+
+@inline(__always)
+private func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Σ (x − mean)² over n values.
+private func squaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Float {
+    var acc = SIMD8<Float>()
+    let mu = SIMD8<Float>(repeating: mean)
+    var i = 0
+    while i + 8 <= n {
+        let d = load8(x, i) - mu
+        acc += d * d
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { let d = x[i] - mean; s += d * d; i += 1 }
+    return s
+}
+
+/// x̂ = (x − mean)·inv and y = x̂·gamma + beta over n values.
+private func normalize(_ x: UnsafePointer<Float>, _ n: Int, mean: Float, inv: Float, gamma: Float, beta: Float,
+                       xhat: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    let mu = SIMD8<Float>(repeating: mean), k = SIMD8<Float>(repeating: inv)
+    let scale = SIMD8<Float>(repeating: gamma), shift = SIMD8<Float>(repeating: beta)
+    var i = 0
+    while i + 8 <= n {
+        let h = (load8(x, i) - mu) * k
+        store8(h, xhat, i)
+        store8(h * scale + shift, y, i)
+        i += 8
+    }
+    while i < n {
+        let h = (x[i] - mean) * inv
+        xhat[i] = h
+        y[i] = h * gamma + beta
+        i += 1
+    }
+}
+
+/// dx = k·(g − meanG − x̂·meanGH) over n values.
+private func inputGradient(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ n: Int,
+                           k: Float, meanG: Float, meanGH: Float, into dx: UnsafeMutablePointer<Float>) {
+    let kv = SIMD8<Float>(repeating: k), mg = SIMD8<Float>(repeating: meanG), mgh = SIMD8<Float>(repeating: meanGH)
+    var i = 0
+    while i + 8 <= n {
+        store8(kv * (load8(g, i) - mg - load8(h, i) * mgh), dx, i)
+        i += 8
+    }
+    while i < n { dx[i] = k * (g[i] - meanG - h[i] * meanGH); i += 1 }
 }

@@ -97,51 +97,19 @@ extension Tensor {
         return g
     }
 
-    /// The rows of the window starting at `oh` that lie in the input.
-    @inline(__always)
-    private static func windowRows(_ g: SpatialWindow, _ oh: Int) -> (start: Int, rows: Range<Int>) {
-        let start = oh * g.strideH - g.padH
-        return (start, Swift.max(0, -start)..<Swift.min(g.kernelH, g.height - start))
-    }
-
-    @inline(__always)
-    private static func windowCols(_ g: SpatialWindow, _ ow: Int) -> (start: Int, cols: Range<Int>) {
-        let start = ow * g.strideW - g.padW
-        return (start, Swift.max(0, -start)..<Swift.min(g.kernelW, g.width - start))
-    }
-
     private func maxPool(_ op: String, _ g: SpatialWindow, outShape: [Int]) -> Tensor {
         let planes = g.batch * g.channels
+        let plan = PoolPlan(g, op: op, shape: shape)
         let out = TensorStorage(dtype: .float32, count: planes * g.outPlane)
         // Where each output's maximum sits within its input plane, for the backward pass.
-        var argmax = [Int32](repeating: 0, count: planes * g.outPlane)
-        check(g.inPlane <= Int(Int32.max), op, "input plane of \(shape) is too large")
+        let argmax = PoolIndices(count: planes * g.outPlane)
         let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats)
-        argmax.withUnsafeMutableBufferPointer { idx in
-            let ids = UInt(bitPattern: idx.baseAddress!)
-            spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
-                let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
-                let index = UnsafeMutablePointer<Int32>(bitPattern: ids)!
-                for p in range {
-                    let plane = x + p * g.inPlane
-                    for oh in 0..<g.outH {
-                        let (h0, rows) = Self.windowRows(g, oh)
-                        for ow in 0..<g.outW {
-                            let (w0, cols) = Self.windowCols(g, ow)
-                            var best = -Float.infinity, at = (h0 + rows.lowerBound) * g.width + w0 + cols.lowerBound
-                            for u in rows {
-                                for v in cols {
-                                    let i = (h0 + u) * g.width + w0 + v
-                                    let value = plane[i]
-                                    if value > best || (value.isNaN && !best.isNaN) { best = value; at = i }
-                                }
-                            }
-                            let o = p * g.outPlane + oh * g.outW + ow
-                            y[o] = best
-                            index[o] = Int32(at)
-                        }
-                    }
-                }
+        let ids = UInt(bitPattern: argmax.pointer)
+        spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
+            let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
+            let index = UnsafeMutablePointer<Int32>(bitPattern: ids)!
+            plan.forEachPlane(range, x, fill: -.infinity) { p, plane in
+                plan.maxima(plane, into: y + p * g.outPlane, indices: index + p * g.outPlane)
             }
         }
         let inShape = shape
@@ -150,9 +118,8 @@ extension Tensor {
             // Overlapping windows (stride < kernel) may pick the same element: accumulate.
             for p in 0..<planes {
                 let d = dx.floats + p * g.inPlane, gp = grad.storage.floats + p * g.outPlane
-                argmax.withUnsafeBufferPointer { idx in
-                    for o in 0..<g.outPlane { d[Int(idx[p * g.outPlane + o])] += gp[o] }
-                }
+                let idx = argmax.pointer + p * g.outPlane
+                for o in 0..<g.outPlane { d[Int(idx[o])] += gp[o] }
             }
             return Tensor(shape: inShape, storage: dx)
         }
@@ -160,43 +127,197 @@ extension Tensor {
 
     private func avgPool(_ op: String, _ g: SpatialWindow, outShape: [Int]) -> Tensor {
         let planes = g.batch * g.channels
+        let plan = PoolPlan(g, op: op, shape: shape)
         let out = TensorStorage(dtype: .float32, count: planes * g.outPlane)
-        let scale = 1 / Float(g.kernelArea)
         let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats)
         spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
             let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
-            for p in range {
-                let plane = x + p * g.inPlane
-                for oh in 0..<g.outH {
-                    let (h0, rows) = Self.windowRows(g, oh)
-                    for ow in 0..<g.outW {
-                        let (w0, cols) = Self.windowCols(g, ow)
-                        var sum: Float = 0
-                        for u in rows {
-                            for v in cols { sum += plane[(h0 + u) * g.width + w0 + v] }
-                        }
-                        y[p * g.outPlane + oh * g.outW + ow] = sum * scale
-                    }
-                }
+            plan.forEachPlane(range, x, fill: 0) { p, plane in
+                plan.means(plane, into: y + p * g.outPlane)
             }
         }
         let inShape = shape
         return Tensor(shape: outShape, storage: out).recorded(op, input: self) { grad in
-            let dx = TensorStorage(count: planes * g.inPlane, repeating: 0)
-            for p in 0..<planes {
-                let d = dx.floats + p * g.inPlane, gp = grad.storage.floats + p * g.outPlane
-                for oh in 0..<g.outH {
-                    let (h0, rows) = Self.windowRows(g, oh)
-                    for ow in 0..<g.outW {
-                        let (w0, cols) = Self.windowCols(g, ow)
-                        let share = gp[oh * g.outW + ow] * scale
-                        for u in rows {
-                            for v in cols { d[(h0 + u) * g.width + w0 + v] += share }
-                        }
-                    }
-                }
+            let dx = TensorStorage(dtype: .float32, count: planes * g.inPlane)
+            let gs = UInt(bitPattern: grad.storage.floats), ds = UInt(bitPattern: dx.floats)
+            spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
+                let gp = UnsafePointer<Float>(bitPattern: gs)!, d = UnsafeMutablePointer<Float>(bitPattern: ds)!
+                plan.spreadMeans(range, gp, into: d)
             }
             return Tensor(shape: inShape, storage: dx)
         }
     }
+}
+
+/// The argmax of each max-pooling output within its input plane. A class so that the backward
+/// closure keeps it alive without copying it.
+private final class PoolIndices: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int32>
+    init(count: Int) { pointer = .allocate(capacity: Swift.max(count, 1)) }
+    deinit { pointer.deallocate() }
+}
+
+/// Where every window of a pooling op reads, computed once per call and shared by all planes.
+///
+/// Planes with padding are first copied into a scratch plane bordered with the fill value (−∞ for
+/// max, 0 for average), so that every window is a full KH×KW block read at fixed offsets. Eight
+/// consecutive outputs are then computed together, as vector lanes, with selects instead of
+/// branches: which element of a window is largest is data, and a mispredicted branch per element
+/// would cost more than the whole window.
+private struct PoolPlan: @unchecked Sendable {
+    let g: SpatialWindow
+    let paddedWidth, paddedPlane: Int
+    let padded: Bool
+    /// Per output: the window's top-left corner in the (padded) plane.
+    let start: [Int32]
+    /// Per output: that corner's index in the unpadded plane (off the plane when it is padding).
+    let origin: [Int32]
+    /// Per output: the first element of the window that lies in the input, the answer when every
+    /// element is −∞.
+    let firstReal: [Int32]
+    /// Per tap (u, v): its offset from the corner in the padded plane, and in the unpadded one.
+    let tapOffset: [Int32]
+    let tapOrigin: [Int32]
+
+    init(_ g: SpatialWindow, op: String, shape: [Int]) {
+        self.g = g
+        padded = g.padH > 0 || g.padW > 0
+        paddedWidth = g.width + 2 * g.padW
+        paddedPlane = (g.height + 2 * g.padH) * paddedWidth
+        check(paddedPlane < Int(Int32.max), op, "input plane of \(shape) is too large")
+        var start: [Int32] = [], origin: [Int32] = [], firstReal: [Int32] = []
+        for oh in 0..<g.outH {
+            for ow in 0..<g.outW {
+                let h0 = oh * g.strideH, w0 = ow * g.strideW
+                start.append(Int32(h0 * paddedWidth + w0))
+                origin.append(Int32((h0 - g.padH) * g.width + (w0 - g.padW)))
+                firstReal.append(Int32(Swift.max(h0 - g.padH, 0) * g.width + Swift.max(w0 - g.padW, 0)))
+            }
+        }
+        (self.start, self.origin, self.firstReal) = (start, origin, firstReal)
+        var tapOffset: [Int32] = [], tapOrigin: [Int32] = []
+        for u in 0..<g.kernelH {
+            for v in 0..<g.kernelW {
+                tapOffset.append(Int32(u * paddedWidth + v))
+                tapOrigin.append(Int32(u * g.width + v))
+            }
+        }
+        (self.tapOffset, self.tapOrigin) = (tapOffset, tapOrigin)
+    }
+
+    /// Calls `body(plane index, plane)` for each plane of `x` in `range`, with the plane bordered
+    /// by `fill` when the window has padding.
+    func forEachPlane(_ range: Range<Int>, _ x: UnsafePointer<Float>, fill: Float,
+                      _ body: (Int, UnsafePointer<Float>) -> Void) {
+        guard padded else {
+            for p in range { body(p, x + p * g.inPlane) }
+            return
+        }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: paddedPlane)
+        defer { scratch.deallocate() }
+        // The border is written once; each plane rewrites only the interior.
+        scratch.initialize(repeating: fill, count: paddedPlane)
+        for p in range {
+            for i in 0..<g.height {
+                (scratch + ((i + g.padH) * paddedWidth + g.padW)).update(from: x + (p * g.height + i) * g.width, count: g.width)
+            }
+            body(p, scratch)
+        }
+    }
+
+    /// The maximum of each window of `plane` and its index in the unpadded plane.
+    func maxima(_ plane: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) {
+        start.withUnsafeBufferPointer { start in
+        origin.withUnsafeBufferPointer { origin in
+        firstReal.withUnsafeBufferPointer { firstReal in
+        tapOffset.withUnsafeBufferPointer { tapOffset in
+        tapOrigin.withUnsafeBufferPointer { tapOrigin in
+            var j = 0
+            while j < g.outPlane {
+                // The last group overlaps the one before rather than running past the end.
+                let j0 = g.outPlane >= 8 ? Swift.min(j, g.outPlane - 8) : j
+                if g.outPlane < 8 {
+                    var best = -Float.infinity, at = firstReal[j0]
+                    for t in 0..<tapOffset.count {
+                        let value = plane[Int(start[j0] + tapOffset[t])]
+                        // NaN wins and then stays, so that pooling does not hide it.
+                        if !(value <= best) && !best.isNaN { best = value; at = origin[j0] + tapOrigin[t] }
+                    }
+                    y[j0] = best
+                    indices[j0] = at
+                    j += 1
+                    continue
+                }
+                let corner = load8(start, j0), base = load8(origin, j0)
+                var best = SIMD8<Float>(repeating: -.infinity), at = load8(firstReal, j0)
+                for t in 0..<tapOffset.count {
+                    let values = gather8(plane, corner &+ tapOffset[t])
+                    let take = .!(values .<= best) .& (best .== best)
+                    best.replace(with: values, where: take)
+                    at.replace(with: base &+ tapOrigin[t], where: take)
+                }
+                for lane in 0..<8 { y[j0 + lane] = best[lane]; indices[j0 + lane] = at[lane] }
+                j += 8
+            }
+        }}}}}
+    }
+
+    /// The mean of each window of `plane`, padding counted (divided by KH·KW).
+    func means(_ plane: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(g.kernelArea)
+        start.withUnsafeBufferPointer { start in
+        tapOffset.withUnsafeBufferPointer { tapOffset in
+            var j = 0
+            while j < g.outPlane {
+                if g.outPlane < 8 {
+                    var sum: Float = 0
+                    for t in 0..<tapOffset.count { sum += plane[Int(start[j] + tapOffset[t])] }
+                    y[j] = sum * scale
+                    j += 1
+                    continue
+                }
+                let j0 = Swift.min(j, g.outPlane - 8)
+                let corner = load8(start, j0)
+                var sum = SIMD8<Float>()
+                for t in 0..<tapOffset.count { sum += gather8(plane, corner &+ tapOffset[t]) }
+                sum *= scale
+                for lane in 0..<8 { y[j0 + lane] = sum[lane] }
+                j += 8
+            }
+        }}
+    }
+
+    /// The backward pass of ``means(_:into:)`` for the planes in `range`: each output's gradient,
+    /// divided by KH·KW, added to every input element of its window (through a padded scratch
+    /// plane, then cropped).
+    func spreadMeans(_ range: Range<Int>, _ grad: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(g.kernelArea)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: paddedPlane)
+        defer { scratch.deallocate() }
+        start.withUnsafeBufferPointer { start in
+        tapOffset.withUnsafeBufferPointer { tapOffset in
+            for p in range {
+                scratch.initialize(repeating: 0, count: paddedPlane)
+                let gp = grad + p * g.outPlane
+                for j in 0..<g.outPlane {
+                    let share = gp[j] * scale, corner = Int(start[j])
+                    for t in 0..<tapOffset.count { scratch[corner + Int(tapOffset[t])] += share }
+                }
+                for i in 0..<g.height {
+                    (dx + (p * g.height + i) * g.width).update(from: scratch + ((i + g.padH) * paddedWidth + g.padW), count: g.width)
+                }
+            }
+        }}
+    }
+}
+
+@inline(__always)
+private func load8(_ p: UnsafeBufferPointer<Int32>, _ i: Int) -> SIMD8<Int32> {
+    UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: SIMD8<Int32>.self)
+}
+
+@inline(__always)
+private func gather8(_ plane: UnsafePointer<Float>, _ at: SIMD8<Int32>) -> SIMD8<Float> {
+    SIMD8(plane[Int(at[0])], plane[Int(at[1])], plane[Int(at[2])], plane[Int(at[3])],
+          plane[Int(at[4])], plane[Int(at[5])], plane[Int(at[6])], plane[Int(at[7])])
 }
