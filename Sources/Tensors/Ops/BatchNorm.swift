@@ -15,6 +15,8 @@ public struct BatchNormStatistics: Sendable {
         self.init(mean: .zeros([channels]), variance: .ones([channels]), momentum: momentum)
     }
 
+    /// Statistics from saved values (a checkpoint's running mean and variance), both [C]; they are
+    /// stored detached. `momentum` must be in [0, 1].
     public init(mean: Tensor, variance: Tensor, momentum: Float = 0.1) {
         check(mean.rank == 1 && variance.shape == mean.shape, "BatchNormStatistics",
               "mean \(mean.shape) and variance \(variance.shape) must both be [C]")
