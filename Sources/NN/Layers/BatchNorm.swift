@@ -47,7 +47,7 @@ public final class Dropout: Layer {
     public var isTraining = true
 
     public init(_ probability: Float, seed: UInt64) {
-        precondition(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
+        ensure(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         generator = SeededGenerator(seed: seed)
     }

@@ -12,7 +12,7 @@ public final class SGD: Optimizer {
     var started = false
 
     public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        ensure(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum

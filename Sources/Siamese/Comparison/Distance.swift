@@ -20,7 +20,7 @@ public enum Distance: String, Sendable, Codable, CaseIterable {
 
     /// Row-by-row comparison of two [n, d] batches: shape [n].
     public func rowwise(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape && a.rank == 2, "Distance.rowwise: needs two [n, d] batches of one shape, got \(a.shape) and \(b.shape)")
+        ensure(a.shape == b.shape && a.rank == 2, "Distance.rowwise: needs two [n, d] batches of one shape, got \(a.shape) and \(b.shape)")
         switch self {
         case .cosine: return (a.l2Normalized() * b.l2Normalized()).sum(axis: 1)
         case .dot: return (a * b).sum(axis: 1)

@@ -36,7 +36,7 @@ public final class LearnedHead: Module {
 
     /// The comparison features of each pair: `[n, d]`, or `[n, 2d]` with the product.
     public func features(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.rank == 2 && a.shape == b.shape && a.shape[1] == dimension,
+        ensure(a.rank == 2 && a.shape == b.shape && a.shape[1] == dimension,
                      "LearnedHead: needs two [n, \(dimension)] batches, got \(a.shape) and \(b.shape)")
         let difference = (a - b).abs()
         return includesProduct ? Tensor.concatenate([difference, a * b], axis: 1) : difference

@@ -18,7 +18,7 @@ public struct CNNConfiguration: Codable, Equatable, Sendable {
 
     public init(channels: Int = 1, height: Int, width: Int, blockChannels: [Int] = [16, 32], kernelSize: Int = 3,
                 batchNorm: Bool = true, embeddingDimension: Int, normalize: Bool = true) {
-        precondition(channels > 0 && height > 0 && width > 0 && embeddingDimension > 0 && kernelSize > 0 && kernelSize % 2 == 1,
+        ensure(channels > 0 && height > 0 && width > 0 && embeddingDimension > 0 && kernelSize > 0 && kernelSize % 2 == 1,
                      "CNNConfiguration: positive sizes and an odd kernel needed, got \(channels)×\(height)×\(width), kernel \(kernelSize), dim \(embeddingDimension)")
         self.channels = channels; self.height = height; self.width = width
         self.blockChannels = blockChannels
@@ -77,10 +77,10 @@ public final class CNNEncoder: Encoder {
         let image = [config.channels, config.height, config.width]
         let x: Tensor
         if input.rank == 2 {
-            precondition(input.shape[1] == image.reduce(1, *), "CNNEncoder: rows of \(input.shape[1]) features cannot be \(image) images")
+            ensure(input.shape[1] == image.reduce(1, *), "CNNEncoder: rows of \(input.shape[1]) features cannot be \(image) images")
             x = input.reshaped([input.shape[0]] + image)
         } else {
-            precondition(input.rank == 4 && Array(input.shape[1...]) == image, "CNNEncoder: expected [N, \(image.map(String.init).joined(separator: ", "))], got \(input.shape)")
+            ensure(input.rank == 4 && Array(input.shape[1...]) == image, "CNNEncoder: expected [N, \(image.map(String.init).joined(separator: ", "))], got \(input.shape)")
             x = input
         }
         let y = head(features(x))

@@ -13,7 +13,7 @@ public struct MLPConfiguration: Codable, Equatable, Sendable {
     public var normalize: Bool
 
     public init(layers: [Int], embeddingDimension: Int, dropout: Float = 0, normalize: Bool = true) {
-        precondition(!layers.isEmpty && layers.allSatisfy { $0 > 0 } && embeddingDimension > 0,
+        ensure(!layers.isEmpty && layers.allSatisfy { $0 > 0 } && embeddingDimension > 0,
                      "MLPConfiguration: layer widths and embedding dimension must be positive, got \(layers) → \(embeddingDimension)")
         self.layers = layers
         self.embeddingDimension = embeddingDimension
@@ -53,7 +53,7 @@ public final class MLPEncoder: Encoder {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 2 && input.shape[1] == linears[0].inFeatures,
+        ensure(input.rank == 2 && input.shape[1] == linears[0].inFeatures,
                      "MLPEncoder: expected input [batch, \(linears[0].inFeatures)], got \(input.shape)")
         var h = input
         for (i, layer) in linears.enumerated() {

@@ -16,7 +16,7 @@ public struct SequenceConfiguration: Codable, Equatable, Sendable {
 
     public init(channels: Int, length: Int, blockChannels: [Int] = [32, 64], kernelSize: Int = 5,
                 embeddingDimension: Int, normalize: Bool = true) {
-        precondition(channels > 0 && length > 0 && embeddingDimension > 0 && kernelSize % 2 == 1 && !blockChannels.isEmpty,
+        ensure(channels > 0 && length > 0 && embeddingDimension > 0 && kernelSize % 2 == 1 && !blockChannels.isEmpty,
                      "SequenceConfiguration: positive sizes, an odd kernel and at least one block needed")
         self.channels = channels; self.length = length
         self.blockChannels = blockChannels
@@ -62,11 +62,11 @@ public final class SequenceEncoder: Encoder {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x: Tensor
         if input.rank == 2 {
-            precondition(input.shape[1] == config.channels * config.length,
+            ensure(input.shape[1] == config.channels * config.length,
                          "SequenceEncoder: rows of \(input.shape[1]) values cannot be \(config.channels) channels × \(config.length) steps")
             x = input.reshaped([input.shape[0], config.channels, config.length])
         } else {
-            precondition(input.rank == 3 && input.shape[1] == config.channels, "SequenceEncoder: expected [N, \(config.channels), L], got \(input.shape)")
+            ensure(input.rank == 3 && input.shape[1] == config.channels, "SequenceEncoder: expected [N, \(config.channels), L], got \(input.shape)")
             x = input
         }
         for conv in convolutions { x = conv(x).relu() }

@@ -1,3 +1,4 @@
+import Tensors
 /// Selection of hard pairs in a batch of labelled pairs, for ``OnlineContrastiveLoss``.
 ///
 /// The rule is sentence-transformers' `OnlineContrastiveLoss`:
@@ -25,7 +26,7 @@ public enum PairMiner {
 
     /// The hard pairs among `distances[i]` (smaller = more alike) with `labels[i]`.
     public static func hardPairs(distances: [Float], labels: [Float]) -> HardPairs {
-        precondition(distances.count == labels.count,
+        ensure(distances.count == labels.count,
                      "PairMiner.hardPairs: \(distances.count) distances for \(labels.count) labels")
         let positives = labels.indices.filter { labels[$0] == 1 }
         let negatives = labels.indices.filter { labels[$0] == 0 }

@@ -151,9 +151,9 @@ public enum TripletMiner {
     }
 
     private static func checkedSize(_ distances: Tensor, _ labels: [Int], op: String) -> Int {
-        precondition(distances.rank == 2 && distances.shape[0] == distances.shape[1],
+        ensure(distances.rank == 2 && distances.shape[0] == distances.shape[1],
                      "\(op): needs an [n, n] distance matrix, got \(distances.shape)")
-        precondition(labels.count == distances.shape[0], "\(op): \(labels.count) labels for \(distances.shape[0]) rows")
+        ensure(labels.count == distances.shape[0], "\(op): \(labels.count) labels for \(distances.shape[0]) rows")
         return labels.count
     }
 }

@@ -35,7 +35,7 @@ public final class SiameseNetwork: Module {
     /// Embeddings of several batches of the same size through the one encoder, in a single forward
     /// pass (the batches are stacked, then split): branch i of a pair, triplet or N-tuple is `result[i]`.
     public func embedBranches(_ branches: [Tensor]) -> [Tensor] {
-        precondition(!branches.isEmpty, "SiameseNetwork.embedBranches: no inputs")
+        ensure(!branches.isEmpty, "SiameseNetwork.embedBranches: no inputs")
         if branches.count == 1 { return [encoder(branches[0])] }
         let sizes = branches.map { $0.shape[0] }
         let all = encoder(Tensor.concatenate(branches, axis: 0))

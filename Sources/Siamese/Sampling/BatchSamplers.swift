@@ -94,6 +94,6 @@ public struct NoDuplicatesBatchSampler: Sendable {
 
 /// Consecutive batches of a list (the last one may be short).
 public func chunked<T>(_ items: [T], size: Int) -> [[T]] {
-    precondition(size > 0, "chunked: size must be positive")
+    ensure(size > 0, "chunked: size must be positive")
     return stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
 }

@@ -16,8 +16,8 @@ public struct HardNegativeMiner: Sendable, Codable, Equatable {
     public var chunkSize: Int
 
     public init(rankRange: Range<Int> = 0..<50, margin: Float = 0, refreshEvery: Int = 1, chunkSize: Int = 1024) {
-        precondition(rankRange.lowerBound >= 0 && !rankRange.isEmpty, "HardNegativeMiner: rank range must be non-empty and non-negative, got \(rankRange)")
-        precondition(refreshEvery >= 1 && chunkSize >= 1, "HardNegativeMiner: refreshEvery and chunkSize must be positive")
+        ensure(rankRange.lowerBound >= 0 && !rankRange.isEmpty, "HardNegativeMiner: rank range must be non-empty and non-negative, got \(rankRange)")
+        ensure(refreshEvery >= 1 && chunkSize >= 1, "HardNegativeMiner: refreshEvery and chunkSize must be positive")
         self.rankRange = rankRange
         self.margin = margin
         self.refreshEvery = refreshEvery
@@ -30,7 +30,7 @@ public struct HardNegativeMiner: Sendable, Codable, Equatable {
     ///   - embeddings: [n, d] embeddings of the training items (any scale; cosine similarity is used).
     ///   - labels: class of each item.
     public func mine(embeddings: Tensor, labels: [Int], epoch: Int, seed: UInt64) -> [IndexTriplet] {
-        precondition(embeddings.rank == 2 && embeddings.shape[0] == labels.count,
+        ensure(embeddings.rank == 2 && embeddings.shape[0] == labels.count,
                      "HardNegativeMiner.mine: embeddings \(embeddings.shape) do not match \(labels.count) labels")
         let n = labels.count
         let index = ClassIndex(labels: labels)

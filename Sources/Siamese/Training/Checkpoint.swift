@@ -47,7 +47,7 @@ public struct CheckpointDirectory: Sendable {
     /// The newest completed checkpoint, if any.
     public var latest: URL? { checkpoints().last }
 
-    func save<Batch: Encodable>(model: SiameseNetwork, optimizer: any StatefulOptimizer, state: TrainerState,
+    func save<Batch: Encodable>(model: any Module, optimizer: any StatefulOptimizer, state: TrainerState,
                                 plan: [Batch], keep: Int) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: url, withIntermediateDirectories: true)
@@ -75,7 +75,7 @@ public struct CheckpointDirectory: Sendable {
         for old in checkpoints().dropLast(keep) { try? fm.removeItem(at: old) }
     }
 
-    func load<Batch: Decodable>(_ checkpoint: URL, into model: SiameseNetwork, optimizer: any StatefulOptimizer,
+    func load<Batch: Decodable>(_ checkpoint: URL, into model: any Module, optimizer: any StatefulOptimizer,
                                 batch: Batch.Type) throws -> (TrainerState, [Batch]) {
         try WeightsIO.load(model, from: checkpoint.appendingPathComponent("model.safetensors"))
         let file = try SafeTensorsFile(contentsOf: checkpoint.appendingPathComponent("optimizer.safetensors"))

@@ -33,10 +33,10 @@ public struct TrainingError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Trains a ``SiameseNetwork`` on a ``TrainingTask``: epochs of batches, the optimiser and its
+/// Trains a model (a ``SiameseNetwork`` or any module) on a ``TrainingTask``: epochs of batches, the optimiser and its
 /// schedule, gradient clipping, checkpoints, and resuming from the newest checkpoint.
 public final class Trainer<Task: TrainingTask> {
-    public let model: SiameseNetwork
+    public let model: Task.Model
     public let task: Task
     public let configuration: TrainingConfiguration
     public let checkpoints: CheckpointDirectory?
@@ -46,7 +46,7 @@ public final class Trainer<Task: TrainingTask> {
     public var onEpochEnd: ((Int, Double) -> Void)?
     let optimizer: any StatefulOptimizer
 
-    public init(model: SiameseNetwork, task: Task, configuration: TrainingConfiguration, checkpointDirectory: URL? = nil) throws {
+    public init(model: Task.Model, task: Task, configuration: TrainingConfiguration, checkpointDirectory: URL? = nil) throws {
         try configuration.validate()
         self.model = model
         self.task = task

@@ -1,3 +1,4 @@
+import NN
 import Tensors
 
 /// What a ``Trainer`` trains on: how an epoch splits into batches, and the loss of a batch.
@@ -7,12 +8,14 @@ import Tensors
 /// plan came from mining with the model as it was at the start of the epoch.
 public protocol TrainingTask {
     associatedtype Batch: Codable
+    /// What is trained: a ``SiameseNetwork``, a text bi-encoder, any module with named parameters.
+    associatedtype Model: Module = SiameseNetwork
     /// Number of training items (for progress and logs).
     var itemCount: Int { get }
     /// The batches of one epoch. May embed the data with `model` (offline hard-negative mining).
-    func batches(epoch: Int, seed: UInt64, model: SiameseNetwork) throws -> [Batch]
+    func batches(epoch: Int, seed: UInt64, model: Model) throws -> [Batch]
     /// The loss of one batch: a scalar connected to the model's parameters.
-    func loss(_ model: SiameseNetwork, _ batch: Batch) -> BatchLoss
+    func loss(_ model: Model, _ batch: Batch) -> BatchLoss
 }
 
 /// A batch's loss and what the loss saw.

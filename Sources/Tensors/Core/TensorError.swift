@@ -3,8 +3,8 @@
 /// Error policy: data that comes from outside the program (files, requests, user arrays) is checked
 /// with throwing APIs such as ``Tensor/init(shape:validating:)`` and produces a `TensorError`.
 /// Misuse inside a program (adding tensors whose shapes do not broadcast, an axis out of range)
-/// is a programming error and stops the process with the same message (a precondition, active in
-/// debug and release builds alike), the way Swift's own arrays treat an index out of range.
+/// is a programming error and stops the process with the same message (in debug and release
+/// builds alike), the way Swift's own arrays treat an index out of range.
 /// Validate at the boundary, then compose ops freely.
 public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The op or API that refused its input.
@@ -21,7 +21,18 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// Stops with a message naming the op when a programming precondition fails.
+///
+/// `fatalError` rather than `preconditionFailure`: optimised builds drop the latter's message, and
+/// the message (op and shapes) is the whole point.
 @inline(__always)
 func check(_ condition: @autoclosure () -> Bool, _ op: @autoclosure () -> String, _ message: @autoclosure () -> String) {
-    if !condition() { preconditionFailure(TensorError(op: op(), message()).description) }
+    if !condition() { fatalError(TensorError(op: op(), message()).description) }
+}
+
+/// A precondition whose message survives optimised builds (Swift's `precondition` drops it there).
+/// For programming errors in code built on Tensors: the message should name what was wrong.
+@inline(__always)
+public func ensure(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                   file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
 }

@@ -28,7 +28,7 @@ extension Tensor {
             return Tensor(shape: a.shape, storage: out)
         }
         guard let shape = Shape.broadcast(a.shape, b.shape) else {
-            preconditionFailure(TensorError(op: op, "shapes \(a.shape) and \(b.shape) do not broadcast").description)
+            fatalError(TensorError(op: op, "shapes \(a.shape) and \(b.shape) do not broadcast").description)
         }
         let n = Shape.count(shape)
         let out = TensorStorage(dtype: .float32, count: n)
