@@ -50,7 +50,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// A uniform integer in 0..<upperBound without modulo bias.
     public mutating func nextInt(below upperBound: Int) -> Int {
-        precondition(upperBound > 0, "SeededGenerator.nextInt: upper bound must be positive, got \(upperBound)")
+        ensure(upperBound > 0, "SeededGenerator.nextInt: upper bound must be positive, got \(upperBound)")
         return Int(truncatingIfNeeded: next(upperBound: UInt64(upperBound)))
     }
 }

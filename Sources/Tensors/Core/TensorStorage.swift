@@ -11,7 +11,7 @@ final class TensorStorage: @unchecked Sendable {
 
     /// Allocates uninitialised storage; callers must write every element before reading.
     init(dtype: DType = .float32, count: Int) {
-        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        ensure(count >= 0, "TensorStorage: negative element count \(count)")
         self.dtype = dtype
         self.count = count
         let bytes = max(count * dtype.byteSize, Self.alignment)
@@ -28,7 +28,7 @@ final class TensorStorage: @unchecked Sendable {
 
     /// The elements as Float32. Only valid for `.float32` storage.
     var floats: UnsafeMutablePointer<Float> {
-        precondition(dtype == .float32, "TensorStorage: \(dtype) storage read as float32; convert it first")
+        ensure(dtype == .float32, "TensorStorage: \(dtype) storage read as float32; convert it first")
         return raw.assumingMemoryBound(to: Float.self)
     }
 
