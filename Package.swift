@@ -10,10 +10,15 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Siamese", targets: ["Siamese"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "TextEncoders", targets: ["TextEncoders"]),
+        .library(name: "VectorIndex", targets: ["VectorIndex"]),
+        .library(name: "EmbeddingStore", targets: ["EmbeddingStore"]),
         .executable(name: "siamese", targets: ["SiameseCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Hot loops in C: GEMM micro-kernels and vector math, chosen at run time by CPU detection.
@@ -28,12 +33,21 @@ let package = Package(
         .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "NPY"]),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
         .target(name: "NPY"),
+        // WordPiece tokenisation from tokenizer.json / vocab.txt (BERT family).
+        .target(name: "Tokenizers"),
+        // Pretrained text bi-encoders: BERT, pooling, sentence-transformers folders, int8 inference.
+        .target(name: "TextEncoders", dependencies: ["Tensors", "NN", "SafeTensors", "Tokenizers", "Siamese"]),
+        // Embedding search: exact and HNSW indexes, quantisation, index files, duplicate mining, clustering.
+        .target(name: "VectorIndex", dependencies: ["Tensors", "NPY"]),
+        // Items, metadata and vectors in SQLite (GRDB), tied to the fingerprint of the model that made them.
+        .target(name: "EmbeddingStore", dependencies: ["VectorIndex", .product(name: "GRDB", package: "GRDB.swift")]),
         // Verification and retrieval metrics, calibration, per-group audit, reports.
         .target(name: "Evaluation", dependencies: ["NPY"]),
         .executableTarget(
             name: "SiameseCLI",
             dependencies: [
-                "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY",
+                "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY", "Tokenizers", "TextEncoders",
+                "VectorIndex", "EmbeddingStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +55,10 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
         .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TextEncodersTests", dependencies: ["TextEncoders", "Tokenizers", "Tensors", "SafeTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
+        .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY"], resources: [.copy("Fixtures")]),
     ]
 )
