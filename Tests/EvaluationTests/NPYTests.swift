@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import NPY
 import Testing
@@ -65,6 +66,29 @@ struct NPYTests {
             #expect(throws: NPYError.self) { try NPY.decode(data.prefix(length)) }
         }
         #expect(throws: NPYError.self) { try NPY.decode(data + Data([0])) }  // trailing byte
+    }
+
+    @Test("random byte corruption gives a value or an NPYError, never a crash")
+    func corruption() throws {
+        let original = try Data(contentsOf: try Fixture.url("npy_i4_2d.npy"))
+        var rng = SeededRandom(seed: 2024)
+        var decoded = 0, refused = 0
+        for _ in 0..<3000 {
+            var data = original
+            for _ in 0...rng.nextIndex(3) {
+                // Mostly the header, where a flip changes the meaning of everything after it.
+                let i = rng.nextIndex(10) < 8 ? rng.nextIndex(min(data.count, 128)) : rng.nextIndex(data.count)
+                data[i] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            do {
+                let a = try NPY.decode(data)
+                #expect(a.storage.count == a.shape.reduce(1, *))
+                decoded += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(decoded + refused == 3000 && refused > 0)
     }
 
     @Test("crafted headers are rejected before any allocation")

@@ -31,6 +31,12 @@ public struct GroupAudit: Sendable, Equatable {
         case flagged
     }
 
+    /// Two groups compared: the one with the higher rate first.
+    public struct GroupPair: Sendable, Equatable {
+        public let high: String
+        public let low: String
+    }
+
     /// The largest gap for one rate and the verdict.
     public struct Gap: Sendable, Equatable {
         /// `"far"` or `"frr"`.
@@ -42,12 +48,7 @@ public struct GroupAudit: Sendable, Equatable {
         public let lowestGroup: String?
         public let status: Status
         /// The flagged pair with the largest gap (when `status == .flagged`).
-        public let flaggedPair: (high: String, low: String)?
-
-        public static func == (l: Gap, r: Gap) -> Bool {
-            l.metric == r.metric && l.largest == r.largest && l.highestGroup == r.highestGroup && l.lowestGroup == r.lowestGroup
-                && l.status == r.status && l.flaggedPair?.high == r.flaggedPair?.high && l.flaggedPair?.low == r.flaggedPair?.low
-        }
+        public let flaggedPair: GroupPair?
     }
 
     public let threshold: Double
@@ -108,6 +109,6 @@ public struct GroupAudit: Sendable, Equatable {
         }
         let status: Status = best != nil ? .flagged : (largest > tolerance ? .inconclusive : .ok)
         return Gap(metric: metric, largest: largest, highestGroup: high.0, lowestGroup: low.0, status: status,
-                   flaggedPair: best.map { (high: $0.0, low: $0.1) })
+                   flaggedPair: best.map { GroupPair(high: $0.0, low: $0.1) })
     }
 }
