@@ -138,14 +138,9 @@ struct CalibrateCommand: ParsableCommand {
         }
         let counts = curve.counts(at: record.threshold)
         if json {
-            var data = try record.jsonData()
-            if let written {
-                // Say where it went without changing the record's own layout.
-                var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-                object["written_to"] = written
-                data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            }
-            print(String(decoding: data, as: UTF8.self))
+            // stdout carries exactly the record (the same JSON as calibration.json); news go to stderr.
+            print(String(decoding: try record.jsonData(), as: UTF8.self))
+            if let written { FileHandle.standardError.write(Data("wrote \(written)\n".utf8)) }
             return
         }
         let wilsonFAR = ProportionInterval.wilson(successes: counts.falsePositives, trials: counts.impostor)
