@@ -194,6 +194,8 @@ public struct VerificationReport: Sendable {
         top.append(("roc", .object([
             ("downsampled", .bool(roc.far.count < distinctScores + 1)),
             ("far", .array(roc.far.map { .number($0) })), ("tar", .array(roc.tar.map { .number($0) })),
+            // FAR against FRR is the DET curve the report draws.
+            ("frr", .array(roc.frr.map { .number($0) })),
             ("thresholds", .array(roc.thresholds.map { .optional($0) })),
         ])))
         top.append(("histogram", .object([
