@@ -85,19 +85,27 @@ for kind in ("ours", "numpy", "torch"):
     load(kind)
 isa = next((r["ours"].get("isa") for r in rows.values() if "ours" in r), "?")
 print(f"GFLOP/s, best of ≥0.3 s of blocks; ours: isa {isa}")
-head = f"{'shape (M×K×N)':<24} {'thr':>3} {'ours':>8} {'numpy':>8} {'torch':>8} {'ours/np':>8} {'ours/torch':>10}  {'others busy':>11}"
+print("* = measured while other processes used more than 0.1 cores (distorted, above all at 2 threads)")
+head = f"{'shape (M×K×N)':<24} {'thr':>3} {'ours':>8} {'numpy':>8} {'torch':>8} {'ours/np':>8} {'ours/torch':>10}"
 print(head)
 print("-" * len(head))
 def shape_label(m, k, n, b):
     return f"{m}×{k}×{n}" if b == 1 else f"{b}×({m}×{k}·{k}×{n})"
+tainted = 0
 for key in sorted(rows, key=lambda k: (k[4],)):
     m, k, n, b, t = key
     r = rows[key]
     g = {kind: r[kind]["gflops"] if kind in r else None for kind in ("ours", "numpy", "torch")}
-    def f(x): return f"{x:8.1f}" if x is not None else f"{'-':>8}"
+    def cell(kind):
+        global tainted
+        if g[kind] is None:
+            return f"{'-':>8}"
+        busy = r[kind].get("busy_others")
+        mark = "*" if busy is not None and busy > 0.1 else " "
+        tainted += mark == "*"
+        return f"{g[kind]:7.1f}{mark}"
     def ratio(a, c, w): return f"{a / c:{w}.2f}" if a and c else f"{'-':>{w}}"
-    busy = r.get("ours", {}).get("busy_others")
-    print(f"{shape_label(m, k, n, b):<24} {t:>3} {f(g['ours'])} {f(g['numpy'])} {f(g['torch'])} "
-          f"{ratio(g['ours'], g['numpy'], 8)} {ratio(g['ours'], g['torch'], 10)}  {f'{busy:.2f}' if busy is not None else '-':>11}")
-print(f"other processes' CPU use: {before} cores before, {after} after (per-case 'others busy' is measured during ours)")
+    print(f"{shape_label(m, k, n, b):<24} {t:>3} {cell('ours')} {cell('numpy')} {cell('torch')} "
+          f"{ratio(g['ours'], g['numpy'], 8)} {ratio(g['ours'], g['torch'], 10)}")
+print(f"other processes' CPU use: {before} cores before the run, {after} after; {tainted} figures marked *")
 PY

@@ -6,7 +6,8 @@ counts from the environment at load time, so the caller (Benchmarks/gemm.sh) sta
 process per thread count with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set. PyTorch additionally
 gets torch.set_num_threads. Prints one JSON object per line, with the same keys and the same
 timing rule as ours: warm-up, then blocks of at least 30 ms for at least 0.3 s; gflops is the
-best block, gflops_median the median one.
+best block, gflops_median the median one; busy_others is the CPU (in cores) that other processes
+used meanwhile.
 """
 import argparse
 import json
@@ -27,6 +28,16 @@ SHAPES = [
 ]
 
 
+def busy_seconds():
+    """Busy CPU seconds of the whole machine, from /proc/stat (None elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [float(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(run, flops, min_total=0.3, min_block=0.03):
     run()  # warm-up: first-touch of the output, thread start-up
     reps = 1
@@ -40,6 +51,7 @@ def measure(run, flops, min_total=0.3, min_block=0.03):
         reps *= 2
     rates = [flops * reps / dt / 1e9]
     total = dt
+    busy0, self0, wall0 = busy_seconds(), time.process_time(), time.perf_counter()
     while total < min_total or len(rates) < 5:
         t0 = time.perf_counter()
         for _ in range(reps):
@@ -47,7 +59,10 @@ def measure(run, flops, min_total=0.3, min_block=0.03):
         dt = time.perf_counter() - t0
         total += dt
         rates.append(flops * reps / dt / 1e9)
-    return max(rates), statistics.median(rates)
+    others = None
+    if busy0 is not None:
+        others = max(0.0, ((busy_seconds() - busy0) - (time.process_time() - self0)) / (time.perf_counter() - wall0))
+    return max(rates), statistics.median(rates), others
 
 
 def numpy_case(m, k, n, batch):
@@ -99,10 +114,11 @@ def main():
 
     for m, k, n, batch in SHAPES:
         run = make(m, k, n, batch)
-        best, med = measure(run, 2.0 * m * n * k * batch)
+        best, med, others = measure(run, 2.0 * m * n * k * batch)
         print(json.dumps({"lib": args.lib, "m": m, "n": n, "k": k, "batch": batch,
                           "threads": args.threads, "gflops": round(best, 2),
-                          "gflops_median": round(med, 2)}), flush=True)
+                          "gflops_median": round(med, 2),
+                          "busy_others": None if others is None else round(others, 2)}), flush=True)
 
 
 if __name__ == "__main__":

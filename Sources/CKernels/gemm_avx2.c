@@ -62,10 +62,11 @@ CK_TARGET static void kernel_6x16(int64_t kc, const float *restrict a, const flo
                                   int nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    // C is read only when beta != 0; prefetching it otherwise just adds memory traffic.
-    if (beta != 0.0f) for (int r = 0; r < MR; r++) {
-        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    // The tile of C will be written (and read when beta != 0): fetch its lines now, so that they
+    // arrive while the k loop runs instead of stalling the stores at the end.
+    for (int r = 0; r < MR; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
     }
 #pragma clang loop unroll_count(4)
     for (int64_t p = 0; p < kc; p++) {

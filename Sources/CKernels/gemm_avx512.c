@@ -63,10 +63,11 @@ CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const fl
                                    int nr) {
     DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5);
     DECL(6); DECL(7); DECL(8); DECL(9); DECL(10); DECL(11);
-    // C is read only when beta != 0; prefetching it otherwise just adds memory traffic.
-    if (beta != 0.0f) for (int r = 0; r < MR; r++) {
-        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    // The tile of C will be written (and read when beta != 0): fetch its lines now, so that they
+    // arrive while the k loop runs instead of stalling the stores at the end.
+    for (int r = 0; r < MR; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
     }
 #pragma clang loop unroll_count(2)
     for (int64_t p = 0; p < kc; p++) {

@@ -37,7 +37,8 @@ public enum Kernels {
     /// calls; matrix `i` of each operand starts at `a + i·strideA`, `b + i·strideB`,
     /// `c + i·strideC`.
     ///
-    /// A stride of 0 broadcasts that operand to every product (not allowed for C). Whole
+    /// A stride of 0 broadcasts that operand to every product. The outputs must not overlap,
+    /// but they may interleave (heads side by side: `strideC = n`, `ldc = heads·n`). Whole
     /// products are spread over the threads when there are at least twice as many as threads
     /// (or each is small); otherwise each product in turn uses every thread.
     public static func sgemmBatched(
@@ -48,8 +49,7 @@ public enum Kernels {
         precondition(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "sgemmBatched: negative size batch=\(batch) m=\(m) n=\(n) k=\(k)")
         precondition(lda >= max(1, transposeA ? m : k) && ldb >= max(1, transposeB ? k : n) && ldc >= max(1, n),
                      "sgemmBatched: leading dimension too small (lda=\(lda) ldb=\(ldb) ldc=\(ldc) for m=\(m) n=\(n) k=\(k))")
-        precondition(strideA >= 0 && strideB >= 0, "sgemmBatched: negative stride")
-        precondition(batch <= 1 || strideC >= m * ldc - (ldc - n), "sgemmBatched: strideC=\(strideC) makes outputs overlap")
+        precondition(strideA >= 0 && strideB >= 0 && strideC >= 0, "sgemmBatched: negative stride")
         ck_sgemm_batched(Int64(batch), transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
                          a, Int64(lda), Int64(strideA), b, Int64(ldb), Int64(strideB),
                          beta, c, Int64(ldc), Int64(strideC))
