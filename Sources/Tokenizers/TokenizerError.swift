@@ -1,0 +1,35 @@
+/// Why a tokenizer could not be built or could not encode.
+///
+/// Every case names the file (or "<memory>") so that a user with several model folders knows which
+/// one is wrong.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file could not be read at all.
+    case unreadable(file: String, reason: String)
+    /// The file is not valid JSON, or not valid UTF-8.
+    case invalidJSON(file: String, reason: String)
+    /// A field is missing or has the wrong type or value.
+    case invalidField(file: String, field: String, reason: String)
+    /// A component type that this implementation does not provide (BPE, Unigram, ByteLevel, …).
+    case unsupported(file: String, component: String, type: String)
+    /// A token the configuration refers to is not in the vocabulary.
+    case missingToken(file: String, token: String)
+    /// Neither `tokenizer.json` nor `vocab.txt` is in the folder.
+    case noTokenizerFiles(folder: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let file, let reason):
+            "\(file): cannot read the tokenizer file (\(reason))"
+        case .invalidJSON(let file, let reason):
+            "\(file): not a valid JSON tokenizer file (\(reason))"
+        case .invalidField(let file, let field, let reason):
+            "\(file): field \(field): \(reason)"
+        case .unsupported(let file, let component, let type):
+            "\(file): \(component) of type \"\(type)\" is not supported (WordPiece with the BERT normalizer and pre-tokenizer is)"
+        case .missingToken(let file, let token):
+            "\(file): token \"\(token)\" is not in the vocabulary"
+        case .noTokenizerFiles(let folder):
+            "\(folder): no tokenizer.json or vocab.txt in the folder"
+        }
+    }
+}

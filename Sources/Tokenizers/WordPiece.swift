@@ -1,0 +1,83 @@
+/// The WordPiece model (Schuster & Nakajima 2012; BERT's tokeniser): each word becomes the longest
+/// vocabulary prefix, then the longest continuation (written with the `##` prefix), and so on; a
+/// word with any part that matches nothing, or longer than ``maxInputCharsPerWord`` characters,
+/// becomes the single unknown token.
+///
+/// Greedy longest-match-first over UTF-8 bytes, stepping back one character at a time, exactly as
+/// HuggingFace `tokenizers`.
+public struct WordPiece: Sendable {
+    public let vocabulary: Vocabulary
+    public let unknownToken: String
+    public let unknownID: Int
+    public let continuingSubwordPrefix: String
+    public let maxInputCharsPerWord: Int
+    /// Continuation pieces keyed without their prefix, so a lookup needs no concatenation.
+    private let continuations: Vocabulary
+    private let continuationIDs: [Int]
+
+    /// Throws when the unknown token is not in the vocabulary (every word could otherwise fail).
+    public init(vocabulary: Vocabulary, unknownToken: String = "[UNK]", continuingSubwordPrefix: String = "##",
+                maxInputCharsPerWord: Int = 100, file: String = "<memory>") throws(TokenizerError) {
+        guard let unk = vocabulary.id(for: unknownToken) else { throw .missingToken(file: file, token: unknownToken) }
+        self.vocabulary = vocabulary
+        self.unknownToken = unknownToken
+        unknownID = unk
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        self.maxInputCharsPerWord = maxInputCharsPerWord
+        var entries: [(token: String, id: Int)] = []
+        var ids: [Int] = []
+        let prefix = Array(continuingSubwordPrefix.utf8)
+        for (id, t) in vocabulary.tokens.enumerated() where vocabulary.id(for: t) == id {
+            let b = Array(t.utf8)
+            if b.count >= prefix.count && b.starts(with: prefix) {
+                entries.append((String(decoding: b[prefix.count...], as: UTF8.self), ids.count))
+                ids.append(id)
+            }
+        }
+        continuations = Vocabulary(entries)
+        continuationIDs = ids
+    }
+
+    /// The ids of one word (already normalised and pre-tokenised).
+    public func tokenize(_ word: String) -> [Int] {
+        var out: [Int] = []
+        var w = word
+        w.withUTF8 { appendIDs(utf8: $0, characterCount: word.unicodeScalars.count, to: &out) }
+        return out
+    }
+
+    /// Appends the ids of the word whose UTF-8 bytes are `word` (`characterCount` scalars) to `out`.
+    func appendIDs(utf8 word: UnsafeBufferPointer<UInt8>, characterCount: Int, to out: inout [Int]) {
+        if characterCount > maxInputCharsPerWord {
+            out.append(unknownID)
+            return
+        }
+        let n = word.count
+        let first = out.count
+        var start = 0
+        while start < n {
+            let table = start == 0 ? vocabulary : continuations
+            // Substrings longer than the longest token cannot match: start below that length, on a
+            // character boundary (the library starts at the end of the word; the result is the same).
+            var end = min(n, start + table.maxTokenBytes)
+            while end < n && end > start && word[end] & 0xC0 == 0x80 { end -= 1 }
+            var found: Int? = nil
+            while start < end {
+                if let id = table.id(forBytes: UnsafeBufferPointer(rebasing: word[start..<end])) {
+                    found = start == 0 ? id : continuationIDs[id]
+                    break
+                }
+                // Back by one character.
+                end -= 1
+                while end > start && word[end] & 0xC0 == 0x80 { end -= 1 }
+            }
+            guard let id = found else {
+                out.removeSubrange(first...)
+                out.append(unknownID)
+                return
+            }
+            out.append(id)
+            start = end
+        }
+    }
+}
