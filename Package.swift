@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Siamese", targets: ["Siamese"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "FileSupport", targets: ["FileSupport"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "TextEncoders", targets: ["TextEncoders"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
@@ -30,9 +31,11 @@ let package = Package(
         // The safetensors file format: memory-mapped, bounds-checked reading; atomic writing.
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
-        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "NPY"]),
+        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport"]),
+        // Small file utilities every module needs: atomic writes, SHA-256, a fast CSV line reader, input errors.
+        .target(name: "FileSupport"),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
-        .target(name: "NPY"),
+        .target(name: "NPY", dependencies: ["FileSupport"]),
         // WordPiece tokenisation from tokenizer.json / vocab.txt (BERT family).
         .target(name: "Tokenizers"),
         // Pretrained text bi-encoders: BERT, pooling, sentence-transformers folders, int8 inference.
@@ -42,11 +45,11 @@ let package = Package(
         // Items, metadata and vectors in SQLite (GRDB), tied to the fingerprint of the model that made them.
         .target(name: "EmbeddingStore", dependencies: ["VectorIndex", .product(name: "GRDB", package: "GRDB.swift")]),
         // Verification and retrieval metrics, calibration, per-group audit, reports.
-        .target(name: "Evaluation", dependencies: ["NPY"]),
+        .target(name: "Evaluation", dependencies: ["NPY", "FileSupport"]),
         .executableTarget(
             name: "SiameseCLI",
             dependencies: [
-                "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY", "Tokenizers", "TextEncoders",
+                "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY", "FileSupport", "Tokenizers", "TextEncoders",
                 "VectorIndex", "EmbeddingStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -54,11 +57,11 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
-        .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors", "FileSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TextEncodersTests", dependencies: ["TextEncoders", "Tokenizers", "Tensors", "SafeTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
     ]
 )

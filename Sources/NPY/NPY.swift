@@ -1,3 +1,4 @@
+@_exported import FileSupport
 import Foundation
 
 /// Reading and writing NumPy `.npy` files (format versions 1.0, 2.0 and 3.0).

@@ -1,3 +1,4 @@
+import FileSupport
 import Evaluation
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 @testable import Evaluation
+import FileSupport
 import Testing
 
 @Suite("Statistical building blocks")

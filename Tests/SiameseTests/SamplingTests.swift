@@ -35,7 +35,7 @@ import Tensors
         #expect(throws: SamplingError.self) { try PairSampler(labels: [0, 0, 0], positiveFraction: 0.5) }
         #expect(throws: SamplingError.self) { try PairSampler.fraction(fromRatio: "one to three") }
         #expect(throws: SamplingError.self) { try TripletSampler(labels: [5, 5]) }
-        #expect(throws: SamplingError.self) { try MPerClassSampler(labels: labels, m: 3, batchSize: 8) }
+        #expect(throws: SamplingError.self) { try MPerClassSampler(labels: labels, m: 5, batchSize: 8) }
     }
 
     @Test func tripletsAreValid() throws {

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// Reads a labels file: one label per line, in the same order as the embedding rows.

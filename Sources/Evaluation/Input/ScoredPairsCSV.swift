@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// Reads scored pairs from a CSV file with a header row: a score column, a 0/1 label column

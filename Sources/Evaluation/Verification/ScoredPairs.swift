@@ -1,3 +1,5 @@
+import FileSupport
+
 /// Scored pairs for verification: one score, a same/different label and optionally a group per pair.
 ///
 /// Scores are checked to be finite on construction, so every later computation can trust them.

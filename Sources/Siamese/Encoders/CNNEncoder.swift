@@ -33,7 +33,7 @@ public struct CNNConfiguration: Codable, Equatable, Sendable {
 /// least 2 pixels on a side), then flatten → Linear (→ L2 normalise).
 ///
 /// Accepts [N, C, H, W] or flat rows [N, C·H·W] (as read from a CSV).
-public final class CNNEncoder: Encoder {
+public final class CNNEncoder: EmbeddingEncoder {
     public let configuration: EncoderConfiguration
     let config: CNNConfiguration
     let features: Sequential

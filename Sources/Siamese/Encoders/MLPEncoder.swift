@@ -27,7 +27,7 @@ public struct MLPConfiguration: Codable, Equatable, Sendable {
 /// Feature vectors → embeddings: Linear → ReLU (→ Dropout) … → Linear (→ L2 normalise).
 ///
 /// Parameters are named `layers.<i>.weight` / `layers.<i>.bias`, i counting linear layers.
-public final class MLPEncoder: Encoder {
+public final class MLPEncoder: EmbeddingEncoder {
     public let configuration: EncoderConfiguration
     let linears: [Linear]
     let dropouts: [Dropout]

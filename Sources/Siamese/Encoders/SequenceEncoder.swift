@@ -30,7 +30,7 @@ public struct SequenceConfiguration: Codable, Equatable, Sendable {
 /// dilated 1-D convolutions with ReLU, global average pooling over time, then Linear (→ L2 normalise).
 ///
 /// Accepts [N, C, L] or flat rows [N, C·L].
-public final class SequenceEncoder: Encoder {
+public final class SequenceEncoder: EmbeddingEncoder {
     public let configuration: EncoderConfiguration
     let config: SequenceConfiguration
     let convolutions: [Conv1d]

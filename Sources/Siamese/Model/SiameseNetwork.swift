@@ -1,16 +1,16 @@
 import NN
 import Tensors
 
-/// A Siamese network: one shared ``Encoder`` applied to every input, and a way to compare embeddings
+/// A Siamese network: one shared ``EmbeddingEncoder`` applied to every input, and a way to compare embeddings
 /// (a ``Distance``, or a learned head trained with binary cross-entropy).
 public final class SiameseNetwork: Module {
-    public let encoder: any Encoder
+    public let encoder: any EmbeddingEncoder
     /// How embeddings are compared when scoring pairs.
     public var distance: Distance
     /// Optional learned comparison head (Koch et al. 2015): replaces `distance` for scoring.
     public let head: LearnedHead?
 
-    public init(encoder: any Encoder, distance: Distance = .cosine, head: LearnedHead? = nil) {
+    public init(encoder: any EmbeddingEncoder, distance: Distance = .cosine, head: LearnedHead? = nil) {
         self.encoder = encoder
         self.distance = distance
         self.head = head

@@ -1,7 +1,7 @@
 import Tensors
 
-/// Batches with `m` items from each of `batchSize / m` classes, so that in-batch miners always find
-/// positives and negatives (pytorch-metric-learning's MPerClassSampler).
+/// Batches with `m` items from each of min(⌊batchSize / m⌋, classes) classes, so that in-batch miners
+/// always find positives and negatives (pytorch-metric-learning's MPerClassSampler).
 ///
 /// A class with fewer than `m` items contributes all of them, repeated as needed (with a warning
 /// count in ``classesRepeated``); classes are visited in a shuffled round-robin so every class
@@ -15,14 +15,20 @@ public struct MPerClassSampler: Sendable {
 
     public init(labels: [Int], m: Int, batchSize: Int) throws {
         guard m >= 2 else { throw SamplingError("m must be at least 2 for a positive to exist, got \(m)") }
-        guard batchSize >= 2 * m, batchSize % m == 0 else {
-            throw SamplingError("batch size \(batchSize) must be a multiple of m = \(m) holding at least two classes")
+        guard batchSize >= 2 * m else {
+            throw SamplingError("batch size \(batchSize) must hold at least two classes of m = \(m) items")
         }
         index = ClassIndex(labels: labels)
         guard index.classes.count >= 2 else { throw SamplingError("needs at least two classes, found \(index.classes.count)") }
         self.m = m
         self.batchSize = batchSize
         classesRepeated = index.members.filter { $0.count < m }.count
+    }
+
+    /// Picks m so that a batch of `batchSize` covers every class when it can: ⌊batchSize / classes⌋,
+    /// at least 2.
+    public static func itemsPerClass(labels: [Int], batchSize: Int) -> Int {
+        max(2, batchSize / max(1, Set(labels).count))
     }
 
     /// Batches of one epoch: about items / batchSize of them.

@@ -1,6 +1,6 @@
 import Foundation
 import NN
-import NPY
+import FileSupport
 import SafeTensors
 import Tensors
 

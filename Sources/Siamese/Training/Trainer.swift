@@ -20,8 +20,12 @@ public struct TrainingSummary: Sendable {
     public var steps: Int
     /// Steps taken in this call (fewer than `steps` after a resume).
     public var stepsThisRun: Int
+    /// Wall-clock time of the whole call (batch planning, mining and checkpoints included).
     public var seconds: Double
-    public var stepsPerSecond: Double { seconds > 0 ? Double(stepsThisRun) / seconds : 0 }
+    /// Time inside training steps only (forward, backward, optimiser): what peers' step rates measure.
+    public var stepSeconds: Double
+    /// Training steps per second of step time.
+    public var stepsPerSecond: Double { stepSeconds > 0 ? Double(stepsThisRun) / stepSeconds : 0 }
     /// The checkpoint this run continued from.
     public var resumedFrom: URL?
 }
@@ -86,6 +90,7 @@ public final class Trainer<Task: TrainingTask> {
         let schedule = LearningRateSchedule(baseRate: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                             totalSteps: stepsPerEpoch * configuration.epochs, decay: configuration.decay)
         let startStep = state.globalStep
+        var stepSeconds = 0.0
         model.isTraining = true
         defer { model.isTraining = false }
 
@@ -105,6 +110,7 @@ public final class Trainer<Task: TrainingTask> {
             // `batches` holds only the steps still to do when it came from a checkpoint's plan.
             let total = doneBefore + batches.count
             for (k, batch) in batches.enumerated() {
+                let stepStart = DispatchTime.now().uptimeNanoseconds
                 let rate = schedule.rate(at: state.globalStep)
                 optimizer.learningRate = rate
                 optimizer.zeroGrad()
@@ -122,6 +128,7 @@ public final class Trainer<Task: TrainingTask> {
                 }
                 if let clip = configuration.gradientClipNorm { clipGradientNorm(model.parameters, maxNorm: clip) }
                 optimizer.step()
+                stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
                 lossSum += Double(value)
                 state.stepInEpoch += 1
                 state.globalStep += 1
@@ -145,6 +152,7 @@ public final class Trainer<Task: TrainingTask> {
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return TrainingSummary(epochLosses: state.epochLosses, steps: state.globalStep,
-                               stepsThisRun: state.globalStep - startStep, seconds: seconds, resumedFrom: resumedFrom)
+                               stepsThisRun: state.globalStep - startStep, seconds: seconds, stepSeconds: stepSeconds,
+                               resumedFrom: resumedFrom)
     }
 }

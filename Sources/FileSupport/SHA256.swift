@@ -1,7 +1,9 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), streaming.
 ///
 /// Written here rather than imported so the module depends only on Foundation, which offers no
-/// hash on Linux. Used for fingerprints of calibration data, not for security decisions.
+/// hash on Linux. Used for fingerprints (calibration data, model weights), not for security decisions.
 public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -108,5 +110,21 @@ public struct SHA256: Sendable {
             let digits = Array("0123456789abcdef")
             return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
         }
+    }
+}
+
+extension SHA256 {
+    /// The hex digest of a file's contents, read in 1 MiB chunks so that large weight files are
+    /// hashed in bounded memory.
+    public static func hex(ofFile url: URL) throws -> String {
+        guard let handle = try? FileHandle(forReadingFrom: url) else {
+            throw InputError(file: url.path, message: "cannot be opened for reading")
+        }
+        defer { try? handle.close() }
+        var h = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { h.update($0) }
+        }
+        return h.finalize().hexString
     }
 }

@@ -8,19 +8,24 @@ import Darwin
 
 /// Splits CSV bytes into lines and fields (RFC 4180 quoting, no newlines inside quotes), calling
 /// back with byte ranges so that ten million rows are read without a String per field.
-struct CSVLineReader {
-    let bytes: UnsafeRawBufferPointer
-    let file: String
+public struct CSVLineReader {
+    public let bytes: UnsafeRawBufferPointer
+    public let file: String
+
+    public init(bytes: UnsafeRawBufferPointer, file: String) {
+        self.bytes = bytes
+        self.file = file
+    }
 
     /// A field of the current line: its bytes with quotes removed ("" unescaped into `unquoted`).
-    struct Field {
-        var start: Int
-        var end: Int
-        var unquoted: [UInt8]?
+    public struct Field: Sendable {
+        public var start: Int
+        public var end: Int
+        public var unquoted: [UInt8]?
     }
 
     /// Calls `body(lineNumber, fields)` for every non-blank line; `fields` is reused between calls.
-    func forEachLine(_ body: (Int, inout [Field]) throws(InputError) -> Void) throws(InputError) {
+    public func forEachLine(_ body: (Int, inout [Field]) throws(InputError) -> Void) throws(InputError) {
         var position = 0
         var lineNumber = 0
         var fields = [Field]()
@@ -77,7 +82,7 @@ struct CSVLineReader {
     }
 
     /// The field's text, with surrounding spaces removed.
-    func string(_ f: Field) -> String {
+    public func string(_ f: Field) -> String {
         if let u = f.unquoted { return String(decoding: u, as: UTF8.self) }
         var s = f.start, e = f.end
         while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
@@ -87,7 +92,7 @@ struct CSVLineReader {
 
     /// The field's only byte after trimming spaces, or `nil` if it has none or several.
     @inline(__always)
-    func singleByte(_ f: Field) -> UInt8? {
+    public func singleByte(_ f: Field) -> UInt8? {
         if let u = f.unquoted { return u.count == 1 ? u[0] : nil }
         var s = f.start, e = f.end
         while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
@@ -96,7 +101,7 @@ struct CSVLineReader {
     }
 
     /// The field's raw bytes (unquoted fields only), as `string` would trim them.
-    func bytes(_ f: Field) -> [UInt8] {
+    public func bytes(_ f: Field) -> [UInt8] {
         var s = f.start, e = f.end
         while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
         while e > s, bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09 { e -= 1 }
@@ -105,7 +110,7 @@ struct CSVLineReader {
 
     /// Whether an unquoted field's bytes are exactly `known` (no trimming: a padded value takes the slow path).
     @inline(__always)
-    func equals(_ f: Field, _ known: [UInt8]) -> Bool {
+    public func equals(_ f: Field, _ known: [UInt8]) -> Bool {
         guard f.end - f.start == known.count else { return false }
         var i = f.start
         for b in known {
@@ -116,7 +121,7 @@ struct CSVLineReader {
     }
 
     /// Parses a decimal number; `nil` if the text is not one. Non-finite spellings are reported by the caller.
-    func double(_ f: Field) -> Double? {
+    public func double(_ f: Field) -> Double? {
         if let u = f.unquoted { return Self.parseDouble(u[...]) }
         var s = f.start, e = f.end
         while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
@@ -126,7 +131,7 @@ struct CSVLineReader {
 
     /// Only `[+-]digits[.digits][(e|E)[+-]digits]` is accepted: strtod alone would also take hex,
     /// "nan", "inf" and leading spaces, which are not numbers a scores file should contain.
-    static func parseDouble<C: Collection>(_ text: C) -> Double? where C.Element == UInt8 {
+    public static func parseDouble<C: Collection>(_ text: C) -> Double? where C.Element == UInt8 {
         let n = text.count
         guard n > 0, n < 64 else { return nil }
         var sawDigit = false

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import NPY
+import Siamese
+import Tensors
+
+/// `siamese embed`: embeddings of every input row, as a float32 .npy matrix in input order.
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed inputs with a trained model and write them as a float32 .npy matrix.",
+        discussion: """
+        A Siamese model folder (siamese.json) reads a CSV of feature rows: the columns it was
+        trained on are picked by name, others (labels, ids) are ignored.
+        A sentence-transformers folder (modules.json) reads a text file, one input per line.
+
+        Examples:
+          siamese embed --model model --input test.csv --output test.npy
+          siamese embed --model all-MiniLM-L6-v2 --input sentences.txt --output sentences.npy --threads 2
+        """
+    )
+
+    @Option(help: "Model folder.") var model: String
+    @Option(help: "Input file: CSV for Siamese models, text (one per line) for sentence-transformers models.") var input: String
+    @Option(help: "Output .npy file.") var output: String
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @Option(help: "Rows per forward pass.") var batchSize = 1024
+    @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
+
+    func run() throws {
+        if let threads { Threading.threadCount = threads }
+        let modelURL = URL(fileURLWithPath: model), inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        if FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("modules.json").path) {
+            try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8)
+            return
+        }
+        let (network, config) = try ModelFolder(modelURL).load()
+        guard let columns = config.featureColumns else {
+            throw ValidationError("\(model)/\(ModelFolder.configurationFile) does not list its feature columns")
+        }
+        let features = try FeatureCSV.readFeatures(inputURL, columns: columns)
+        let embeddings = network.embedAll(features, batchSize: batchSize)
+        try NPY.write(NPYArray(float32: embeddings.scalars, rows: embeddings.shape[0], cols: embeddings.shape[1]), to: outputURL)
+    }
+}

@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import NN
+import Siamese
+import Tensors
+
+/// `siamese train`: a twin encoder from a CSV of labelled feature rows.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a Siamese encoder on labelled feature rows (CSV).",
+        discussion: """
+        The CSV has a header; every column but the label column is a numeric feature.
+
+        Examples:
+          siamese train --data digits.csv --label-column label --encoder mlp --layers 64,128,64 --dim 32 \\
+                        --loss contrastive --margin 0.5 --epochs 30 --batch-size 128 --lr 0.001 --seed 0 --output model
+          siamese train --data digits.csv --label-column label --encoder cnn --image 8x8 --dim 32 \\
+                        --loss triplet --miner batch-hard --margin 0.3 --output model-cnn
+          siamese train --data pen.csv --label-column writer --encoder sequence --channels 3 --dim 64 --loss triplet --output sig
+
+        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard
+        for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head).
+        Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one.
+        """
+    )
+
+    @Option(help: "Training data: CSV with a header row.") var data: String
+    @Option(help: "Name of the class-label column.") var labelColumn = "label"
+    @Option(help: "Encoder: mlp, cnn or sequence.") var encoder = "mlp"
+    @Option(help: "MLP input and hidden widths, e.g. 64,128,64 (the first must equal the feature count).") var layers: String?
+    @Option(help: "Embedding dimension.") var dim = 32
+    @Option(help: "CNN input size HxW (one channel unless --channels), e.g. 8x8.") var image: String?
+    @Option(help: "Input channels (cnn, sequence).") var channels = 1
+    @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl or bce.") var loss = "contrastive"
+    @Option(help: "Margin of contrastive and triplet losses (default 0.5 contrastive, 0.3 triplet).") var margin: Float?
+    @Option(help: "Comparison: cosine or euclidean.") var distance = "cosine"
+    @Option(help: "In-batch triplet mining: batch-all, batch-hard or semi-hard.") var miner: String?
+    @Flag(help: "Offline hard-negative mining for triplets (re-mined every --mine-every epochs).") var hardNegatives = false
+    @Option(help: "Rank range of mined negatives, e.g. 0:50.") var mineRanks = "0:50"
+    @Option(help: "Epochs between hard-negative refreshes.") var mineEvery = 1
+    @Option(help: "Positive:negative pair ratio for pair losses.") var pairRatio = "1:1"
+    @Flag(help: "Draw pair anchors uniformly over classes (rare classes get as many pairs).") var balanceClasses = false
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(help: "Batch size.") var batchSize = 128
+    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: "Optimizer: adam, adamw or sgd.") var optimizer = "adam"
+    @Option(help: "Weight decay.") var weightDecay: Float = 0
+    @Option(help: "Warm-up steps.") var warmup = 0
+    @Option(help: "Learning-rate decay: constant, linear or cosine.") var schedule = "constant"
+    @Option(help: "Clip the gradient norm to this value.") var clip: Float?
+    @Option(help: "Seed for initialisation and sampling.") var seed: UInt64 = 0
+    @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
+    @Flag(help: "Start from scratch even if OUTPUT/checkpoints has a checkpoint.") var noResume = false
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @Option(help: "Model folder to write.") var output: String
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func run() throws {
+        if let threads { Threading.threadCount = threads }
+        let table = try FeatureCSV.read(URL(fileURLWithPath: data), labelColumn: labelColumn)
+        let dataset = table.dataset
+        let config = try encoderConfiguration(features: dataset.featureCount)
+        guard let comparison = Distance(rawValue: distance), comparison == .cosine || comparison == .euclidean else {
+            throw ValidationError("--distance must be cosine or euclidean, got \(distance)")
+        }
+        let outputURL = URL(fileURLWithPath: output)
+        var generator = SeededGenerator(seed: seed &+ 1)
+        let head = loss == "bce" ? LearnedHead(dimension: dim, generator: &generator) : nil
+        let model = SiameseNetwork(encoder: config.makeEncoder(seed: seed), distance: comparison, head: head)
+        let training = TrainingConfiguration(
+            epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: try parseEnum(optimizer, as: TrainingConfiguration.OptimizerKind.self, "--optimizer"),
+            weightDecay: weightDecay, warmupSteps: warmup, decay: try parseEnum(schedule, as: LearningRateSchedule.Decay.self, "--schedule"),
+            gradientClipNorm: clip, seed: seed, checkpointEverySteps: checkpointEvery)
+        let checkpoints = outputURL.appendingPathComponent("checkpoints")
+        let progress = ProgressBar(label: "training")
+
+        let summary: TrainingSummary
+        switch loss {
+        case "contrastive", "online-contrastive", "bce":
+            let kind: PairTrainingTask.Loss = switch loss {
+            case "contrastive": .contrastive(ContrastiveLoss(margin: margin ?? 0.5, distance: comparison))
+            case "online-contrastive": .onlineContrastive(OnlineContrastiveLoss(margin: margin ?? 0.5, distance: comparison))
+            default: .binaryCrossEntropy
+            }
+            let task = try PairTrainingTask(data: dataset, loss: kind, batchSize: batchSize,
+                                            positiveFraction: try PairSampler.fraction(fromRatio: pairRatio), balanceClasses: balanceClasses)
+            summary = try fit(model, task, training, checkpoints, progress)
+        case "triplet":
+            let margin = margin ?? 0.3
+            if let miner {
+                guard let strategy = TripletMiningStrategy(rawValue: miner) else {
+                    throw ValidationError("--miner must be batch-all, batch-hard or semi-hard, got \(miner)")
+                }
+                let m = MPerClassSampler.itemsPerClass(labels: dataset.labels, batchSize: batchSize)
+                let task = try BatchMiningTask(data: dataset, loss: BatchTripletLoss(strategy: strategy, margin: margin, distance: comparison),
+                                               batchSize: batchSize, itemsPerClass: m)
+                summary = try fit(model, task, training, checkpoints, progress)
+            } else {
+                let mining = hardNegatives ? HardNegativeMiner(rankRange: try parseRange(mineRanks), refreshEvery: max(1, mineEvery)) : nil
+                let task = try TripletTrainingTask(data: dataset, loss: TripletMarginLoss(margin: margin, distance: comparison),
+                                                   batchSize: batchSize, miner: mining)
+                summary = try fit(model, task, training, checkpoints, progress)
+            }
+        case "mnrl":
+            let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(), batchSize: batchSize)
+            summary = try fit(model, task, training, checkpoints, progress)
+        default:
+            throw ValidationError("--loss must be contrastive, online-contrastive, triplet, mnrl or bce, got \(loss)")
+        }
+        progress.finish()
+        try ModelFolder(outputURL).save(model, featureColumns: table.featureColumns, classNames: dataset.classNames, training: training)
+
+        if json {
+            let object: [String: Any] = ["steps": summary.steps, "steps_this_run": summary.stepsThisRun, "seconds": summary.seconds,
+                                         "steps_per_s": summary.stepsPerSecond, "step_seconds": summary.stepSeconds, "epoch_losses": summary.epochLosses, "output": output]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            if let from = summary.resumedFrom { print("resumed from \(from.path)") }
+            print(String(format: "trained %d steps (%d this run) in %.2f s: %.1f steps/s; final epoch loss %.5f",
+                         summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond, summary.epochLosses.last ?? .nan))
+            print("steps/s: \(String(format: "%.1f", summary.stepsPerSecond))")
+            print("model written to \(output)")
+        }
+    }
+
+    func fit<T: TrainingTask>(_ model: SiameseNetwork, _ task: T, _ config: TrainingConfiguration, _ checkpoints: URL,
+                              _ progress: ProgressBar) throws -> TrainingSummary where T.Model == SiameseNetwork {
+        let trainer = try Trainer(model: model, task: task, configuration: config, checkpointDirectory: checkpoints)
+        trainer.onProgress = { p in
+            progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
+                            detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
+        }
+        return try trainer.fit(resume: !noResume)
+    }
+
+    func encoderConfiguration(features: Int) throws -> EncoderConfiguration {
+        guard dim > 0 else { throw ValidationError("--dim must be positive") }
+        switch encoder {
+        case "mlp":
+            let widths = try (layers ?? "\(features),128").split(separator: ",").map { part -> Int in
+                guard let w = Int(part.trimmingCharacters(in: .whitespaces)), w > 0 else { throw ValidationError("--layers must be positive integers like 64,128,64, got \(layers ?? "")") }
+                return w
+            }
+            guard widths.first == features else {
+                throw ValidationError("--layers starts with \(widths.first ?? 0) but \(data) has \(features) feature columns")
+            }
+            return .mlp(MLPConfiguration(layers: widths, embeddingDimension: dim))
+        case "cnn":
+            guard let image, case let parts = image.lowercased().split(separator: "x").compactMap({ Int($0) }), parts.count == 2, parts.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--encoder cnn needs --image HxW, e.g. 8x8")
+            }
+            guard channels * parts[0] * parts[1] == features else {
+                throw ValidationError("--image \(image) with \(channels) channel(s) needs \(channels * parts[0] * parts[1]) features, \(data) has \(features)")
+            }
+            return .cnn(CNNConfiguration(channels: channels, height: parts[0], width: parts[1], embeddingDimension: dim))
+        case "sequence":
+            guard channels > 0, features % channels == 0 else {
+                throw ValidationError("--encoder sequence: \(features) features do not split into \(channels) channels")
+            }
+            return .sequence(SequenceConfiguration(channels: channels, length: features / channels, embeddingDimension: dim))
+        default:
+            throw ValidationError("--encoder must be mlp, cnn or sequence, got \(encoder)")
+        }
+    }
+}
+
+func parseEnum<T: RawRepresentable>(_ text: String, as: T.Type, _ flag: String) throws -> T where T.RawValue == String {
+    guard let value = T(rawValue: text) else { throw ValidationError("\(flag): unknown value \(text)") }
+    return value
+}
+
+func parseRange(_ text: String) throws -> Range<Int> {
+    let parts = text.split(separator: ":").compactMap { Int($0) }
+    guard parts.count == 2, parts[0] >= 0, parts[1] > parts[0] else { throw ValidationError("rank range must look like 0:50, got \(text)") }
+    return parts[0]..<parts[1]
+}
