@@ -350,7 +350,8 @@ def write_embedding_fixture():
     with torch.inference_mode():
         emb = m.encode(sentences, batch_size=8, convert_to_numpy=True, normalize_embeddings=False)
         # The pooled (not normalised) vectors too, from the model without its Normalize module.
-        pooled = m[:2].encode(sentences, batch_size=8, convert_to_numpy=True) if len(m) > 2 else emb
+        pooled_model = SentenceTransformer(modules=[m[0], m[1]], device="cpu")
+        pooled = pooled_model.encode(sentences, batch_size=8, convert_to_numpy=True)
     out = {
         "sentence_transformers_version": sentence_transformers.__version__,
         "torch_version": torch.__version__,
