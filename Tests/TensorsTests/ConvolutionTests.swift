@@ -66,6 +66,20 @@ private let cases1d: [ConvCase] = [
     ConvCase(n: 1, c: 4, h: 1, w: 20, o: 3, kh: 1, kw: 5, stride: Size2D(1, 3), padding: Size2D(0, 2), dilation: Size2D(1, 2), bias: false),
 ]
 
+/// Cases for the tiled path's input gradient as a transposed convolution (stride 1, at least 4
+/// input channels, padding up to d·(K − 1)), the small-CNN shapes, and column counts that are not a
+/// multiple of the 8- and 16-wide tiles.
+private let transposedCases: [ConvCase] = [
+    ConvCase(n: 3, c: 5, h: 6, w: 5, o: 4, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 2, c: 4, h: 7, w: 9, o: 7, kh: 3, kw: 2, padding: Size2D(2, 1), dilation: Size2D(2, 1)),
+    ConvCase(n: 2, c: 6, h: 5, w: 5, o: 3, kh: 2, kw: 3, bias: false),
+    ConvCase(n: 5, c: 16, h: 4, w: 4, o: 32, kh: 3, kw: 3, padding: 1, bias: false),
+    ConvCase(n: 3, c: 8, h: 1, w: 19, o: 13, kh: 1, kw: 5, padding: Size2D(0, 2)),
+]
+
+private let allCases2d: [ConvCase] = cases2d + transposedCases
+private let forwardAlgorithms: [ConvolutionAlgorithm] = [.im2col, .direct, .tiled]
+
 private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: Tensor, b: Tensor?) {
     let x = randomTensor(oneD ? [k.n, k.c, k.w] : [k.n, k.c, k.h, k.w], seed: seed)
     let w = randomTensor(oneD ? [k.o, k.c, k.kw] : [k.o, k.c, k.kh, k.kw], seed: seed + 1)
@@ -73,7 +87,7 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
 }
 
 @Suite struct ConvolutionTests {
-    @Test(arguments: cases2d, [ConvolutionAlgorithm.im2col, .direct])
+    @Test(arguments: allCases2d, forwardAlgorithms)
     fileprivate func conv2dMatchesDefinition(_ k: ConvCase, _ algorithm: ConvolutionAlgorithm) {
         let (x, w, b) = inputs(k, seed: 11, oneD: false)
         let y = Tensor.conv2d(x, weight: w, bias: b, stride: k.stride, padding: k.padding, dilation: k.dilation, algorithm: algorithm)
@@ -83,7 +97,7 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
         #expect(maxDifference(y.scalars, referenceConv2d(x, w, b, k)) < 1e-5, "\(k)")
     }
 
-    @Test(arguments: cases1d, [ConvolutionAlgorithm.im2col, .direct])
+    @Test(arguments: cases1d, forwardAlgorithms)
     fileprivate func conv1dMatchesDefinition(_ k: ConvCase, _ algorithm: ConvolutionAlgorithm) {
         let (x, w, b) = inputs(k, seed: 21, oneD: true)
         let y = Tensor.conv1d(x, weight: w, bias: b, stride: k.stride.width, padding: k.padding.width,
@@ -161,6 +175,40 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
         #expect(result.maxError < 2e-3, "\(k): \(result)")
     }
 
+    @Test(arguments: allCases2d)
+    fileprivate func tiledGradients(_ k: ConvCase) throws {
+        // Every input gradient path of the tiled kernels: col2im (stride ≠ 1 or < 4 channels) and
+        // the transposed convolution; the weight gradient over groups of images.
+        let (x, w, b) = inputs(k, seed: 81, oneD: false)
+        let result = try gradCheck(b.map { [x, w, $0] } ?? [x, w], maxElementsPerInput: 48) { t in
+            Tensor.conv2d(t[0], weight: t[1], bias: t.count > 2 ? t[2] : nil,
+                          stride: k.stride, padding: k.padding, dilation: k.dilation, algorithm: .tiled)
+        }
+        #expect(result.maxError < 2e-3, "\(k): \(result)")
+    }
+
+    @Test func tiledMatchesIm2colOnTheDigitsCNNOnTwoThreads() throws {
+        // The two layers of the digits CNN at a batch that splits into several tasks: forward and
+        // both gradients against im2col + GEMM.
+        let saved = Threading.threadCount
+        Threading.threadCount = 2
+        defer { Threading.threadCount = saved }
+        for (xs, ws) in [([96, 1, 8, 8], [16, 1, 3, 3]), ([96, 16, 4, 4], [32, 16, 3, 3])] {
+            let x = randomTensor(xs, seed: 91).requiringGrad(), w = randomTensor(ws, seed: 92).requiringGrad()
+            let seed = randomTensor([xs[0], ws[0], xs[2], xs[3]], seed: 93)
+            var results: [(Tensor, Tensor, Tensor)] = []
+            for a in [ConvolutionAlgorithm.tiled, .im2col] {
+                x.zeroGrad(); w.zeroGrad()
+                let y = Tensor.conv2d(x, weight: w, bias: nil, stride: 1, padding: 1, dilation: 1, algorithm: a)
+                try y.backward(seed: seed)
+                results.append((y, try #require(x.grad), try #require(w.grad)))
+            }
+            #expect(maxAbsDifference(results[0].0, results[1].0) < 1e-4)
+            #expect(maxAbsDifference(results[0].1, results[1].1) < 1e-4)
+            #expect(maxAbsDifference(results[0].2, results[1].2) < 1e-3)
+        }
+    }
+
     @Test func directForwardHasTheSameGradients() throws {
         let k = cases2d[1]
         let (x, w, b) = inputs(k, seed: 51, oneD: false)
@@ -209,14 +257,15 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
         #expect(SpatialWindow.problem(input: [1, 1, 4, 4], kernel: 3, stride: 1, padding: 1, dilation: 1, oneD: false) == nil)
     }
 
-    /// im2col + GEMM against the direct loop on a small CNN and a time-delay net, forward alone and
-    /// forward + backward. Prints a table; run with
+    /// The tiled kernels, im2col + GEMM and the direct loop on a small CNN and a time-delay net,
+    /// forward alone and forward + backward. Prints a table; run with
     /// `SIAMESE_BENCH_CONV=1 swift test -c release --filter ConvolutionTests/timings`.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SIAMESE_BENCH_CONV"] != nil))
     func timings() throws {
         struct Layer { var name: String; var x: [Int]; var w: [Int]; var padding: Int; var inputGrad: Bool }
         let layers = [
             Layer(name: "cnn 1→16 8×8 3×3", x: [128, 1, 8, 8], w: [16, 1, 3, 3], padding: 1, inputGrad: false),
+            Layer(name: "digits 16→32 4×4", x: [256, 16, 4, 4], w: [32, 16, 3, 3], padding: 1, inputGrad: true),
             Layer(name: "cnn 16→32 8×8 3×3", x: [128, 16, 8, 8], w: [32, 16, 3, 3], padding: 1, inputGrad: true),
             Layer(name: "tdnn 3→32 L200 k5", x: [64, 3, 200], w: [32, 3, 5], padding: 0, inputGrad: false),
             Layer(name: "tdnn 32→64 L196 k5", x: [64, 32, 196], w: [64, 32, 5], padding: 0, inputGrad: true),
@@ -241,19 +290,20 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
         }
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first ?? "?"
         print("conv timings (fastest of 30, µs; \(Threading.threadCount) threads; load average \(load))")
-        print("layer                 | fwd im2col | fwd direct | fwd+bwd im2col | fwd+bwd direct")
+        print("layer                 | fwd tiled | fwd im2col | fwd direct | fwd+bwd tiled | fwd+bwd im2col | fwd+bwd direct")
         for l in layers {
             let x0 = randomTensor(l.x, seed: 1), w0 = randomTensor(l.w, seed: 2), b0 = randomTensor([l.w[0]], seed: 3)
             var row: [Double] = []
-            for a in [ConvolutionAlgorithm.im2col, .direct] {
+            for a in [ConvolutionAlgorithm.tiled, .im2col, .direct] {
                 row.append(fastest(30) { _ = conv(l, x0, w0, b0, a) })
             }
-            for a in [ConvolutionAlgorithm.im2col, .direct] {
+            for a in [ConvolutionAlgorithm.tiled, .im2col, .direct] {
                 let x = l.inputGrad ? x0.requiringGrad() : x0, w = w0.requiringGrad(), b = b0.requiringGrad()
                 row.append(try fastest(30) { try conv(l, x, w, b, a).sum().backward() })
             }
             let cells = row.map { String(format: "%10.0f", $0) }
-            print("\(l.name.padding(toLength: 21, withPad: " ", startingAt: 0)) | \(cells[0]) | \(cells[1]) | \(cells[2])     | \(cells[3])")
+            print("\(l.name.padding(toLength: 21, withPad: " ", startingAt: 0)) | \(cells[0]) | \(cells[1]) | \(cells[2]) | "
+                + "\(cells[3])    | \(cells[4])     | \(cells[5])")
         }
     }
 }

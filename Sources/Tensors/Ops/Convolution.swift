@@ -1,6 +1,13 @@
-/// 1-D and 2-D convolution (cross-correlation, as in PyTorch) through im2col and GEMM.
+import CKernels
+
+/// 1-D and 2-D convolution (cross-correlation, as in PyTorch).
 ///
-/// The batch is cut into chunks of a few images whose column matrix [C·KH·KW, b·OH·OW] fits in
+/// The default path (`ConvolutionAlgorithm.tiled`, in C: `CKernels/conv.c`) works image by image:
+/// each image's column matrix stays in L1 and a register-tile kernel writes the NCHW output
+/// directly, with no packing and no reordering; the backward pass rebuilds the columns the same
+/// way. Large images, whose columns would not stay in cache, take the im2col + GEMM path below.
+///
+/// im2col + GEMM: the batch is cut into chunks of a few images whose column matrix [C·KH·KW, b·OH·OW] fits in
 /// the L2 cache. Each chunk is one task: it builds its columns, runs one GEMM with the images
 /// folded into the GEMM's long side (one image's 8×8 output alone is too narrow for the packed
 /// kernel), and writes its slice of the output. The columns thus never travel to memory, the
@@ -135,12 +142,16 @@ fileprivate struct Scratch {
     func free() { pointer.deallocate() }
 }
 
-/// Which forward algorithm a convolution uses (the backward pass is always im2col + GEMM).
+/// Which algorithm a convolution uses.
 ///
-/// `.automatic` is im2col: it beat the direct loop at every size measured, 3–12× on the layers of a
-/// small CNN and a time-delay net (`ConvolutionTests.timings`). `.direct` stays as that baseline.
+/// `.automatic` is `.tiled` (forward and backward image by image in C, `ck_conv2d_forward` /
+/// `ck_conv2d_backward`) while one image's column matrix is at most ``Tensor/tiledColumnLimit``
+/// floats, else `.im2col`. im2col + GEMM beat the direct loop at every size measured, 3–12× on the
+/// layers of a small CNN and a time-delay net, and the tiled path beats im2col on those
+/// (`ConvolutionTests.timings`). `.direct` (forward only; its backward is im2col's) stays as the
+/// first baseline.
 enum ConvolutionAlgorithm: Sendable {
-    case automatic, im2col, direct
+    case automatic, im2col, direct, tiled
 }
 
 extension Tensor {
@@ -194,11 +205,20 @@ extension Tensor {
         let outC = w.shape[0]
         check(w.shape[1] == g.channels, op, "weight \(w.shape) expects \(w.shape[1]) input channels, input \(x.shape) has \(g.channels)")
         if let b { check(b.shape == [outC], op, "bias must be [\(outC)] for weight \(w.shape), got \(b.shape)") }
-        let out = algorithm == .direct ? directConvolution(x, w, b, g) : im2colConvolution(x, w, b, g)
+        let chosen = algorithm == .automatic
+            ? (g.channels * g.kernelArea * g.outPlane <= tiledColumnLimit ? ConvolutionAlgorithm.tiled : .im2col) : algorithm
+        let out: TensorStorage
+        switch chosen {
+        case .direct: out = directConvolution(x, w, b, g)
+        case .tiled: out = tiledConvolution(x, w, b, g)
+        default: out = im2colConvolution(x, w, b, g)
+        }
         let result = Tensor(shape: outShape, storage: out)
         let inputs = b.map { [x, w, $0] } ?? [x, w]
         return result.recorded(op, inputs: inputs) { grad, needs in
-            let (dx, dw) = convolutionBackward(grad, x, w, g, needInput: needs[0], needWeight: needs[1])
+            let (dx, dw) = chosen == .tiled
+                ? tiledBackward(grad, x, w, g, needInput: needs[0], needWeight: needs[1])
+                : convolutionBackward(grad, x, w, g, needInput: needs[0], needWeight: needs[1])
             let db = needs.count > 2 && needs[2] ? biasGradient(grad, g, outChannels: outC) : nil
             return b == nil ? [dx, dw] : [dx, dw, db]
         }
@@ -398,6 +418,90 @@ extension Tensor {
                 }
             }
         }
+    }
+}
+
+// MARK: - Tiled (image by image, in C)
+
+extension Tensor {
+    /// The largest column matrix of one image (C·KH·KW × OH·OW floats) that `.automatic` runs
+    /// through the tiled kernels: 256 KB, within L2 together with the image and its output.
+    static let tiledColumnLimit = 1 << 16
+
+    /// How many tasks a tiled convolution of `g` splits into: one when the whole batch is a few
+    /// microseconds of work, else a few per thread (handed out dynamically, so a thread that
+    /// another process delays leaves its share to the others), never more than the images.
+    static func tiledChunks(_ g: SpatialWindow, outChannels: Int) -> Int {
+        let threads = Threading.threadCount
+        let work = g.batch * outChannels * g.channels * g.kernelArea * g.outPlane
+        if threads == 1 || work < 1 << 19 { return 1 }
+        return Swift.min(g.batch, 2 * threads)
+    }
+
+    private static func geometry(_ g: SpatialWindow, outChannels: Int) -> ck_conv_geometry {
+        ck_conv_geometry(channels: Int64(g.channels), height: Int64(g.height), width: Int64(g.width),
+                         out_channels: Int64(outChannels), kernel_h: Int64(g.kernelH), kernel_w: Int64(g.kernelW),
+                         stride_h: Int64(g.strideH), stride_w: Int64(g.strideW), pad_h: Int64(g.padH), pad_w: Int64(g.padW),
+                         dilation_h: Int64(g.dilationH), dilation_w: Int64(g.dilationW),
+                         out_h: Int64(g.outH), out_w: Int64(g.outW))
+    }
+
+    static func tiledConvolution(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: SpatialWindow) -> TensorStorage {
+        let outC = w.shape[0]
+        let out = TensorStorage(dtype: .float32, count: g.batch * outC * g.outPlane)
+        let geo = geometry(g, outChannels: outC)
+        let inImage = g.channels * g.inPlane, outImage = outC * g.outPlane
+        let xs = UInt(bitPattern: x.storage.floats), ws = UInt(bitPattern: w.storage.floats)
+        let bs = b.map { UInt(bitPattern: $0.storage.floats) } ?? 0, ys = UInt(bitPattern: out.floats)
+        let chunks = tiledChunks(g, outChannels: outC)
+        Threading.parallelFor(chunks) { ci in
+            let n0 = g.batch * ci / chunks, n1 = g.batch * (ci + 1) / chunks
+            guard n1 > n0 else { return }
+            withUnsafePointer(to: geo) { geo in
+                ck_conv2d_forward(geo, Int64(n1 - n0), UnsafePointer<Float>(bitPattern: xs)! + n0 * inImage,
+                                  UnsafePointer<Float>(bitPattern: ws), UnsafePointer<Float>(bitPattern: bs),
+                                  UnsafeMutablePointer<Float>(bitPattern: ys)! + n0 * outImage)
+            }
+        }
+        return out
+    }
+
+    /// Input and weight gradients image by image; each task adds its images' weight gradient to
+    /// its own transposed partial [C·KH·KW, O], and the partials are summed and transposed at the end.
+    static func tiledBackward(_ grad: Tensor, _ x: Tensor, _ w: Tensor, _ g: SpatialWindow,
+                              needInput: Bool, needWeight: Bool) -> (Tensor?, Tensor?) {
+        guard needInput || needWeight else { return (nil, nil) }
+        let outC = w.shape[0], rows = g.channels * g.kernelArea
+        let geo = geometry(g, outChannels: outC)
+        let inImage = g.channels * g.inPlane, outImage = outC * g.outPlane
+        let chunks = tiledChunks(g, outChannels: outC)
+        let dx = needInput ? TensorStorage(dtype: .float32, count: x.count) : nil
+        let partials = needWeight ? TensorStorage(count: chunks * rows * outC, repeating: 0) : nil
+        let xs = UInt(bitPattern: x.storage.floats), ws = UInt(bitPattern: w.storage.floats)
+        let gs = UInt(bitPattern: grad.storage.floats)
+        let dxs = dx.map { UInt(bitPattern: $0.floats) } ?? 0, ps = partials.map { UInt(bitPattern: $0.floats) } ?? 0
+        Threading.parallelFor(chunks) { ci in
+            let n0 = g.batch * ci / chunks, n1 = g.batch * (ci + 1) / chunks
+            guard n1 > n0 else { return }
+            withUnsafePointer(to: geo) { geo in
+                ck_conv2d_backward(geo, Int64(n1 - n0), UnsafePointer<Float>(bitPattern: xs)! + n0 * inImage,
+                                   UnsafePointer<Float>(bitPattern: ws),
+                                   UnsafePointer<Float>(bitPattern: gs)! + n0 * outImage,
+                                   UnsafeMutablePointer<Float>(bitPattern: dxs).map { $0 + n0 * inImage },
+                                   UnsafeMutablePointer<Float>(bitPattern: ps).map { $0 + ci * rows * outC })
+            }
+        }
+        var dw: Tensor?
+        if let partials {
+            let p = partials.floats
+            for ci in 1..<Swift.max(chunks, 1) { runAdd(p, p + ci * rows * outC, rows * outC) }
+            let d = TensorStorage(dtype: .float32, count: outC * rows)
+            for k in 0..<rows {
+                for o in 0..<outC { d.floats[o * rows + k] = p[k * outC + o] }
+            }
+            dw = Tensor(shape: w.shape, storage: d)
+        }
+        return (dx.map { Tensor(shape: x.shape, storage: $0) }, dw)
     }
 }
 
