@@ -45,10 +45,11 @@ struct DemoTraining {
                                        batchSize: 64, itemsPerClass: 4)
         let trainer = try Trainer(model: model, task: task,
                                   configuration: TrainingConfiguration(epochs: epochs, batchSize: 64, learningRate: 1e-3, seed: seed))
-        trainer.onEpochEnd = { epoch, loss in
-            if epoch == 0 || (epoch + 1) % 5 == 0 || epoch + 1 == epochs {
-                print(String(format: "  epoch %2d/%d  loss %.4f", epoch + 1, epochs, loss))
+        trainer.onEpochEnd = { report in
+            if report.epoch == 0 || (report.epoch + 1) % 5 == 0 || report.epoch + 1 == epochs {
+                print(String(format: "  epoch %2d/%d  loss %.4f", report.epoch + 1, epochs, report.meanLoss))
             }
+            for w in report.warnings { print("  warning: \(w)") }
         }
         let summary = try trainer.fit()
         let after = try evaluate(model, test, raw: false)

@@ -28,6 +28,14 @@ final class ProgressBar: @unchecked Sendable {
         drawn = true
     }
 
+    /// A line above the bar (epoch summaries); shown on a terminal, or always when `always` (warnings).
+    func log(_ line: String, always: Bool = false) {
+        guard enabled || always else { return }
+        let prefix = enabled && drawn ? "\r\u{1B}[2K" : ""
+        FileHandle.standardError.write(Data((prefix + line + "\n").utf8))
+        lastDraw = 0
+    }
+
     /// Ends the line.
     func finish() {
         if enabled && drawn { FileHandle.standardError.write(Data("\n".utf8)) }

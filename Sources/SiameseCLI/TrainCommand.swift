@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and sampling.") var seed: UInt64 = 0
     @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
     @Flag(help: "Start from scratch even if OUTPUT/checkpoints has a checkpoint.") var noResume = false
+    @Option(help: "Held-out validation CSV (same columns); default: --validation-split of the training data.") var validation: String?
+    @Option(help: "Fraction of the training data held out for validation each epoch (0 = none).") var validationSplit = 0.0
+    @Option(help: "Early stopping: stop after this many epochs without a better validation AUC, keep the best weights.") var patience: Int?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -59,7 +62,19 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if let threads { Threading.threadCount = threads }
         let table = try FeatureCSV.read(URL(fileURLWithPath: data), labelColumn: labelColumn)
-        let dataset = table.dataset
+        var dataset = table.dataset
+        var held: FeatureDataset?
+        if let validation {
+            let v = try FeatureCSV.read(URL(fileURLWithPath: validation), labelColumn: labelColumn)
+            guard v.featureColumns == table.featureColumns else {
+                throw ValidationError("\(validation) has columns \(v.featureColumns), \(data) has \(table.featureColumns)")
+            }
+            held = v.dataset
+        } else if validationSplit > 0 {
+            guard validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
+            (dataset, held) = try dataset.split(fraction: 1 - validationSplit, seed: seed &+ 2)
+        }
+        if patience != nil && held == nil { throw ValidationError("--patience needs --validation or --validation-split") }
         let config = try encoderConfiguration(features: dataset.featureCount)
         guard let comparison = Distance(rawValue: distance), comparison == .cosine || comparison == .euclidean else {
             throw ValidationError("--distance must be cosine or euclidean, got \(distance)")
@@ -71,7 +86,7 @@ struct TrainCommand: ParsableCommand {
         let training = TrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: try parseEnum(optimizer, as: TrainingConfiguration.OptimizerKind.self, "--optimizer"),
             weightDecay: weightDecay, warmupSteps: warmup, decay: try parseEnum(schedule, as: LearningRateSchedule.Decay.self, "--schedule"),
-            gradientClipNorm: clip, seed: seed, checkpointEverySteps: checkpointEvery)
+            gradientClipNorm: clip, seed: seed, checkpointEverySteps: checkpointEvery, earlyStoppingPatience: patience)
         let checkpoints = outputURL.appendingPathComponent("checkpoints")
         let progress = ProgressBar(label: "training")
 
@@ -85,7 +100,7 @@ struct TrainCommand: ParsableCommand {
             }
             let task = try PairTrainingTask(data: dataset, loss: kind, batchSize: batchSize,
                                             positiveFraction: try PairSampler.fraction(fromRatio: pairRatio), balanceClasses: balanceClasses)
-            summary = try fit(model, task, training, checkpoints, progress)
+            summary = try fit(model, task, training, checkpoints, progress, held)
         case "triplet":
             let margin = margin ?? 0.3
             if let miner {
@@ -95,16 +110,16 @@ struct TrainCommand: ParsableCommand {
                 let m = MPerClassSampler.itemsPerClass(labels: dataset.labels, batchSize: batchSize)
                 let task = try BatchMiningTask(data: dataset, loss: BatchTripletLoss(strategy: strategy, margin: margin, distance: comparison),
                                                batchSize: batchSize, itemsPerClass: m)
-                summary = try fit(model, task, training, checkpoints, progress)
+                summary = try fit(model, task, training, checkpoints, progress, held)
             } else {
                 let mining = hardNegatives ? HardNegativeMiner(rankRange: try parseRange(mineRanks), refreshEvery: max(1, mineEvery)) : nil
                 let task = try TripletTrainingTask(data: dataset, loss: TripletMarginLoss(margin: margin, distance: comparison),
                                                    batchSize: batchSize, miner: mining)
-                summary = try fit(model, task, training, checkpoints, progress)
+                summary = try fit(model, task, training, checkpoints, progress, held)
             }
         case "mnrl":
             let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(), batchSize: batchSize)
-            summary = try fit(model, task, training, checkpoints, progress)
+            summary = try fit(model, task, training, checkpoints, progress, held)
         default:
             throw ValidationError("--loss must be contrastive, online-contrastive, triplet, mnrl or bce, got \(loss)")
         }
@@ -112,8 +127,11 @@ struct TrainCommand: ParsableCommand {
         try ModelFolder(outputURL).save(model, featureColumns: table.featureColumns, classNames: dataset.classNames, training: training)
 
         if json {
-            let object: [String: Any] = ["steps": summary.steps, "steps_this_run": summary.stepsThisRun, "seconds": summary.seconds,
+            var object: [String: Any] = ["steps": summary.steps, "steps_this_run": summary.stepsThisRun, "seconds": summary.seconds,
                                          "steps_per_s": summary.stepsPerSecond, "step_seconds": summary.stepSeconds, "epoch_losses": summary.epochLosses, "output": output]
+            if !summary.validations.isEmpty { object["validation"] = summary.validations.map(\.metrics) }
+            if let best = summary.bestEpoch { object["best_epoch"] = best + 1 }
+            object["stopped_early"] = summary.stoppedEarly
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             if let from = summary.resumedFrom { print("resumed from \(from.path)") }
@@ -125,13 +143,27 @@ struct TrainCommand: ParsableCommand {
     }
 
     func fit<T: TrainingTask>(_ model: SiameseNetwork, _ task: T, _ config: TrainingConfiguration, _ checkpoints: URL,
-                              _ progress: ProgressBar) throws -> TrainingSummary where T.Model == SiameseNetwork {
+                              _ progress: ProgressBar, _ held: FeatureDataset?) throws -> TrainingSummary where T.Model == SiameseNetwork {
         let trainer = try Trainer(model: model, task: task, configuration: config, checkpointDirectory: checkpoints)
         trainer.onProgress = { p in
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
         }
-        return try trainer.fit(resume: !noResume)
+        if let held { trainer.validation = { try FeatureValidation(data: held)($0) } }
+        trainer.onEpochEnd = { report in
+            var line = String(format: "epoch %d/%d  loss %.5f", report.epoch + 1, report.epochs, report.meanLoss)
+            if let v = report.validation {
+                line += String(format: "  val AUC %.4f  EER %.4f  recall@1 %.4f%@", v.metrics["auc"] ?? .nan, v.metrics["eer"] ?? .nan,
+                               v.metrics["recall_at_1"] ?? .nan, report.isBest ? "  (best)" : "")
+            }
+            progress.log(line)
+            for w in report.warnings { progress.log("warning: epoch \(report.epoch + 1): \(w)", always: true) }
+        }
+        let summary = try trainer.fit(resume: !noResume)
+        if summary.stoppedEarly, let best = summary.bestEpoch {
+            progress.log("early stopping: kept the weights of epoch \(best + 1)", always: true)
+        }
+        return summary
     }
 
     func encoderConfiguration(features: Int) throws -> EncoderConfiguration {

@@ -115,3 +115,70 @@ import Tensors
         }
     }
 }
+
+@Suite struct ValidationTests {
+    func mlp() -> SiameseNetwork {
+        SiameseNetwork(encoder: EncoderConfiguration.mlp(MLPConfiguration(layers: [10, 16], embeddingDimension: 4)).makeEncoder(seed: 1))
+    }
+
+    @Test(arguments: [false, true])
+    func earlyStoppingStopsAndKeepsTheBestEpoch(_ withCheckpoints: Bool) throws {
+        let data = try clusteredData(classes: 4, perClass: 10, dimension: 10, seed: 21)
+        let model = mlp()
+        let task = try PairTrainingTask(data: data, loss: .contrastive(ContrastiveLoss()), batchSize: 8)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trainer = try Trainer(model: model, task: task, configuration: TrainingConfiguration(epochs: 20, batchSize: 8, earlyStoppingPatience: 2),
+                                  checkpointDirectory: withCheckpoints ? dir : nil)
+        // Scripted scores: best at epoch 1 (0-based), then two epochs without improvement.
+        let scores = [0.5, 0.9, 0.6, 0.7, 0.95]
+        var calls = 0
+        trainer.validation = { _ in
+            defer { calls += 1 }
+            return ValidationResult(score: scores[calls], metrics: ["auc": scores[calls]])
+        }
+        var weightsAfter: [[Float]] = []
+        trainer.onEpochEnd = { _ in weightsAfter.append(model.parameters.flatMap { $0.value.scalars }) }
+        let summary = try trainer.fit(resume: false)
+        #expect(summary.stoppedEarly)
+        #expect(summary.epochLosses.count == 4)
+        #expect(summary.bestEpoch == 1)
+        #expect(summary.validations.map(\.score) == [0.5, 0.9, 0.6, 0.7])
+        #expect(model.parameters.flatMap { $0.value.scalars } == weightsAfter[1])
+        #expect(weightsAfter[1] != weightsAfter[3])
+    }
+
+    @Test func featureValidationMeasuresSeparation() throws {
+        let data = try clusteredData(classes: 5, perClass: 12, dimension: 10, noise: 0.2, seed: 22)
+        let identity = SiameseNetwork(encoder: EncoderConfiguration.mlp(MLPConfiguration(layers: [10], embeddingDimension: 10, normalize: false)).makeEncoder(seed: 1))
+        // Make the encoder the identity so the metrics are those of the raw, well-separated data.
+        let eye: [Float] = (0..<100).map { (i: Int) -> Float in i % 11 == 0 ? 1 : 0 }
+        identity.parameters[0].value = Tensor(shape: [10, 10], eye)
+        identity.parameters[1].value = Tensor.zeros([10])
+        let result = try FeatureValidation(data: data)(identity)
+        #expect(result.metrics["auc"]! > 0.99)
+        #expect(result.metrics["eer"]! < 0.05)
+        #expect(result.metrics["recall_at_1"]! > 0.98)
+        #expect(result.score == result.metrics["auc"])
+    }
+
+    @Test func collapseIsReported() throws {
+        let data = try clusteredData(classes: 4, perClass: 8, dimension: 10, seed: 23)
+        let model = mlp()
+        // Every embedding the zero vector: distances all equal, the triplet loss sits at its margin.
+        for p in model.parameters { p.value = Tensor.zeros(p.shape) }
+        let task = try BatchMiningTask(data: data, loss: BatchTripletLoss(strategy: .batchAll, margin: 0.3, distance: .cosine), batchSize: 16, itemsPerClass: 4)
+        let trainer = try Trainer(model: model, task: task, configuration: TrainingConfiguration(epochs: 1, batchSize: 16, learningRate: 1e-6))
+        var warnings: [String] = []
+        trainer.onEpochEnd = { warnings += $0.warnings }
+        try trainer.fit()
+        #expect(warnings.contains { $0.contains("collapsing") })
+        #expect(warnings.contains { $0.contains("margin") })
+        // A healthy run warns about nothing.
+        let healthy = try Trainer(model: mlp(), task: task, configuration: TrainingConfiguration(epochs: 2, batchSize: 16, learningRate: 3e-3))
+        var none: [String] = []
+        healthy.onEpochEnd = { none += $0.warnings }
+        try healthy.fit()
+        #expect(none.isEmpty, "\(none)")
+    }
+}

@@ -12,6 +12,13 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var globalStep: Int
     /// Mean loss of each completed epoch.
     public var epochLosses: [Double]
+    /// Validation result of each completed epoch (when a validation set is given).
+    public var validations: [ValidationResult] = []
+    /// Best validation score so far and the epoch (0-based) that reached it.
+    public var bestScore: Double?
+    public var bestEpoch: Int?
+    /// True once early stopping has ended the run.
+    public var stoppedEarly = false
     public var configuration: TrainingConfiguration
 
     public init(configuration: TrainingConfiguration) {
@@ -46,6 +53,9 @@ public struct CheckpointDirectory: Sendable {
 
     /// The newest completed checkpoint, if any.
     public var latest: URL? { checkpoints().last }
+
+    /// Weights of the best validated epoch (kept beside the checkpoints for early stopping).
+    public var best: URL { url.appendingPathComponent("best.safetensors") }
 
     func save<Batch: Encodable>(model: any Module, optimizer: any StatefulOptimizer, state: TrainerState,
                                 plan: [Batch], keep: Int) throws {

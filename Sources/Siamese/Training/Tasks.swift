@@ -31,6 +31,8 @@ public struct PairTrainingTask: TrainingTask {
         return chunked(sampler.pairs(epoch: epoch, seed: seed), size: batchSize)
     }
 
+    public func probeEmbeddings(_ model: SiameseNetwork) -> Tensor? { probe(model, data) }
+
     public func loss(_ model: SiameseNetwork, _ batch: [IndexPair]) -> BatchLoss {
         let e = model.embedBranches([data.rows(batch.map(\.a)), data.rows(batch.map(\.b))])
         let labels = batch.map(\.label)
@@ -79,6 +81,9 @@ public struct TripletTrainingTask: TrainingTask {
         return chunked(triplets, size: batchSize)
     }
 
+    public func probeEmbeddings(_ model: SiameseNetwork) -> Tensor? { probe(model, data) }
+    public var collapsedLoss: Double? { Double(loss.margin) }
+
     public func loss(_ model: SiameseNetwork, _ batch: [IndexTriplet]) -> BatchLoss {
         let e = model.embedBranches([data.rows(batch.map(\.anchor)), data.rows(batch.map(\.positive)), data.rows(batch.map(\.negative))])
         return BatchLoss(loss(anchor: e[0], positive: e[1], negative: e[2]))
@@ -87,6 +92,11 @@ public struct TripletTrainingTask: TrainingTask {
 
 /// Labelled batches with m items per class, and a loss that mines inside each batch: batch-all,
 /// batch-hard or semi-hard triplets.
+/// The first items of a dataset embedded in evaluation mode, for collapse detection.
+func probe(_ model: SiameseNetwork, _ data: FeatureDataset, count: Int = 256) -> Tensor {
+    model.embedAll(data.features.slice(axis: 0, 0..<min(count, data.count)))
+}
+
 public struct BatchMiningTask: TrainingTask {
     public let data: FeatureDataset
     public let sampler: MPerClassSampler
@@ -103,6 +113,9 @@ public struct BatchMiningTask: TrainingTask {
     public func batches(epoch: Int, seed: UInt64, model: SiameseNetwork) throws -> [[Int]] {
         sampler.batches(epoch: epoch, seed: seed)
     }
+
+    public func probeEmbeddings(_ model: SiameseNetwork) -> Tensor? { probe(model, data) }
+    public var collapsedLoss: Double? { Double(loss.margin) }
 
     public func loss(_ model: SiameseNetwork, _ batch: [Int]) -> BatchLoss {
         let r = loss(model.embed(data.rows(batch)), labels: batch.map { data.labels[$0] })
@@ -129,6 +142,8 @@ public struct InBatchNegativesTask: TrainingTask {
     public func batches(epoch: Int, seed: UInt64, model: SiameseNetwork) throws -> [[Int]] {
         sampler.batches(epoch: epoch, seed: seed)
     }
+
+    public func probeEmbeddings(_ model: SiameseNetwork) -> Tensor? { probe(model, data) }
 
     public func loss(_ model: SiameseNetwork, _ batch: [Int]) -> BatchLoss {
         let anchors = stride(from: 0, to: batch.count, by: 2).map { batch[$0] }

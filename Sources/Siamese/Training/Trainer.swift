@@ -28,6 +28,22 @@ public struct TrainingSummary: Sendable {
     public var stepsPerSecond: Double { stepSeconds > 0 ? Double(stepsThisRun) / stepSeconds : 0 }
     /// The checkpoint this run continued from.
     public var resumedFrom: URL?
+    public var validations: [ValidationResult] = []
+    /// Epoch (0-based) whose weights the model holds at the end when early stopping kept the best.
+    public var bestEpoch: Int?
+    public var stoppedEarly = false
+}
+
+/// What happened in one epoch.
+public struct EpochReport: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var meanLoss: Double
+    public var validation: ValidationResult?
+    /// True when this epoch's validation score is the best so far.
+    public var isBest: Bool
+    /// Problems noticed: embedding collapse, a loss stuck at the margin.
+    public var warnings: [String]
 }
 
 /// A training run went wrong in a way the user must hear about.
@@ -46,8 +62,10 @@ public final class Trainer<Task: TrainingTask> {
     public let checkpoints: CheckpointDirectory?
     /// Called after every step (drive a progress bar from it).
     public var onProgress: ((TrainingProgress) -> Void)?
-    /// Called after every epoch with its index and mean loss.
-    public var onEpochEnd: ((Int, Double) -> Void)?
+    /// Called after every epoch with its loss, validation and warnings.
+    public var onEpochEnd: ((EpochReport) -> Void)?
+    /// Validation after every epoch (higher score is better); drives early stopping.
+    public var validation: ((Task.Model) throws -> ValidationResult)?
     let optimizer: any StatefulOptimizer
 
     public init(model: Task.Model, task: Task, configuration: TrainingConfiguration, checkpointDirectory: URL? = nil) throws {
@@ -94,7 +112,7 @@ public final class Trainer<Task: TrainingTask> {
         model.isTraining = true
         defer { model.isTraining = false }
 
-        while state.epoch < configuration.epochs {
+        while state.epoch < configuration.epochs && !state.stoppedEarly {
             let batches: [Task.Batch]
             if let pending = plan {
                 batches = pending
@@ -137,10 +155,7 @@ public final class Trainer<Task: TrainingTask> {
                                              meanLoss: lossSum / Double(k + 1), learningRate: rate, active: loss.active))
                 let isEpochEnd = k == batches.count - 1
                 if isEpochEnd {
-                    state.epochLosses.append(lossSum / Double(batches.count))
-                    onEpochEnd?(state.epoch, lossSum / Double(batches.count))
-                    state.epoch += 1
-                    state.stepInEpoch = 0
+                    try endEpoch(&state, meanLoss: lossSum / Double(batches.count))
                 }
                 if let dir = checkpoints,
                    isEpochEnd || configuration.checkpointEverySteps.map({ state.globalStep % $0 == 0 }) == true {
@@ -149,10 +164,71 @@ public final class Trainer<Task: TrainingTask> {
                 }
             }
         }
+        if configuration.earlyStoppingPatience != nil, state.bestEpoch != nil, let dir = checkpoints,
+           FileManager.default.fileExists(atPath: dir.best.path) {
+            try WeightsIO.load(model, from: dir.best)
+        } else if configuration.earlyStoppingPatience != nil, let best = bestWeights {
+            restore(best)
+        }
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return TrainingSummary(epochLosses: state.epochLosses, steps: state.globalStep,
                                stepsThisRun: state.globalStep - startStep, seconds: seconds, stepSeconds: stepSeconds,
-                               resumedFrom: resumedFrom)
+                               resumedFrom: resumedFrom, validations: state.validations,
+                               bestEpoch: configuration.earlyStoppingPatience != nil ? state.bestEpoch : nil,
+                               stoppedEarly: state.stoppedEarly)
+    }
+
+    /// The best epoch's parameters and buffers, kept in memory when there is no checkpoint folder.
+    private var bestWeights: (parameters: [Tensor], buffers: [(name: String, tensor: Tensor)])?
+
+    private func restore(_ weights: (parameters: [Tensor], buffers: [(name: String, tensor: Tensor)])) {
+        for (p, w) in zip(model.parameters, weights.parameters) { p.value = w }
+        for (name, t) in weights.buffers { _ = model.setBuffer(name, t) }
+    }
+
+    /// Validation, early-stopping bookkeeping and collapse checks at the end of an epoch.
+    private func endEpoch(_ state: inout TrainerState, meanLoss: Double) throws {
+        state.epochLosses.append(meanLoss)
+        var warnings: [String] = []
+        if let probe = task.probeEmbeddings(model), probe.shape[0] > 1 {
+            // Total variance of the embeddings around their mean: near zero when every input maps
+            // to (nearly) the same point.
+            let centred = probe - probe.mean(axis: 0, keepDims: true)
+            let variance = Double(centred.squared().sum().item) / Double(probe.shape[0])
+            let scale = Double(probe.squared().sum().item) / Double(probe.shape[0])
+            if scale < 1e-12 || variance < 1e-3 * scale {
+                warnings.append(String(format: "embeddings are collapsing: their variance is %.2e of their mean square norm; lower the learning rate, use batch-all or semi-hard mining, or a larger margin", variance / max(scale, 1e-12)))
+            }
+        }
+        if let collapsed = task.collapsedLoss, collapsed > 0, abs(meanLoss - collapsed) < 0.02 * collapsed {
+            warnings.append(String(format: "the loss sits at the margin (%.4f vs %.4f): distances no longer separate positives from negatives, a sign of collapse", meanLoss, collapsed))
+        }
+        var isBest = false
+        if let validation {
+            let result = try validation(model)
+            model.isTraining = true
+            state.validations.append(result)
+            if state.bestScore.map({ result.score > $0 }) ?? true {
+                state.bestScore = result.score
+                state.bestEpoch = state.epoch
+                isBest = true
+                if configuration.earlyStoppingPatience != nil {
+                    if let dir = checkpoints {
+                        try FileManager.default.createDirectory(at: dir.url, withIntermediateDirectories: true)
+                        try WeightsIO.save(model, to: dir.best)
+                    } else {
+                        bestWeights = (model.parameters.map { $0.value.detached() }, model.namedBuffers)
+                    }
+                }
+            } else if let patience = configuration.earlyStoppingPatience, let best = state.bestEpoch, state.epoch - best >= patience {
+                state.stoppedEarly = true
+            }
+        }
+        onEpochEnd?(EpochReport(epoch: state.epoch, epochs: configuration.epochs, meanLoss: meanLoss,
+                                validation: validation == nil ? nil : state.validations.last,
+                                isBest: isBest, warnings: warnings))
+        state.epoch += 1
+        state.stepInEpoch = 0
     }
 }

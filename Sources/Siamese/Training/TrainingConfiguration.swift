@@ -26,11 +26,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var checkpointEverySteps: Int?
     /// How many checkpoints to keep on disk (older ones are deleted after a newer one is complete).
     public var keepCheckpoints: Int
+    /// Stop when the validation score has not improved for this many epochs, and keep the best
+    /// epoch's weights (nil: run every epoch). Needs a validation set.
+    public var earlyStoppingPatience: Int?
 
     public init(epochs: Int = 10, batchSize: Int = 128, learningRate: Float = 1e-3, optimizer: OptimizerKind = .adam,
                 momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0, warmupSteps: Int = 0,
                 decay: LearningRateSchedule.Decay = .constant, gradientClipNorm: Float? = nil, seed: UInt64 = 0,
-                checkpointEverySteps: Int? = nil, keepCheckpoints: Int = 2) {
+                checkpointEverySteps: Int? = nil, keepCheckpoints: Int = 2, earlyStoppingPatience: Int? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -44,6 +47,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.seed = seed
         self.checkpointEverySteps = checkpointEverySteps
         self.keepCheckpoints = keepCheckpoints
+        self.earlyStoppingPatience = earlyStoppingPatience
     }
 
     /// Checks the values a user can get wrong.
@@ -57,6 +61,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if let c = gradientClipNorm { guard c > 0 else { throw fail("gradient clip norm must be positive, got \(c)") } }
         if let c = checkpointEverySteps { guard c >= 1 else { throw fail("checkpoint interval must be ≥ 1 step, got \(c)") } }
         guard keepCheckpoints >= 1 else { throw fail("must keep at least one checkpoint") }
+        if let p = earlyStoppingPatience { guard p >= 1 else { throw fail("early-stopping patience must be ≥ 1 epoch, got \(p)") } }
     }
 
     /// The optimiser this configuration describes, over `parameters`.

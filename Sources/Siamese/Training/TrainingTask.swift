@@ -16,6 +16,16 @@ public protocol TrainingTask {
     func batches(epoch: Int, seed: UInt64, model: Model) throws -> [Batch]
     /// The loss of one batch: a scalar connected to the model's parameters.
     func loss(_ model: Model, _ batch: Batch) -> BatchLoss
+    /// Embeddings of a fixed sample of training items, for collapse detection (nil: not checked).
+    func probeEmbeddings(_ model: Model) -> Tensor?
+    /// The loss value a collapsed model (all embeddings equal) gets, e.g. the margin of a triplet
+    /// loss; an epoch whose mean loss sits there triggers a warning (nil: not checked).
+    var collapsedLoss: Double? { get }
+}
+
+extension TrainingTask {
+    public func probeEmbeddings(_ model: Model) -> Tensor? { nil }
+    public var collapsedLoss: Double? { nil }
 }
 
 /// A batch's loss and what the loss saw.
