@@ -50,6 +50,18 @@ struct BenchmarkHarness {
             }
             print("{\"ours\":\"exact\",\"threads\":\(threads),\"qps\":\(Double(q.rows) / best),\"recall\":\(recallAt10(result!))}")
         }
+        if Self.what.contains("mining") {
+            Threading.threadCount = threads
+            let m = try Self.matrix("mine.npy")
+            var best = Double.infinity
+            var count = 0
+            for _ in 0..<4 {
+                let (pairs, t) = try Self.time { try ParaphraseMining.topK(m.values, dimension: m.cols, k: 10) }
+                best = min(best, t)
+                count = pairs.count
+            }
+            print("{\"ours\":\"mining\",\"threads\":\(threads),\"seconds\":\(best),\"pairs\":\(count)}")
+        }
         if Self.what.contains("hnsw") {
             Threading.threadCount = threads
             let (index, build) = try Self.time {

@@ -42,6 +42,18 @@ enum TestData {
         return out
     }
 
+    /// Queries drawn near the data: random rows plus Gaussian noise of `noise` per component.
+    static func near(_ data: [Float], _ dim: Int, count: Int, noise: Float, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        let n = data.count / dim
+        var out: [Float] = []
+        for _ in 0..<count {
+            let r = Int.random(in: 0..<n, using: &g)
+            for d in 0..<dim { out.append(data[r * dim + d] + noise * g.gaussian()) }
+        }
+        return out
+    }
+
     /// Rows rescaled to norms spread over [0.9, 1.1].
     static func nearUnit(_ data: [Float], _ dim: Int, seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)

@@ -161,9 +161,9 @@ public enum IndexFileFormat {
                 if fileLength > UInt64(bytes.count) { throw fail(.truncated("the header says \(fileLength) bytes, the file has \(bytes.count)")) }
                 throw fail(.malformed("the header says \(fileLength) bytes, the file has \(bytes.count) (trailing data)"))
             }
-            // Every item needs at least its vector (4·dimension bytes): a bound on `count` before anyone allocates from it.
-            guard count <= UInt64(bytes.count / (4 * dimension)) else {
-                throw fail(.malformed("\(count) items of dimension \(dimension) cannot fit in \(bytes.count) bytes"))
+            // Every kind stores an 8-byte id per item: a bound on `count` before anyone allocates from it.
+            guard count <= UInt64(bytes.count / 8) else {
+                throw fail(.malformed("\(count) items cannot fit in \(bytes.count) bytes"))
             }
             let tableEnd = headerSize + sectionCount * sectionEntrySize
             guard tableEnd <= bytes.count else { throw fail(.truncated("the section table runs past the end")) }
