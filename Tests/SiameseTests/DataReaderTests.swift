@@ -200,6 +200,62 @@ import Tensors
         expectFailure(url, ["jsonl:2:", "field 'positive'", "3 values, expected 2 (the length on line 1)"]) { _ = try JSONLines.readTriplets(url) }
     }
 
+    // MARK: - NPY
+
+    /// A version 1.0 `.npy` file, written here by hand so that the test does not rely on the reader's
+    /// own writer.
+    func npy(_ descr: String, _ shape: [Int], _ payload: [UInt8]) -> [UInt8] {
+        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let n = header.utf8.count
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + payload
+    }
+
+    func float32s(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+    func int64s(_ v: [Int64]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
+
+    @Test func npyFeaturesWithNPYOrTextLabels() throws {
+        let features = try write("x.npy", npy("<f4", [3, 2], float32s([1, 2, 3, 4, 5, 6])))
+        let d = try NPYData.read(features: features, labels: try write("y.npy", npy("<i8", [3], int64s([10, 2, 10]))))
+        #expect(d.features.shape == [3, 2] && d.features.scalars == [1, 2, 3, 4, 5, 6])
+        #expect(d.classNames == ["2", "10"] && d.labels == [1, 0, 1])
+
+        let text = try NPYData.read(features: features, labels: try write("y.txt", "cat\ndog\ncat\n"))
+        #expect(text.classNames == ["cat", "dog"] && text.labels == [0, 1, 0])
+
+        let b = try write("b.npy", npy("<f4", [3, 2], float32s([6, 5, 4, 3, 2, 1])))
+        let pairs = try NPYData.readPairs(left: features, right: b, labels: try write("same.txt", "1\ndifferent\nsame\n"))
+        #expect(pairs.labels == [1, 0, 1] && pairs.right.scalars == [6, 5, 4, 3, 2, 1])
+        let triplets = try NPYData.readTriplets(anchor: features, positive: features, negative: b)
+        #expect(triplets.count == 3 && triplets.negative.scalars == [6, 5, 4, 3, 2, 1])
+    }
+
+    @Test func malformedNPYData() throws {
+        let features = try write("x.npy", npy("<f4", [3, 2], float32s([1, 2, 3, 4, 5, 6])))
+        let short = try write("short.npy", npy("<i8", [2], int64s([1, 2])))
+        expectFailure(short, ["2 labels", "3 rows"]) { _ = try NPYData.read(features: features, labels: short) }
+        let longText = try write("long.txt", "a\nb\nc\nd\n")
+        expectFailure(longText, ["4 labels", "3 rows"]) { _ = try NPYData.read(features: features, labels: longText) }
+        let blank = try write("blank.txt", "a\n\nc\n")
+        expectFailure(blank, ["txt:2:", "empty label"]) { _ = try NPYData.read(features: features, labels: blank) }
+        let spaced = try write("spaced.txt", "a\nb \nc\n")
+        expectFailure(spaced, ["txt:2:", "spaces"]) { _ = try NPYData.read(features: features, labels: spaced) }
+        let floatLabels = try write("f.npy", npy("<f4", [3], float32s([0, 1, 0])))
+        expectFailure(floatLabels, ["int64"]) { _ = try NPYData.read(features: features, labels: floatLabels) }
+        let nan = try write("nan.npy", npy("<f4", [2, 2], float32s([1, 2, .nan, 4])))
+        expectFailure(nan, ["row 1, column 0", "not a finite"]) { _ = try NPYData.read(features: nan, labels: short) }
+        let vector = try write("vector.npy", npy("<f4", [3], float32s([1, 2, 3])))
+        expectFailure(vector, ["2-D"]) { _ = try NPYData.read(features: vector, labels: short) }
+        let truncated = try write("trunc.npy", Array(npy("<f4", [3, 2], float32s([1, 2, 3, 4, 5, 6])).dropLast(3)))
+        expectFailure(truncated, ["promises 24 bytes", "holds 21"]) { _ = try NPYData.read(features: truncated, labels: short) }
+        let pairLabels = try write("pl.txt", "1\n0\nperhaps\n")
+        expectFailure(pairLabels, ["txt:3:", "'perhaps'"]) { _ = try NPYData.readPairs(left: features, right: features, labels: pairLabels) }
+        let narrow = try write("narrow.npy", npy("<f4", [3, 1], float32s([1, 2, 3])))
+        expectFailure(narrow, ["differs"]) { _ = try NPYData.readPairs(left: features, right: narrow, labels: pairLabels) }
+    }
+
     // MARK: - IDX
 
     func idx(_ type: UInt8, _ dims: [UInt32], _ payload: [UInt8]) -> [UInt8] {
