@@ -31,7 +31,7 @@ let package = Package(
         // The safetensors file format: memory-mapped, bounds-checked reading; atomic writing.
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
-        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport", "Evaluation"]),
+        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport", "NPY", "Evaluation"]),
         // Small file utilities every module needs: atomic writes, SHA-256, a fast CSV line reader, input errors.
         .target(name: "FileSupport"),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
