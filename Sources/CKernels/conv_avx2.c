@@ -236,7 +236,10 @@ TGT void ck_maxpool2x2_backward_avx2(const float *dy, const uint8_t *tap, float 
 }
 
 #define CK_CONV_BODY
+#define CK_CONV_DRIVERS
 #define CK_SUFFIX avx2
+#define CK_TILE ck_conv_tile_avx2
+#define CK_TRANSPOSE ck_transpose_avx2
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #include "conv_body.c"
 #pragma clang attribute pop
@@ -257,6 +260,9 @@ void ck_maxpool2x2_backward_avx2(const float *dy, const uint8_t *tap, float *dx,
     ck_maxpool2x2_backward_generic(dy, tap, dx, planes, h, w);
 }
 #define CK_CONV_BODY
+#define CK_CONV_DRIVERS
 #define CK_SUFFIX avx2
+#define CK_TILE ck_conv_tile_generic
+#define CK_TRANSPOSE ck_transpose_generic
 #include "conv_body.c"
 #endif

@@ -80,5 +80,8 @@ void ck_maxpool2x2_backward_generic(const float *dy, const uint8_t *tap, float *
 }
 
 #define CK_CONV_BODY
+#define CK_CONV_DRIVERS
 #define CK_SUFFIX generic
+#define CK_TILE ck_conv_tile_generic
+#define CK_TRANSPOSE ck_transpose_generic
 #include "conv_body.c"

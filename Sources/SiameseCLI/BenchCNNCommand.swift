@@ -82,7 +82,10 @@ struct BenchCNNCommand: ParsableCommand {
             time(name + " fwd") { _ = withoutGradients { f(x) } }
             let y = f(x)
             let seed = Tensor.randomNormal(y.shape, generator: &g)
-            try time(name + " fwd+bwd") { try f(x).backward(seed: seed) }
+            try time(name + " fwd+bwd") {
+                x.zeroGrad()
+                try f(x).backward(seed: seed)
+            }
         }
         let w1 = Tensor.randomNormal([16, 1, 3, 3], generator: &g).requiringGrad()
         let w2 = Tensor.randomNormal([32, 16, 3, 3], generator: &g).requiringGrad()

@@ -52,6 +52,17 @@ private let cases2d: [PoolCase] = [
     PoolCase(n: 3, c: 1, h: 5, w: 9, kernel: Size2D(3, 2), stride: 1),
 ]
 
+/// 2×2 windows with stride 2 and no padding take a C fast path: 8-wide rows, 4-wide rows (both
+/// vectorised, with a scalar tail when the row pairs are not a multiple of the vector's), other
+/// widths, and odd sizes whose last row or column no window covers.
+private let twoByTwoCases: [PoolCase] = [
+    PoolCase(n: 3, c: 5, h: 8, w: 8, kernel: 2),
+    PoolCase(n: 2, c: 7, h: 4, w: 4, kernel: 2),
+    PoolCase(n: 1, c: 3, h: 6, w: 4, kernel: 2, stride: 2),
+    PoolCase(n: 2, c: 3, h: 5, w: 7, kernel: 2),
+    PoolCase(n: 2, c: 2, h: 4, w: 10, kernel: 2),
+]
+
 private let cases1d: [PoolCase] = [
     PoolCase(n: 2, c: 3, h: 1, w: 10, kernel: Size2D(1, 2)),
     PoolCase(n: 2, c: 2, h: 1, w: 11, kernel: Size2D(1, 3), stride: Size2D(1, 2), padding: Size2D(0, 1)),
@@ -69,7 +80,7 @@ private func pool1d(_ x: Tensor, _ k: PoolCase, max: Bool) -> Tensor {
 }
 
 @Suite struct PoolingTests {
-    @Test(arguments: cases2d, [true, false])
+    @Test(arguments: cases2d + twoByTwoCases, [true, false])
     fileprivate func pool2dMatchesDefinition(_ k: PoolCase, _ max: Bool) {
         let x = randomTensor([k.n, k.c, k.h, k.w], seed: 1)
         let y = pool2d(x, k, max: max)
@@ -114,6 +125,49 @@ private func pool1d(_ x: Tensor, _ k: PoolCase, max: Bool) -> Tensor {
         #expect(x.grad?.scalars.reduce(0, +) == 20)
     }
 
+    @Test(arguments: [[4, 3, 8, 8], [5, 3, 4, 4], [2, 3, 5, 6], [3, 1, 6, 8]])
+    func twoByTwoTiesNaNAndInfinityLikeTheGeneralPath(_ shape: [Int]) throws {
+        // Few distinct values (many ties), some NaN and −∞: the fast path must pick the same
+        // element of each window as the general one (first maximum, first NaN) and route the
+        // gradient there. Stride 1 × 2 over the same data with a 2×2 window forces the general path
+        // on the even rows.
+        var rng = SeededGenerator(seed: 12)
+        let n = shape.reduce(1, *)
+        let values: [Float] = (0..<n).map { _ in
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0: return .nan
+            case 1: return -.infinity
+            default: return Float(Int.random(in: 0..<3, using: &rng))
+            }
+        }
+        let x = Tensor(shape: shape, values).requiringGrad()
+        let y = x.maxPool2d(kernelSize: 2)
+        let general = x.maxPool2d(kernelSize: 2, stride: Size2D(1, 2))
+        let (oh, ow) = (shape[2] / 2, shape[3] / 2)
+        let ys = y.scalars, gs = general.scalars
+        for p in 0..<(shape[0] * shape[1]) {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let a = ys[(p * oh + i) * ow + j], b = gs[(p * (shape[2] - 1) + 2 * i) * ow + j]
+                    #expect(a == b || (a.isNaN && b.isNaN), "plane \(p) window (\(i), \(j))")
+                }
+            }
+        }
+        let seed = Tensor(shape: y.shape, (0..<y.count).map { Float($0 + 1) })
+        try y.backward(seed: seed)
+        let fast = try #require(x.grad).scalars
+        x.zeroGrad()
+        // The general path's gradient for the same windows: seed only the even rows of its output.
+        var generalSeed = [Float](repeating: 0, count: general.count)
+        for p in 0..<(shape[0] * shape[1]) {
+            for i in 0..<oh {
+                for j in 0..<ow { generalSeed[(p * (shape[2] - 1) + 2 * i) * ow + j] = Float((p * oh + i) * ow + j + 1) }
+            }
+        }
+        try general.backward(seed: Tensor(shape: general.shape, generalSeed))
+        #expect(try #require(x.grad).scalars == fast)
+    }
+
     @Test func avgPoolCountsPadding() {
         // count_include_pad: the edge windows are divided by 2, not by the 1 real element.
         let x = Tensor(shape: [1, 1, 3], [2, 4, 6])
@@ -126,7 +180,7 @@ private func pool1d(_ x: Tensor, _ k: PoolCase, max: Bool) -> Tensor {
         #expect(x.avgPool2d(kernelSize: 2).scalars == [2.5, 4.5, 10.5, 12.5])
     }
 
-    @Test(arguments: cases2d)
+    @Test(arguments: cases2d + twoByTwoCases)
     fileprivate func maxPool2dGradients(_ k: PoolCase) throws {
         let x = distinctTensor([k.n, k.c, k.h, k.w], seed: 3)
         let result = try gradCheck([x], maxElementsPerInput: 96) { pool2d($0[0], k, max: true) }

@@ -53,13 +53,13 @@ void ck_channel_moments(const float *x, int64_t batch, int64_t channels, int64_t
 void ck_channel_grad_sums(const float *g, const float *x, int64_t batch, int64_t channels, int64_t inner,
                           int64_t c0, int64_t c1, const float *shift, double *sum_g, double *sum_gx);
 
-/// Per channel c in [c0, c1): y = x·scale[c] + shift[c]; with relu != 0, max(that, 0).
+/// Per channel c in [c0, c1): y = (x − center[c])·scale[c] + shift[c]; with relu != 0, max(that, 0).
 void ck_channel_affine(const float *x, float *y, int64_t batch, int64_t channels, int64_t inner,
-                       int64_t c0, int64_t c1, const float *scale, const float *shift, int relu);
+                       int64_t c0, int64_t c1, const float *center, const float *scale, const float *shift, int relu);
 
-/// Per channel c in [c0, c1): dx = a[c]·g + b[c]·x + k[c].
+/// Per channel c in [c0, c1): dx = a[c]·g + b[c]·(x − center[c]) + k[c].
 void ck_channel_affine2(const float *g, const float *x, float *dx, int64_t batch, int64_t channels, int64_t inner,
-                        int64_t c0, int64_t c1, const float *a, const float *b, const float *k);
+                        int64_t c0, int64_t c1, const float *a, const float *b, const float *center, const float *k);
 
 /// y = x for x > 0 or NaN, else +0 (Swift's max(x, 0)).
 void ck_relu(const float *x, float *y, int64_t n);
@@ -84,6 +84,15 @@ typedef void (*ck_transpose_fn)(const float *src, int64_t lds, float *dst, int64
 void ck_transpose_generic(const float *src, int64_t lds, float *dst, int64_t ldd, int64_t rows, int64_t cols);
 void ck_transpose_avx2(const float *src, int64_t lds, float *dst, int64_t ldd, int64_t rows, int64_t cols);
 
+void ck_conv2d_forward_generic(const ck_conv_geometry *g, int64_t images, const float *x, const float *w,
+                               const float *bias, float *y);
+void ck_conv2d_forward_avx2(const ck_conv_geometry *g, int64_t images, const float *x, const float *w,
+                            const float *bias, float *y);
+void ck_conv2d_backward_generic(const ck_conv_geometry *g, int64_t images, const float *x, const float *w,
+                                const float *dy, float *dx, float *dwt);
+void ck_conv2d_backward_avx2(const ck_conv_geometry *g, int64_t images, const float *x, const float *w,
+                             const float *dy, float *dx, float *dwt);
+
 void ck_maxpool2x2_forward_generic(const float *x, float *y, uint8_t *tap, int64_t planes, int64_t h, int64_t w);
 void ck_maxpool2x2_forward_avx2(const float *x, float *y, uint8_t *tap, int64_t planes, int64_t h, int64_t w);
 void ck_maxpool2x2_backward_generic(const float *dy, const uint8_t *tap, float *dx, int64_t planes, int64_t h, int64_t w);
@@ -93,8 +102,8 @@ void ck_maxpool2x2_backward_avx2(const float *dy, const uint8_t *tap, float *dx,
 #define CK_CONV_LOOPS(S) \
     void ck_channel_moments_##S(const float *, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, double *, double *); \
     void ck_channel_grad_sums_##S(const float *, const float *, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, double *, double *); \
-    void ck_channel_affine_##S(const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, const float *, int); \
-    void ck_channel_affine2_##S(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, const float *, const float *); \
+    void ck_channel_affine_##S(const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, const float *, const float *, int); \
+    void ck_channel_affine2_##S(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, const float *, const float *, const float *); \
     void ck_relu_##S(const float *, float *, int64_t); \
     void ck_relu_backward_##S(const float *, const float *, float *, int64_t);
 CK_CONV_LOOPS(generic)

@@ -1,12 +1,32 @@
+import CKernels
 import Foundation
 
 /// Activation functions and their gradients.
 extension Tensor {
-    /// max(x, 0); the gradient at 0 is 0.
+    /// max(x, 0); the gradient at 0 is 0. NaN stays NaN (the gradient there is 0).
     public func relu() -> Tensor {
         let x = self
-        return mapElements { Swift.max($0, 0) }.recorded("relu", input: x) { g in
-            Self.zipElements(g, x, op: "relu") { $1 > 0 ? $0 : 0 }
+        return mapBuffer { Self.parallelRuns(ck_relu, $0, $1, $2) }.recorded("relu", input: x) { g in
+            check(g.shape == x.shape, "relu", "gradient shape \(g.shape) differs from input \(x.shape)")
+            let dx = TensorStorage(dtype: .float32, count: x.count)
+            let gs = UInt(bitPattern: g.storage.floats), xs = UInt(bitPattern: x.storage.floats)
+            let ds = UInt(bitPattern: dx.floats), n = x.count
+            spatialParallelRanges(n, costPerItem: 1) { range in
+                ck_relu_backward(UnsafePointer<Float>(bitPattern: gs)! + range.lowerBound,
+                                 UnsafePointer<Float>(bitPattern: xs)! + range.lowerBound,
+                                 UnsafeMutablePointer<Float>(bitPattern: ds)! + range.lowerBound, Int64(range.count))
+            }
+            return Tensor(shape: x.shape, storage: dx)
+        }
+    }
+
+    /// `kernel` over 0..<n, split into contiguous runs over the threads when n is large.
+    static func parallelRuns(_ kernel: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void,
+                             _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let xs = UInt(bitPattern: x), ys = UInt(bitPattern: y)
+        spatialParallelRanges(n, costPerItem: 1) { range in
+            kernel(UnsafePointer<Float>(bitPattern: xs)! + range.lowerBound,
+                   UnsafeMutablePointer<Float>(bitPattern: ys)! + range.lowerBound, Int64(range.count))
         }
     }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Batch normalisation over axis 1 (the channels) of [N, C], [N, C, L] or [N, C, H, W].
 
 /// The running mean and variance of a batch-norm layer: state that training updates and evaluation
@@ -51,28 +53,34 @@ extension Tensor {
         check(!training || perChannel > 1, op, "training needs more than one value per channel, input is \(shape)")
 
         // Per channel: the mean and 1/√(var + ε) that normalise. Channels are independent, so they
-        // are spread over the threads; within a channel, N runs of H·W contiguous values.
+        // are spread over the threads; within a channel, N runs of H·W contiguous values. The loops
+        // are in C (`ck_channel_moments`, `ck_channel_affine`, …), vectorised for the CPU.
         let meanS = TensorStorage(count: channels, repeating: 0), invS = TensorStorage(count: channels, repeating: 0)
-        let xs = UInt(bitPattern: storage.floats), ms = UInt(bitPattern: meanS.floats), iv = UInt(bitPattern: invS.floats)
+        let xs = UInt(bitPattern: storage.floats)
+        let cost = perChannel
         if training {
-            let unbiased = TensorStorage(count: channels, repeating: 0)
-            let us = UInt(bitPattern: unbiased.floats)
-            spatialParallelRanges(channels, costPerItem: 2 * perChannel) { range in
-                let x = UnsafePointer<Float>(bitPattern: xs)!
-                let mean = UnsafeMutablePointer<Float>(bitPattern: ms)!, inv = UnsafeMutablePointer<Float>(bitPattern: iv)!
-                let unbiased = UnsafeMutablePointer<Float>(bitPattern: us)!
-                for c in range {
-                    // Two passes (mean, then squared deviations), summed across runs in Double, so
-                    // that a large N·H·W loses neither the mean nor the variance to cancellation.
-                    var sum = 0.0
-                    for n in 0..<batch { sum += Double(Self.sumContiguous(x + (n * channels + c) * inner, inner)) }
-                    let mu = sum / Double(perChannel)
-                    var squares = 0.0
-                    for n in 0..<batch { squares += Double(squaredDeviations(x + (n * channels + c) * inner, inner, Float(mu))) }
-                    mean[c] = Float(mu)
-                    inv[c] = Float(1 / (squares / Double(perChannel) + Double(epsilon)).squareRoot())
-                    unbiased[c] = Float(squares / Double(perChannel - 1))
-                }
+            // One pass: sums of x − s and (x − s)² with s the channel's first value, in float lanes
+            // within a run and in double across runs. Shifting by a value of the channel keeps the
+            // variance from cancelling when the mean is large against the spread.
+            let shift = TensorStorage(dtype: .float32, count: channels)
+            for c in 0..<channels { shift.floats[c] = storage.floats[c * inner] }
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
+            defer { sums.deallocate() }
+            let ss = UInt(bitPattern: shift.floats), ps = UInt(bitPattern: sums)
+            spatialParallelRanges(channels, costPerItem: cost) { range in
+                let sums = UnsafeMutablePointer<Double>(bitPattern: ps)!
+                ck_channel_moments(UnsafePointer<Float>(bitPattern: xs), Int64(batch), Int64(channels), Int64(inner),
+                                   Int64(range.lowerBound), Int64(range.upperBound), UnsafePointer<Float>(bitPattern: ss),
+                                   sums, sums + channels)
+            }
+            let unbiased = TensorStorage(dtype: .float32, count: channels)
+            let n = Double(perChannel)
+            for c in 0..<channels {
+                let d = sums[c] / n
+                let variance = Swift.max(sums[channels + c] / n - d * d, 0)
+                meanS.floats[c] = Float(Double(shift.floats[c]) + d)
+                invS.floats[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                unbiased.floats[c] = Float(variance * n / (n - 1))
             }
             let m = statistics.momentum
             statistics.mean = statistics.mean.detached() * (1 - m) + Tensor(shape: [channels], storage: meanS) * m
@@ -85,119 +93,67 @@ extension Tensor {
             }
         }
 
+        // y = (x − mean)·(gamma·inv) + beta
+        let scaleS = TensorStorage(dtype: .float32, count: channels)
+        for c in 0..<channels { scaleS.floats[c] = gamma.storage.floats[c] * invS.floats[c] }
         let out = TensorStorage(dtype: .float32, count: count)
-        let xhat = TensorStorage(dtype: .float32, count: count)
-        let ys = UInt(bitPattern: out.floats), hs = UInt(bitPattern: xhat.floats)
-        let gs = UInt(bitPattern: gamma.storage.floats), bs = UInt(bitPattern: beta.storage.floats)
-        spatialParallelRanges(channels, costPerItem: perChannel) { range in
-            let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
-            let h = UnsafeMutablePointer<Float>(bitPattern: hs)!
-            let mean = UnsafePointer<Float>(bitPattern: ms)!, inv = UnsafePointer<Float>(bitPattern: iv)!
-            let gm = UnsafePointer<Float>(bitPattern: gs)!, bt = UnsafePointer<Float>(bitPattern: bs)!
-            for c in range {
-                for n in 0..<batch {
-                    let o = (n * channels + c) * inner
-                    normalize(x + o, inner, mean: mean[c], inv: inv[c], gamma: gm[c], beta: bt[c], xhat: h + o, y: y + o)
-                }
-            }
+        let ys = UInt(bitPattern: out.floats), ms = UInt(bitPattern: meanS.floats)
+        let ks = UInt(bitPattern: scaleS.floats), bs = UInt(bitPattern: beta.storage.floats)
+        spatialParallelRanges(channels, costPerItem: cost) { range in
+            ck_channel_affine(UnsafePointer<Float>(bitPattern: xs), UnsafeMutablePointer<Float>(bitPattern: ys),
+                              Int64(batch), Int64(channels), Int64(inner), Int64(range.lowerBound), Int64(range.upperBound),
+                              UnsafePointer<Float>(bitPattern: ms), UnsafePointer<Float>(bitPattern: ks),
+                              UnsafePointer<Float>(bitPattern: bs), 0)
         }
         let result = Tensor(shape: shape, storage: out)
-        let normalized = Tensor(shape: shape, storage: xhat)
-        let invStd = Tensor(shape: [channels], storage: invS)
+        // The backward pass recomputes x̂ = (x − mean)·inv from the input rather than storing it.
+        let input = self.detached()
 
         return result.recorded(op, inputs: [self, gamma, beta]) { g, needs in
-            // Σ g and Σ g·x̂ per channel serve all three gradients.
-            let sumG = TensorStorage(count: channels, repeating: 0), sumGH = TensorStorage(count: channels, repeating: 0)
-            let dx = needs[0] ? TensorStorage(dtype: .float32, count: g.count) : nil
-            let gp = UInt(bitPattern: g.storage.floats), hp = UInt(bitPattern: normalized.storage.floats)
-            let sg = UInt(bitPattern: sumG.floats), sgh = UInt(bitPattern: sumGH.floats)
-            let gm = UInt(bitPattern: gamma.storage.floats), iv = UInt(bitPattern: invStd.storage.floats)
-            let dp = dx.map { UInt(bitPattern: $0.floats) }
-            spatialParallelRanges(channels, costPerItem: 2 * perChannel) { range in
-                let g = UnsafePointer<Float>(bitPattern: gp)!, h = UnsafePointer<Float>(bitPattern: hp)!
-                let sumG = UnsafeMutablePointer<Float>(bitPattern: sg)!, sumGH = UnsafeMutablePointer<Float>(bitPattern: sgh)!
-                let gamma = UnsafePointer<Float>(bitPattern: gm)!, inv = UnsafePointer<Float>(bitPattern: iv)!
-                for c in range {
-                    for n in 0..<batch {
-                        let o = (n * channels + c) * inner
-                        sumG[c] += Self.sumContiguous(g + o, inner)
-                        sumGH[c] += Kernels.dot(g + o, h + o, count: inner)
-                    }
-                    guard let dp else { continue }
-                    let d = UnsafeMutablePointer<Float>(bitPattern: dp)!
-                    let k = gamma[c] * inv[c]
-                    // Training: dx = γ·inv·(g − Σg/n − x̂·Σ(g·x̂)/n), as the batch statistics depend
-                    // on x too. Evaluation: the statistics are constants, dx = γ·inv·g.
-                    let meanG = training ? sumG[c] / Float(perChannel) : 0
-                    let meanGH = training ? sumGH[c] / Float(perChannel) : 0
-                    for n in 0..<batch {
-                        let o = (n * channels + c) * inner
-                        inputGradient(g + o, h + o, inner, k: k, meanG: meanG, meanGH: meanGH, into: d + o)
-                    }
+            // Σ g and Σ g·(x − mean) per channel serve all three gradients (Σ g·x̂ = inv·Σ g·(x − mean)).
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
+            defer { sums.deallocate() }
+            let gp = UInt(bitPattern: g.storage.floats), xp = UInt(bitPattern: input.storage.floats)
+            let ps = UInt(bitPattern: sums), ms = UInt(bitPattern: meanS.floats)
+            spatialParallelRanges(channels, costPerItem: cost) { range in
+                let sums = UnsafeMutablePointer<Double>(bitPattern: ps)!
+                ck_channel_grad_sums(UnsafePointer<Float>(bitPattern: gp), UnsafePointer<Float>(bitPattern: xp),
+                                     Int64(batch), Int64(channels), Int64(inner), Int64(range.lowerBound),
+                                     Int64(range.upperBound), UnsafePointer<Float>(bitPattern: ms), sums, sums + channels)
+            }
+            let sumG = TensorStorage(dtype: .float32, count: channels), sumGH = TensorStorage(dtype: .float32, count: channels)
+            for c in 0..<channels {
+                sumG.floats[c] = Float(sums[c])
+                sumGH.floats[c] = Float(sums[channels + c] * Double(invS.floats[c]))
+            }
+            var dx: TensorStorage?
+            if needs[0] {
+                // Training: dx = γ·inv·(g − Σg/n − x̂·Σ(g·x̂)/n), as the batch statistics depend on x
+                // too; that is a·g + b·(x − mean) + k per channel. Evaluation: the statistics are
+                // constants, dx = γ·inv·g.
+                let coefficients = TensorStorage(dtype: .float32, count: 3 * channels)
+                let a = coefficients.floats, b = a + channels, k = a + 2 * channels
+                for c in 0..<channels {
+                    let scale = gamma.storage.floats[c] * invS.floats[c]
+                    a[c] = scale
+                    b[c] = training ? -scale * invS.floats[c] * sumGH.floats[c] / Float(perChannel) : 0
+                    k[c] = training ? -scale * sumG.floats[c] / Float(perChannel) : 0
                 }
+                let d = TensorStorage(dtype: .float32, count: g.count)
+                let ds = UInt(bitPattern: d.floats), cs = UInt(bitPattern: a)
+                spatialParallelRanges(channels, costPerItem: cost) { range in
+                    let a = UnsafePointer<Float>(bitPattern: cs)!
+                    ck_channel_affine2(UnsafePointer<Float>(bitPattern: gp), UnsafePointer<Float>(bitPattern: xp),
+                                       UnsafeMutablePointer<Float>(bitPattern: ds), Int64(batch), Int64(channels),
+                                       Int64(inner), Int64(range.lowerBound), Int64(range.upperBound),
+                                       a, a + channels, UnsafePointer<Float>(bitPattern: ms), a + 2 * channels)
+                }
+                withExtendedLifetime(coefficients) {}
+                dx = d
             }
             return [dx.map { Tensor(shape: g.shape, storage: $0) },
                     needs[1] ? Tensor(shape: [channels], storage: sumGH) : nil,
                     needs[2] ? Tensor(shape: [channels], storage: sumG) : nil]
         }
     }
-}
-
-// MARK: - Vector loops over one contiguous run of a channel
-
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
-    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
-/// Σ (x − mean)² over n values.
-private func squaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Float {
-    var acc = SIMD8<Float>()
-    let mu = SIMD8<Float>(repeating: mean)
-    var i = 0
-    while i + 8 <= n {
-        let d = load8(x, i) - mu
-        acc += d * d
-        i += 8
-    }
-    var s = acc.sum()
-    while i < n { let d = x[i] - mean; s += d * d; i += 1 }
-    return s
-}
-
-/// x̂ = (x − mean)·inv and y = x̂·gamma + beta over n values.
-private func normalize(_ x: UnsafePointer<Float>, _ n: Int, mean: Float, inv: Float, gamma: Float, beta: Float,
-                       xhat: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-    let mu = SIMD8<Float>(repeating: mean), k = SIMD8<Float>(repeating: inv)
-    let scale = SIMD8<Float>(repeating: gamma), shift = SIMD8<Float>(repeating: beta)
-    var i = 0
-    while i + 8 <= n {
-        let h = (load8(x, i) - mu) * k
-        store8(h, xhat, i)
-        store8(h * scale + shift, y, i)
-        i += 8
-    }
-    while i < n {
-        let h = (x[i] - mean) * inv
-        xhat[i] = h
-        y[i] = h * gamma + beta
-        i += 1
-    }
-}
-
-/// dx = k·(g − meanG − x̂·meanGH) over n values.
-private func inputGradient(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ n: Int,
-                           k: Float, meanG: Float, meanGH: Float, into dx: UnsafeMutablePointer<Float>) {
-    let kv = SIMD8<Float>(repeating: k), mg = SIMD8<Float>(repeating: meanG), mgh = SIMD8<Float>(repeating: meanGH)
-    var i = 0
-    while i + 8 <= n {
-        store8(kv * (load8(g, i) - mg - load8(h, i) * mgh), dx, i)
-        i += 8
-    }
-    while i < n { dx[i] = k * (g[i] - meanG - h[i] * meanGH); i += 1 }
 }

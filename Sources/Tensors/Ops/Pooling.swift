@@ -1,3 +1,5 @@
+import CKernels
+
 /// Max and average pooling over sliding windows, and global pooling over all spatial axes.
 ///
 /// Windows follow PyTorch's defaults: the stride defaults to the kernel size, the output size is
@@ -98,6 +100,9 @@ extension Tensor {
     }
 
     private func maxPool(_ op: String, _ g: SpatialWindow, outShape: [Int]) -> Tensor {
+        if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 {
+            return maxPool2x2(op, g, outShape: outShape)
+        }
         let planes = g.batch * g.channels
         let plan = PoolPlan(g, op: op, shape: shape)
         let out = TensorStorage(dtype: .float32, count: planes * g.outPlane)
@@ -120,6 +125,37 @@ extension Tensor {
                 let d = dx.floats + p * g.inPlane, gp = grad.storage.floats + p * g.outPlane
                 let idx = argmax.pointer + p * g.outPlane
                 for o in 0..<g.outPlane { d[Int(idx[o])] += gp[o] }
+            }
+            return Tensor(shape: inShape, storage: dx)
+        }
+    }
+
+    /// The common 2×2 window with stride 2 and no padding, in C (`ck_maxpool2x2_forward`): eight
+    /// windows at a time, and one byte per output saying which of the four elements won. The
+    /// backward pass writes every input gradient element once (the windows do not overlap), with no
+    /// zero fill and no scatter.
+    private func maxPool2x2(_ op: String, _ g: SpatialWindow, outShape: [Int]) -> Tensor {
+        let planes = g.batch * g.channels
+        let out = TensorStorage(dtype: .float32, count: planes * g.outPlane)
+        let taps = PoolTaps(count: planes * g.outPlane)
+        let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats), ts = UInt(bitPattern: taps.pointer)
+        let (h, w) = (g.height, g.width)
+        spatialParallelRanges(planes, costPerItem: g.inPlane) { range in
+            ck_maxpool2x2_forward(UnsafePointer<Float>(bitPattern: xs)! + range.lowerBound * h * w,
+                                  UnsafeMutablePointer<Float>(bitPattern: ys)! + range.lowerBound * g.outPlane,
+                                  UnsafeMutablePointer<UInt8>(bitPattern: ts)! + range.lowerBound * g.outPlane,
+                                  Int64(range.count), Int64(h), Int64(w))
+        }
+        let inShape = shape
+        return Tensor(shape: outShape, storage: out).recorded(op, input: self) { grad in
+            let dx = TensorStorage(dtype: .float32, count: planes * g.inPlane)
+            let gs = UInt(bitPattern: grad.storage.floats), ds = UInt(bitPattern: dx.floats)
+            let ts = UInt(bitPattern: taps.pointer)
+            spatialParallelRanges(planes, costPerItem: g.inPlane) { range in
+                ck_maxpool2x2_backward(UnsafePointer<Float>(bitPattern: gs)! + range.lowerBound * g.outPlane,
+                                       UnsafePointer<UInt8>(bitPattern: ts)! + range.lowerBound * g.outPlane,
+                                       UnsafeMutablePointer<Float>(bitPattern: ds)! + range.lowerBound * h * w,
+                                       Int64(range.count), Int64(h), Int64(w))
             }
             return Tensor(shape: inShape, storage: dx)
         }
@@ -153,6 +189,13 @@ extension Tensor {
 /// closure keeps it alive without copying it.
 private final class PoolIndices: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Int32>
+    init(count: Int) { pointer = .allocate(capacity: Swift.max(count, 1)) }
+    deinit { pointer.deallocate() }
+}
+
+/// Which of the four elements of each 2×2 window won, one byte per output.
+private final class PoolTaps: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<UInt8>
     init(count: Int) { pointer = .allocate(capacity: Swift.max(count, 1)) }
     deinit { pointer.deallocate() }
 }
