@@ -1,0 +1,645 @@
+import ArgumentParser
+import Foundation
+import NPY
+import Tensors
+import VectorIndex
+
+// `siamese index …`, `siamese search`, `siamese dedupe`, `siamese cluster`: the vector index
+// from a shell. Exit status: 0 success, 1 a failure with the input or output files (the message
+// on stderr names the file), 2 a usage error.
+
+// MARK: - Shared helpers (file-private)
+
+/// A failure that names the file it concerns; printed on stderr, exit status 1.
+private struct IndexCLIError: Error, CustomStringConvertible {
+    let file: String
+    let message: String
+    var description: String { "\(file): \(message)" }
+}
+
+/// Prints `error: …` on stderr and leaves with status 1.
+private func fail(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+/// A usage problem: ArgumentParser prints it with the command's usage line, and the `siamese`
+/// entry point exits with status 2 for it.
+private func usage(_ message: String, _ command: String) -> ValidationError { ValidationError(message) }
+
+private func note(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+
+private func runCatching(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch { throw fail(error) }
+}
+
+/// A `rows × dimension` float matrix from a .npy file (float32 or float64), or an error naming it.
+private func readVectors(_ path: String) throws -> (rows: Int, dimension: Int, values: [Float]) {
+    let array: NPYArray
+    do { array = try NPY.read(URL(fileURLWithPath: path)) } catch { throw IndexCLIError(file: path, message: "\(error)".replacingOccurrences(of: "\(path): ", with: "")) }
+    guard array.shape.count == 2 else { throw IndexCLIError(file: path, message: "expected a 2-D array (rows × dimensions), found shape \(array.shape)") }
+    do {
+        let m = try array.float32Matrix()
+        guard m.cols > 0 else { throw IndexCLIError(file: path, message: "vectors have no components") }
+        return (m.rows, m.cols, m.values)
+    } catch let e as IndexCLIError { throw e } catch { throw IndexCLIError(file: path, message: "\(error)") }
+}
+
+/// Ids from a 1-D int64/int32 .npy file or a text file with one integer per line.
+private func readIDs(_ path: String) throws -> [UInt64] {
+    if path.hasSuffix(".npy") {
+        do {
+            return try NPY.read(URL(fileURLWithPath: path)).int64Values().map { v in
+                guard v >= 0 else { throw IndexCLIError(file: path, message: "ids must be non-negative, found \(v)") }
+                return UInt64(v)
+            }
+        } catch let e as IndexCLIError { throw e } catch { throw IndexCLIError(file: path, message: "\(error)") }
+    }
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw IndexCLIError(file: path, message: "cannot read") }
+    return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { i, line in
+        let s = line.trimmingCharacters(in: .whitespaces)
+        if s.isEmpty { return nil }
+        guard let v = UInt64(s) else { throw IndexCLIError(file: path, message: "line \(i + 1): '\(s)' is not a non-negative integer id") }
+        return v
+    }
+}
+
+private func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+
+private func writeText(_ text: String, to path: String) throws {
+    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw IndexCLIError(file: path, message: "cannot write: \(error.localizedDescription)")
+    }
+}
+
+/// A JSON number for a score (finite, shortest round-trip form).
+private func jsonNumber(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
+
+/// Any index file, loaded according to its header.
+private enum AnyIndex {
+    case exact(ExactIndex)
+    case hnsw(HNSWIndex)
+    case int8(ScalarQuantizedIndex)
+    case binary(BinaryQuantizedIndex)
+
+    static func load(_ path: String, verify: Bool = true) throws -> AnyIndex {
+        let options = IndexLoadOptions(verifyChecksums: verify)
+        let info = try IndexFileInfo.read(path: path)
+        switch info.kind {
+        case "exact": return .exact(try ExactIndex.load(from: path, options: options))
+        case "HNSW": return .hnsw(try HNSWIndex.load(from: path, options: options))
+        case "int8 scalar-quantised": return .int8(try ScalarQuantizedIndex.load(from: path, options: options))
+        default: return .binary(try BinaryQuantizedIndex.load(from: path, options: options))
+        }
+    }
+
+    var dimension: Int {
+        switch self {
+        case .exact(let i): i.dimension
+        case .hnsw(let i): i.dimension
+        case .int8(let i): i.dimension
+        case .binary(let i): i.dimension
+        }
+    }
+}
+
+/// `--threads`, applied to every kernel and parallel loop.
+private func applyThreads(_ threads: Int?) {
+    if let threads { Threading.threadCount = threads }
+}
+
+// MARK: - siamese index
+
+/// `siamese index …`: build, change and inspect index files.
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Build, change and inspect vector index files (exact, HNSW, int8, binary).",
+        discussion: """
+        Index files hold a header (magic number, format version, kind, metric, dimension), a checksum per section, and are written atomically (temporary file, fsync, rename). Loading checks every size and link first, so a damaged file gives an error, never a crash.
+
+        Example:
+          siamese index build --vectors x.npy --output x.hnsw --metric cosine --hnsw --m 16 --ef-construction 200
+          siamese index add --index x.hnsw --vectors more.npy
+          siamese index remove --index x.hnsw --ids 3,17
+          siamese index compact --index x.hnsw
+          siamese index info --index x.hnsw
+        """,
+        subcommands: [IndexBuildCommand.self, IndexAddCommand.self, IndexRemoveCommand.self, IndexCompactCommand.self, IndexInfoCommand.self]
+    )
+}
+
+struct IndexBuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an index from a .npy matrix of vectors (one row per vector).",
+        discussion: """
+        Ids are the row numbers of the matrix unless --ids gives them. Without --hnsw (or --quantize) the index is exact: every query is compared with every vector, batched through matrix products. With --hnsw the graph is built on --threads threads.
+
+        Example:
+          siamese index build --vectors x.npy --output x.flat --metric dot
+          siamese index build --vectors x.npy --output x.hnsw --metric cosine --hnsw --m 16 --ef-construction 200 --threads 2
+          siamese index build --vectors x.npy --output x.int8 --metric cosine --quantize int8
+        """)
+
+    @Option(help: ArgumentHelp("Vectors: float32 or float64 .npy, rows × dimensions.", valueName: "x.npy"))
+    var vectors: String
+
+    @Option(help: ArgumentHelp("Index file to write.", valueName: "index"))
+    var output: String
+
+    @Option(help: "cosine, dot or l2 (squared Euclidean).")
+    var metric: String = "cosine"
+
+    @Flag(help: "Build an HNSW graph (approximate, fast) instead of an exact index.")
+    var hnsw = false
+
+    @Option(help: "HNSW: links per node (layer 0 keeps twice as many).")
+    var m: Int = 16
+
+    @Option(help: "HNSW: candidate list size while building.")
+    var efConstruction: Int = 200
+
+    @Option(help: "HNSW: default candidate list size of searches (saved in the file).")
+    var efSearch: Int = 64
+
+    @Option(help: "Quantised exact index instead: int8 or binary (float vectors kept for rescoring).")
+    var quantize: String?
+
+    @Option(help: ArgumentHelp("Ids, one per row: int64 .npy or a text file with one per line.", valueName: "ids"))
+    var ids: String?
+
+    @Option(help: "Model fingerprint stored with the vectors.")
+    var fingerprint: String?
+
+    @Option(help: "Threads (default: all CPUs, or SIAMESE_THREADS).")
+    var threads: Int?
+
+    func validate() throws {
+        guard Metric(rawValue: metric) != nil else { throw usage("--metric must be cosine, dot or l2, got '\(metric)'", "index build") }
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index build") }
+        if let quantize, !["int8", "binary"].contains(quantize) { throw usage("--quantize must be int8 or binary", "index build") }
+        if hnsw, quantize != nil { throw usage("--hnsw and --quantize cannot be combined", "index build") }
+        if hnsw {
+            do { _ = try HNSWIndex(dimension: 1, metric: .dot, configuration: HNSWConfiguration(m: m, efConstruction: efConstruction, efSearch: efSearch)) } catch {
+                throw usage("\(error)", "index build")
+            }
+        }
+    }
+
+    func run() throws {
+        let metric = Metric(rawValue: metric)!
+        let configuration = HNSWConfiguration(m: m, efConstruction: efConstruction, efSearch: efSearch)
+        applyThreads(threads)
+        try runCatching {
+            let x = try readVectors(vectors)
+            let idList = try ids.map(readIDs)
+            if let idList, idList.count != x.rows { throw IndexCLIError(file: ids!, message: "\(idList.count) ids for \(x.rows) vectors in \(vectors)") }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var kind = "exact"
+            let buildSeconds: Double
+            do {
+                if hnsw {
+                    kind = "HNSW"
+                    let index = try HNSWIndex(vectors: x.values, ids: idList, dimension: x.dimension, metric: metric, configuration: configuration)
+                    buildSeconds = seconds(since: t0)
+                    try index.save(to: output, fingerprint: fingerprint)
+                } else if quantize == "int8" {
+                    kind = "int8"
+                    let index = try ScalarQuantizedIndex(vectors: x.values, ids: idList, dimension: x.dimension, metric: metric)
+                    buildSeconds = seconds(since: t0)
+                    try index.save(to: output, fingerprint: fingerprint)
+                } else if quantize == "binary" {
+                    kind = "binary"
+                    let index = try BinaryQuantizedIndex(vectors: x.values, ids: idList, dimension: x.dimension, metric: metric)
+                    buildSeconds = seconds(since: t0)
+                    try index.save(to: output, fingerprint: fingerprint)
+                } else {
+                    var index = ExactIndex(dimension: x.dimension, metric: metric)
+                    try index.add(x.values, ids: idList)
+                    buildSeconds = seconds(since: t0)
+                    try index.save(to: output, fingerprint: fingerprint)
+                }
+            } catch let e as IndexError {
+                throw IndexCLIError(file: vectors, message: "\(e)")
+            }
+            print(String(format: "built %@ index: %d vectors, dimension %d, %@, in %.3f s (build_seconds=%.3f, threads=%d); wrote %@",
+                         kind, x.rows, x.dimension, metric.rawValue, buildSeconds, buildSeconds, Threading.threadCount, output))
+        }
+    }
+}
+
+struct IndexAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add vectors to an exact or HNSW index file (rewritten atomically).",
+        discussion: """
+        Ids continue after the largest id in the index unless --ids gives them; an id already present is an error (nothing is written).
+
+        Example:
+          siamese index add --index x.hnsw --vectors more.npy --threads 2
+        """)
+
+    @Option(help: ArgumentHelp("Index file to change.", valueName: "index"))
+    var index: String
+
+    @Option(help: ArgumentHelp("Vectors to add: .npy, rows × dimensions.", valueName: "y.npy"))
+    var vectors: String
+
+    @Option(help: ArgumentHelp("Ids of the new vectors: int64 .npy or text, one per line.", valueName: "ids"))
+    var ids: String?
+
+    @Option(help: "Threads (default: all CPUs).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index add") }
+    }
+
+    func run() throws {
+        applyThreads(threads)
+        try runCatching {
+            let info = try IndexFileInfo.read(path: index)
+            let x = try readVectors(vectors)
+            guard x.dimension == info.dimension else {
+                throw IndexCLIError(file: vectors, message: "vectors have \(x.dimension) components but \(index) holds \(info.dimension)")
+            }
+            let idList = try ids.map(readIDs)
+            do {
+                switch try AnyIndex.load(index) {
+                case .exact(var flat):
+                    try flat.add(x.values, ids: idList)
+                    try flat.save(to: index, fingerprint: info.fingerprint)
+                    print("added \(x.rows) vectors: \(flat.count) in \(index)")
+                case .hnsw(let graph):
+                    try graph.add(x.values, ids: idList)
+                    try graph.save(to: index, fingerprint: info.fingerprint)
+                    print("added \(x.rows) vectors: \(graph.count) live in \(index)")
+                case .int8, .binary:
+                    throw IndexCLIError(file: index, message: "quantised indexes are built once; rebuild with siamese index build")
+                }
+            } catch let e as IndexError {
+                throw IndexCLIError(file: vectors, message: "\(e)")
+            }
+        }
+    }
+}
+
+struct IndexRemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove vectors by id (HNSW: tombstones until compact).",
+        discussion: """
+        Example:
+          siamese index remove --index x.hnsw --ids 3,17,42
+          siamese index remove --index x.hnsw --ids-file gone.txt
+        """)
+
+    @Option(help: ArgumentHelp("Index file to change.", valueName: "index"))
+    var index: String
+
+    @Option(help: "Comma-separated ids.")
+    var ids: String?
+
+    @Option(help: ArgumentHelp("Ids to remove: int64 .npy or text, one per line.", valueName: "file"))
+    var idsFile: String?
+
+    func validate() throws {
+        guard (ids == nil) != (idsFile == nil) else { throw usage("give exactly one of --ids and --ids-file", "index remove") }
+        _ = try parsedIDs()
+    }
+
+    private func parsedIDs() throws -> [UInt64] {
+        try (ids ?? "").split(separator: ",").map { part in
+            guard let v = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw usage("--ids: '\(part)' is not a non-negative integer", "index remove") }
+            return v
+        }
+    }
+
+    func run() throws {
+        var list = try parsedIDs()
+        try runCatching {
+            if let idsFile { list = try readIDs(idsFile) }
+            let info = try IndexFileInfo.read(path: index)
+            switch try AnyIndex.load(index) {
+            case .exact(var flat):
+                let n = flat.remove(list)
+                try flat.save(to: index, fingerprint: info.fingerprint)
+                print("removed \(n) of \(list.count) ids: \(flat.count) left in \(index)")
+            case .hnsw(let graph):
+                let n = graph.remove(list)
+                try graph.save(to: index, fingerprint: info.fingerprint)
+                print("removed \(n) of \(list.count) ids: \(graph.count) live, \(graph.tombstoneCount) tombstones in \(index) (siamese index compact reclaims them)")
+            case .int8, .binary:
+                throw IndexCLIError(file: index, message: "quantised indexes are built once; rebuild with siamese index build")
+            }
+        }
+    }
+}
+
+struct IndexCompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Reclaim an HNSW index's tombstones (relinks their neighbours, renumbers nodes).",
+        discussion: """
+        Example:
+          siamese index compact --index x.hnsw --threads 2
+        """)
+
+    @Option(help: ArgumentHelp("Index file to compact.", valueName: "index"))
+    var index: String
+
+    @Option(help: "Threads (default: all CPUs).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index compact") }
+    }
+
+    func run() throws {
+        applyThreads(threads)
+        try runCatching {
+            let info = try IndexFileInfo.read(path: index)
+            guard case .hnsw(let graph) = try AnyIndex.load(index) else {
+                print("\(index) is a\(info.kind == "exact" ? "n" : "") \(info.kind) index: removals are already compact")
+                return
+            }
+            let n = graph.compact()
+            try graph.save(to: index, fingerprint: info.fingerprint)
+            print("reclaimed \(n) tombstones: \(graph.count) nodes in \(index)")
+        }
+    }
+}
+
+struct IndexInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe an index file (and check it).",
+        discussion: """
+        Checks the header, the section table and, with --verify, every checksum and link.
+
+        Example:
+          siamese index info --index x.hnsw --verify
+        """)
+
+    @Option(help: ArgumentHelp("Index file.", valueName: "index"))
+    var index: String
+
+    @Flag(help: "Load the whole index, verifying every checksum and link.")
+    var verify = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try runCatching {
+            let info = try IndexFileInfo.read(path: index, verifyChecksums: verify)
+            var fields: [(String, String)] = [("kind", "\"\(info.kind)\""), ("metric", "\"\(info.metric)\""), ("dimension", "\(info.dimension)"),
+                                              ("count", "\(info.count)"), ("bytes", "\(info.bytes)")]
+            if verify || info.kind == "HNSW" {
+                switch try AnyIndex.load(index, verify: verify) {
+                case .hnsw(let g):
+                    fields += [("live", "\(g.count)"), ("tombstones", "\(g.tombstoneCount)"), ("m", "\(g.configuration.m)"),
+                               ("ef_construction", "\(g.configuration.efConstruction)"), ("ef_search", "\(g.configuration.efSearch)")]
+                default: break
+                }
+            }
+            if let fp = info.fingerprint { fields.append(("fingerprint", "\"\(fp.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"")) }
+            if json {
+                print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            } else {
+                for (k, v) in fields { print("\(k.padding(toLength: 16, withPad: " ", startingAt: 0)) \(v.replacingOccurrences(of: "\"", with: ""))") }
+                if verify { print("verified         every checksum, size and link") }
+            }
+        }
+    }
+}
+
+// MARK: - siamese search
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find the k nearest vectors of an index for each query.",
+        discussion: """
+        Writes an int64 .npy of shape queries × k: the ids of each query's hits, best first (ids are the row numbers of the indexed matrix unless given at build time; -1 marks a missing hit when the index has fewer than k vectors). --json prints one object per query on stdout with ids and scores (cosine/dot: similarity; l2: squared distance). The time spent searching (loading excluded) goes to stderr.
+
+        Example:
+          siamese search --index x.hnsw --queries q.npy --k 10 --ef 128 --output ids.npy
+          siamese search --index x.flat --queries q.npy --k 5 --json > hits.jsonl
+        """)
+
+    @Option(help: ArgumentHelp("Index file.", valueName: "index"))
+    var index: String
+
+    @Option(help: ArgumentHelp("Queries: .npy, rows × dimensions.", valueName: "q.npy"))
+    var queries: String
+
+    @Option(help: "Hits per query.")
+    var k: Int = 10
+
+    @Option(help: "HNSW: candidate list size (recall rises with it); default: the index's.")
+    var ef: Int?
+
+    @Option(help: "Quantised indexes: candidates rescored per hit.")
+    var rescore: Int?
+
+    @Option(help: ArgumentHelp("Write the hit ids here (int64 .npy, queries × k).", valueName: "ids.npy"))
+    var output: String?
+
+    @Flag(help: "Print ids and scores as JSON lines on stdout.")
+    var json = false
+
+    @Option(help: "Threads (default: all CPUs).")
+    var threads: Int?
+
+    @Option(name: .customLong("repeat"), help: "Time the search this many times and report the fastest (benchmarking).")
+    var repetitions: Int = 1
+
+    func validate() throws {
+        guard k >= 1 else { throw usage("--k must be at least 1", "search") }
+        if let ef, ef < 1 { throw usage("--ef must be at least 1", "search") }
+        if let rescore, rescore < 1 { throw usage("--rescore must be at least 1", "search") }
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "search") }
+        guard repetitions >= 1 else { throw usage("--repeat must be at least 1", "search") }
+        guard output != nil || json else { throw usage("give --output, --json or both", "search") }
+    }
+
+    func run() throws {
+        applyThreads(threads)
+        try runCatching {
+            let loaded = try AnyIndex.load(index)
+            let q = try readVectors(queries)
+            guard q.dimension == loaded.dimension else {
+                throw IndexCLIError(file: queries, message: "queries have \(q.dimension) components but \(index) holds \(loaded.dimension)")
+            }
+            var best = Double.infinity
+            var results: SearchResults? = nil
+            do {
+                for _ in 0..<repetitions {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    switch loaded {
+                    case .exact(let i): results = try i.search(queries: q.values, k: k)
+                    case .hnsw(let i): results = try i.search(queries: q.values, k: k, ef: ef)
+                    case .int8(let i): results = try i.search(queries: q.values, k: k, rescore: rescore ?? 4)
+                    case .binary(let i): results = try i.search(queries: q.values, k: k, rescore: rescore ?? 10)
+                    }
+                    best = min(best, seconds(since: t0))
+                }
+            } catch let e as IndexError {
+                throw IndexCLIError(file: queries, message: "\(e)")
+            }
+            let r = results!
+            if let output {
+                let ids = r.ids.map { $0 == SearchResults.missing ? Int64(-1) : Int64(bitPattern: $0) }
+                do { try NPY.write(NPYArray(int64: ids, rows: r.queries, cols: k), to: URL(fileURLWithPath: output)) } catch {
+                    throw IndexCLIError(file: output, message: "\(error)")
+                }
+            }
+            if json {
+                var out = ""
+                for i in 0..<r.queries {
+                    let hits = r[i]
+                    out += "{\"query\":\(i),\"ids\":[\(hits.map { String($0.id) }.joined(separator: ","))],\"scores\":[\(hits.map { jsonNumber($0.score) }.joined(separator: ","))]}\n"
+                }
+                FileHandle.standardOutput.write(Data(out.utf8))
+            }
+            note(String(format: "searched %d queries in %.4f s (%.0f queries/s; k=%d%@, %d threads)%@", r.queries, best, Double(r.queries) / best, k,
+                        ef.map { ", ef=\($0)" } ?? "", Threading.threadCount, repetitions > 1 ? ", best of \(repetitions)" : ""))
+        }
+    }
+}
+
+// MARK: - siamese dedupe
+
+struct DedupeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dedupe",
+        abstract: "Find near-duplicate pairs (paraphrase mining) among vectors.",
+        discussion: """
+        Compares every pair exactly (cosine similarity unless --no-normalize), in tiles on every thread, with memory bounded by the tiles and the pairs found. With --threshold: every pair at or above it. With --top-k: each item's k most similar others, merged into unique pairs (as sentence-transformers' paraphrase_mining); both options together keep the top-k pairs at or above the threshold. Writes one JSON object per line, {"a":i,"b":j,"score":s} with i < j row numbers, highest score first.
+
+        Example:
+          siamese dedupe --vectors x.npy --threshold 0.9 --output pairs.jsonl
+          siamese dedupe --vectors x.npy --top-k 10 --output pairs.jsonl
+        """)
+
+    @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
+    var vectors: String
+
+    @Option(help: "Similarity at or above which a pair is reported.")
+    var threshold: Float?
+
+    @Option(help: "Each item's k most similar others instead of (or as well as) a threshold.")
+    var topK: Int?
+
+    @Option(help: "At most this many pairs with --top-k.")
+    var maxPairs: Int = 500_000
+
+    @Flag(help: "Use raw inner products instead of cosine similarity.")
+    var noNormalize = false
+
+    @Option(help: ArgumentHelp("Pairs, as JSON lines.", valueName: "pairs.jsonl"))
+    var output: String
+
+    @Option(help: "Threads (default: all CPUs).")
+    var threads: Int?
+
+    func validate() throws {
+        guard threshold != nil || topK != nil else { throw usage("give --threshold, --top-k or both", "dedupe") }
+        if let threshold, !threshold.isFinite { throw usage("--threshold must be a finite number", "dedupe") }
+        if let topK, topK < 1 { throw usage("--top-k must be at least 1", "dedupe") }
+        guard maxPairs >= 1 else { throw usage("--max-pairs must be at least 1", "dedupe") }
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "dedupe") }
+    }
+
+    func run() throws {
+        applyThreads(threads)
+        try runCatching {
+            let x = try readVectors(vectors)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var pairs: [ParaphraseMining.Pair]
+            do {
+                if let topK {
+                    pairs = try ParaphraseMining.topK(x.values, dimension: x.dimension, k: topK, maxPairs: maxPairs, normalize: !noNormalize)
+                    if let threshold { pairs.removeAll { $0.score < threshold } }
+                } else {
+                    pairs = try ParaphraseMining.pairs(x.values, dimension: x.dimension, threshold: threshold!, normalize: !noNormalize)
+                }
+            } catch let e as IndexError {
+                throw IndexCLIError(file: vectors, message: "\(e)")
+            }
+            let elapsed = seconds(since: t0)
+            var text = ""
+            text.reserveCapacity(pairs.count * 40)
+            for p in pairs { text += "{\"a\":\(p.a),\"b\":\(p.b),\"score\":\(jsonNumber(p.score))}\n" }
+            try writeText(text, to: output)
+            print(String(format: "%d pairs among %d vectors in %.3f s (mining_seconds=%.3f, threads=%d); wrote %@",
+                         pairs.count, x.rows, elapsed, elapsed, Threading.threadCount, output))
+        }
+    }
+}
+
+// MARK: - siamese cluster
+
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Group vectors by similarity: community detection or connected components.",
+        discussion: """
+        communities (default) is sentence-transformers' community_detection: items with at least --min-size neighbours at or above --threshold (themselves included) propose communities, taken largest first without overlap. components links every pair at or above the threshold and reports the connected groups (single linkage) of at least --min-size items. Writes one JSON object per line, largest first: {"cluster":c,"size":n,"members":[rows]}.
+
+        Example:
+          siamese cluster --vectors x.npy --threshold 0.75 --min-size 10 --output clusters.jsonl
+          siamese cluster --vectors x.npy --method components --threshold 0.9 --output groups.jsonl
+        """)
+
+    @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
+    var vectors: String
+
+    @Option(help: "Similarity at or above which two items are linked.")
+    var threshold: Float = 0.75
+
+    @Option(help: "Smallest group reported.")
+    var minSize: Int = 10
+
+    @Option(help: "communities or components.")
+    var method: String = "communities"
+
+    @Flag(help: "Use raw inner products instead of cosine similarity.")
+    var noNormalize = false
+
+    @Option(help: ArgumentHelp("Clusters, as JSON lines.", valueName: "clusters.jsonl"))
+    var output: String
+
+    @Option(help: "Threads (default: all CPUs).")
+    var threads: Int?
+
+    func validate() throws {
+        guard ["communities", "components"].contains(method) else { throw usage("--method must be communities or components", "cluster") }
+        guard threshold.isFinite else { throw usage("--threshold must be a finite number", "cluster") }
+        guard minSize >= 1 else { throw usage("--min-size must be at least 1", "cluster") }
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "cluster") }
+    }
+
+    func run() throws {
+        applyThreads(threads)
+        try runCatching {
+            let x = try readVectors(vectors)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let groups: [[Int]]
+            do {
+                groups = method == "communities"
+                    ? try Clustering.communities(x.values, dimension: x.dimension, threshold: threshold, minCommunitySize: minSize, normalize: !noNormalize)
+                    : try Clustering.connectedComponents(x.values, dimension: x.dimension, threshold: threshold, minSize: minSize, normalize: !noNormalize)
+            } catch let e as IndexError {
+                throw IndexCLIError(file: vectors, message: "\(e)")
+            }
+            let elapsed = seconds(since: t0)
+            var text = ""
+            for (c, g) in groups.enumerated() { text += "{\"cluster\":\(c),\"size\":\(g.count),\"members\":[\(g.map(String.init).joined(separator: ","))]}\n" }
+            try writeText(text, to: output)
+            print(String(format: "%d %@ covering %d of %d vectors in %.3f s; wrote %@", groups.count, method, groups.reduce(0) { $0 + $1.count }, x.rows, elapsed, output))
+        }
+    }
+}
