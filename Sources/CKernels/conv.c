@@ -13,8 +13,14 @@
 #include "ckernels_conv.h"
 #include "ckernels.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+static _Atomic int g_winograd = 1;
+
+void ck_conv_set_winograd(int enabled) { atomic_store_explicit(&g_winograd, enabled != 0, memory_order_relaxed); }
+int ck_conv_winograd_enabled(void) { return atomic_load_explicit(&g_winograd, memory_order_relaxed); }
 
 // MARK: - Convolution (dispatch; the drivers are in conv_body.c, compiled per instruction set)
 

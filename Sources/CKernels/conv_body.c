@@ -468,11 +468,272 @@ static void col2im_image(const conv_plan *P, const float *dcol, float *pad, floa
     }
 }
 
+// MARK: - Winograd F(2×2, 3×3)
+
+// For 3×3 kernels with stride 1 (the small CNN's layers), each 2×2 block of outputs is computed
+// from a 4×4 block of input (Lavin & Gray 2016): Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, which turns the
+// 36 multiplications per output block, channel and filter into 16 multiply-adds in a transformed
+// domain, done as 16 GEMMs (one per transformed element ξ) over all blocks of a group of images.
+// The transforms work on vectors of 8 channels: each image is first transposed to channels-last
+// (HWC) into a zero-bordered buffer. Entries of B, G and A are 0, ±1 and ±½, so the rounding
+// error stays that of a direct sum.
+//
+//   forward       M[ξ][t][o]  = Σ_c V[ξ][t][c] · U[ξ][c][o]      V = Bᵀ d B,  U = G g Gᵀ
+//   weight grad   dU[ξ][c][o] = Σ_t V[ξ][t][c] · Z[ξ][t][o]      Z = A dY Aᵀ, dg = Gᵀ dU G
+//   input grad    the forward pass of the transposed convolution (see transposed_geometry).
+//
+// The 16 transformed planes of a group are laid out plane after plane; their stride is kept off a
+// multiple of 4 KB (16 planes 4 KB apart fall into one L1 set and evict each other).
+
+#ifndef CK_WINOGRAD_TYPES
+#define CK_WINOGRAD_TYPES
+typedef float ck_v8 __attribute__((vector_size(32)));
+#endif
+// Without AVX the 8-float vectors are pairs of SSE registers; they never cross a call boundary
+// (every helper is inlined), so the ABI note the compiler makes about them does not apply.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
+#define wino_load CK_NAME(wino_load)
+#define wino_store CK_NAME(wino_store)
+ALWAYS ck_v8 wino_load(const float *p) { ck_v8 v; memcpy(&v, p, sizeof v); return v; }
+ALWAYS void wino_store(float *p, ck_v8 v) { memcpy(p, &v, sizeof v); }
+
+static int CK_NAME(winograd_eligible)(const conv_plan *P) {
+    return P->KH == 3 && P->KW == 3 && P->unit && P->C % 8 == 0 && P->O % 8 == 0 && P->OH >= 1 && P->OW >= 1
+        && P->PH <= 2 && P->PW <= 2 && (P->H + 2 * P->PH + 2) * (P->W + 2 * P->PW + 2) <= 4096;
+}
+
+// The sizes of the Winograd path for one convolution.
+typedef struct {
+    int64_t TH, TW, tiles;   // blocks of 2×2 outputs per image (rows, columns, all)
+    int64_t PHt, PWt;        // the zero-bordered HWC buffer: rows and columns
+    int64_t group;           // images per group
+    int64_t T;               // blocks per group
+    int64_t VS, MS;          // plane strides of V (channels C) and M or Z (channels O)
+} CK_NAME(wino_plan);
+#define wino_plan CK_NAME(wino_plan)
+
+static wino_plan CK_NAME(make_wino_plan)(const conv_plan *P, int64_t images) {
+    wino_plan w;
+    w.TH = (P->OH + 1) / 2;
+    w.TW = (P->OW + 1) / 2;
+    w.tiles = w.TH * w.TW;
+    w.PHt = 2 * w.TH + 2;
+    w.PWt = 2 * w.TW + 2;
+    w.group = 64 / w.tiles;
+    if (w.group < 1) w.group = 1;
+    if (w.group > images) w.group = images;
+    w.T = w.group * w.tiles;
+    w.VS = w.T * P->C;
+    w.MS = w.T * P->O;
+    if (w.VS % 1024 == 0) w.VS += 16;
+    if (w.MS % 1024 == 0) w.MS += 16;
+    return w;
+}
+
+// U[ξ][c][o] = (G g Gᵀ)[ξ] for g = W[o][c] (3×3).
+static void CK_NAME(winograd_filter)(const float *w, int64_t O, int64_t C, float *U) {
+    for (int64_t o = 0; o < O; o++) {
+        for (int64_t c = 0; c < C; c++) {
+            const float *g = w + (o * C + c) * 9;
+            float t[4][3];
+            for (int j = 0; j < 3; j++) {
+                const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                t[0][j] = g0;
+                t[1][j] = 0.5f * (g0 + g1 + g2);
+                t[2][j] = 0.5f * (g0 - g1 + g2);
+                t[3][j] = g2;
+            }
+            for (int i = 0; i < 4; i++) {
+                const float g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+                U[((i * 4 + 0) * C + c) * O + o] = g0;
+                U[((i * 4 + 1) * C + c) * O + o] = 0.5f * (g0 + g1 + g2);
+                U[((i * 4 + 2) * C + c) * O + o] = 0.5f * (g0 - g1 + g2);
+                U[((i * 4 + 3) * C + c) * O + o] = g2;
+            }
+        }
+    }
+}
+
+// dWᵀ[(c, u, v)][o] += (Gᵀ dU[·][c][o] G)[u][v].
+static void CK_NAME(winograd_filter_gradient)(const float *dU, int64_t O, int64_t C, float *dwt) {
+    for (int64_t c = 0; c < C; c++) {
+        for (int64_t o = 0; o < O; o++) {
+            float d[4][4], t[3][4];
+            for (int i = 0; i < 16; i++) d[i / 4][i % 4] = dU[(i * C + c) * O + o];
+            for (int j = 0; j < 4; j++) {
+                t[0][j] = d[0][j] + 0.5f * (d[1][j] + d[2][j]);
+                t[1][j] = 0.5f * (d[1][j] - d[2][j]);
+                t[2][j] = 0.5f * (d[1][j] + d[2][j]) + d[3][j];
+            }
+            for (int i = 0; i < 3; i++) {
+                float *row = dwt + ((c * 3 + i) * 3) * O + o;
+                row[0] += t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+                row[O] += 0.5f * (t[i][1] - t[i][2]);
+                row[2 * O] += 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+            }
+        }
+    }
+}
+
+// One image [C, H, W] into the zero-bordered HWC buffer xp (its border stays 0: only the interior
+// is written), through xt [H·W, C].
+static void CK_NAME(winograd_hwc)(const conv_plan *P, const wino_plan *w, const float *x, float *xt, float *xp) {
+    const int64_t C = P->C, H = P->H, W = P->W;
+    CK_TRANSPOSE(x, H * W, xt, C, C, H * W);
+    for (int64_t r = 0; r < H; r++)
+        memcpy(xp + ((r + P->PH) * w->PWt + P->PW) * C, xt + r * W * C, (size_t)(W * C) * sizeof(float));
+}
+
+// V[ξ][t][c] = (Bᵀ d B)[ξ] for the image's blocks, numbered from t0.
+static void CK_NAME(winograd_input)(const conv_plan *P, const wino_plan *w, const float *xp, float *V, int64_t t0) {
+    const int64_t C = P->C, PWt = w->PWt;
+    for (int64_t ty = 0; ty < w->TH; ty++) {
+        for (int64_t tx = 0; tx < w->TW; tx++) {
+            const int64_t t = t0 + ty * w->TW + tx;
+            const float *base = xp + (2 * ty * PWt + 2 * tx) * C;
+            for (int64_t cb = 0; cb < C; cb += 8) {
+                ck_v8 d[4][4], e[4][4];
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 4; b++) d[a][b] = wino_load(base + (a * PWt + b) * C + cb);
+                for (int b = 0; b < 4; b++) {
+                    e[0][b] = d[0][b] - d[2][b];
+                    e[1][b] = d[1][b] + d[2][b];
+                    e[2][b] = d[2][b] - d[1][b];
+                    e[3][b] = d[1][b] - d[3][b];
+                }
+                float *v = V + t * C + cb;
+                for (int a = 0; a < 4; a++) {
+                    wino_store(v + (a * 4 + 0) * w->VS, e[a][0] - e[a][2]);
+                    wino_store(v + (a * 4 + 1) * w->VS, e[a][1] + e[a][2]);
+                    wino_store(v + (a * 4 + 2) * w->VS, e[a][2] - e[a][1]);
+                    wino_store(v + (a * 4 + 3) * w->VS, e[a][1] - e[a][3]);
+                }
+            }
+        }
+    }
+}
+
+// The image's outputs Aᵀ M A (+ bias) into yt [OH·OW, O], then transposed into y [O, OH·OW].
+static void CK_NAME(winograd_output)(const conv_plan *P, const wino_plan *w, const float *M, int64_t t0,
+                                     const float *bias, float *yt, float *y) {
+    const int64_t O = P->O, OH = P->OH, OW = P->OW;
+    for (int64_t ty = 0; ty < w->TH; ty++) {
+        for (int64_t tx = 0; tx < w->TW; tx++) {
+            const int64_t t = t0 + ty * w->TW + tx;
+            const int64_t oh = 2 * ty, ow = 2 * tx;
+            for (int64_t ob = 0; ob < O; ob += 8) {
+                ck_v8 m[4][4], s[2][4];
+                const float *mp = M + t * O + ob;
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 4; b++) m[a][b] = wino_load(mp + (a * 4 + b) * w->MS);
+                for (int b = 0; b < 4; b++) {
+                    s[0][b] = m[0][b] + m[1][b] + m[2][b];
+                    s[1][b] = m[1][b] - m[2][b] - m[3][b];
+                }
+                ck_v8 k = {0};
+                if (bias) k = wino_load(bias + ob);
+                for (int a = 0; a < 2; a++) {
+                    if (oh + a >= OH) break;
+                    wino_store(yt + ((oh + a) * OW + ow) * O + ob, s[a][0] + s[a][1] + s[a][2] + k);
+                    if (ow + 1 < OW) wino_store(yt + ((oh + a) * OW + ow + 1) * O + ob, s[a][1] - s[a][2] - s[a][3] + k);
+                }
+            }
+        }
+    }
+    CK_TRANSPOSE(yt, O, y, OH * OW, OH * OW, O);
+}
+
+// Z[ξ][t][o] = (A dY Aᵀ)[ξ] for the image's blocks (dY [O, OH·OW] first transposed into dyt
+// [OH·OW, O]); outputs past the edge count as 0.
+static void CK_NAME(winograd_output_gradient)(const conv_plan *P, const wino_plan *w, const float *dy, float *dyt,
+                                              float *Z, int64_t t0) {
+    const int64_t O = P->O, OH = P->OH, OW = P->OW;
+    CK_TRANSPOSE(dy, OH * OW, dyt, O, O, OH * OW);
+    const ck_v8 zero = {0};
+    for (int64_t ty = 0; ty < w->TH; ty++) {
+        for (int64_t tx = 0; tx < w->TW; tx++) {
+            const int64_t t = t0 + ty * w->TW + tx;
+            const int64_t oh = 2 * ty, ow = 2 * tx;
+            const int right = ow + 1 < OW, below = oh + 1 < OH;
+            for (int64_t ob = 0; ob < O; ob += 8) {
+                const ck_v8 y00 = wino_load(dyt + (oh * OW + ow) * O + ob);
+                const ck_v8 y01 = right ? wino_load(dyt + (oh * OW + ow + 1) * O + ob) : zero;
+                const ck_v8 y10 = below ? wino_load(dyt + ((oh + 1) * OW + ow) * O + ob) : zero;
+                const ck_v8 y11 = right && below ? wino_load(dyt + ((oh + 1) * OW + ow + 1) * O + ob) : zero;
+                // Rows of A·dY: r0, r0 + r1, r0 − r1, −r1; then each row (a, b) → (a, a + b, a − b, −b).
+                const ck_v8 p[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
+                float *z = Z + t * O + ob;
+                for (int a = 0; a < 4; a++) {
+                    wino_store(z + (a * 4 + 0) * w->MS, p[a][0]);
+                    wino_store(z + (a * 4 + 1) * w->MS, p[a][0] + p[a][1]);
+                    wino_store(z + (a * 4 + 2) * w->MS, p[a][0] - p[a][1]);
+                    wino_store(z + (a * 4 + 3) * w->MS, -p[a][1]);
+                }
+            }
+        }
+    }
+}
+
+static void CK_NAME(winograd_forward)(const conv_plan *P, int64_t images, const float *x, const float *w,
+                                      const float *bias, float *y) {
+    const wino_plan W = CK_NAME(make_wino_plan)(P, images);
+    const int64_t C = P->C, O = P->O, in_image = C * P->H * P->W, out_image = O * P->positions;
+    float *U = scratch_floats(16 * C * O), *V = scratch_floats(16 * W.VS), *M = scratch_floats(16 * W.MS);
+    float *xt = scratch_floats(P->H * P->W * C), *xp = scratch_floats(W.PHt * W.PWt * C);
+    float *yt = scratch_floats(P->positions * O);
+    memset(xp, 0, (size_t)(W.PHt * W.PWt * C) * sizeof(float));
+    CK_NAME(winograd_filter)(w, O, C, U);
+    for (int64_t n0 = 0; n0 < images; n0 += W.group) {
+        const int64_t count = images - n0 < W.group ? images - n0 : W.group, T = count * W.tiles;
+        for (int64_t j = 0; j < count; j++) {
+            CK_NAME(winograd_hwc)(P, &W, x + (n0 + j) * in_image, xt, xp);
+            CK_NAME(winograd_input)(P, &W, xp, V, j * W.tiles);
+        }
+        for (int xi = 0; xi < 16; xi++)
+            small_gemm(T, O, C, V + xi * W.VS, C, 1, U + xi * C * O, O, M + xi * W.MS, O, CK_TILE_SET, NULL);
+        for (int64_t j = 0; j < count; j++)
+            CK_NAME(winograd_output)(P, &W, M, j * W.tiles, bias, yt, y + (n0 + j) * out_image);
+    }
+    free(U); free(V); free(M); free(xt); free(xp); free(yt);
+}
+
+// dWᵀ [C·9, O] += the weight gradient of `images` images.
+static void CK_NAME(winograd_weight_gradient)(const conv_plan *P, int64_t images, const float *x, const float *dy,
+                                              float *dwt) {
+    const wino_plan W = CK_NAME(make_wino_plan)(P, images);
+    const int64_t C = P->C, O = P->O, in_image = C * P->H * P->W, out_image = O * P->positions;
+    float *dU = scratch_floats(16 * C * O), *V = scratch_floats(16 * W.VS), *Z = scratch_floats(16 * W.MS);
+    float *xt = scratch_floats(P->H * P->W * C), *xp = scratch_floats(W.PHt * W.PWt * C);
+    float *dyt = scratch_floats(P->positions * O);
+    memset(xp, 0, (size_t)(W.PHt * W.PWt * C) * sizeof(float));
+    memset(dU, 0, (size_t)(16 * C * O) * sizeof(float));
+    for (int64_t n0 = 0; n0 < images; n0 += W.group) {
+        const int64_t count = images - n0 < W.group ? images - n0 : W.group, T = count * W.tiles;
+        for (int64_t j = 0; j < count; j++) {
+            CK_NAME(winograd_hwc)(P, &W, x + (n0 + j) * in_image, xt, xp);
+            CK_NAME(winograd_input)(P, &W, xp, V, j * W.tiles);
+            CK_NAME(winograd_output_gradient)(P, &W, dy + (n0 + j) * out_image, dyt, Z, j * W.tiles);
+        }
+        // dU[ξ][c][o] += Σ_t V[ξ][t][c] · Z[ξ][t][o]
+        for (int xi = 0; xi < 16; xi++)
+            small_gemm(C, O, T, V + xi * W.VS, 1, C, Z + xi * W.MS, O, dU + xi * C * O, O, CK_TILE_ADD, NULL);
+    }
+    CK_NAME(winograd_filter_gradient)(dU, O, C, dwt);
+    free(dU); free(V); free(Z); free(xt); free(xp); free(dyt);
+}
+
+#pragma clang diagnostic pop
+
 // MARK: - Convolution
 
 void CK_NAME(ck_conv2d_forward)(const ck_conv_geometry *g, int64_t images, const float *x, const float *w,
                        const float *bias, float *y) {
     const conv_plan P = make_plan(g);
+    if (images > 0 && ck_conv_winograd_enabled() && CK_NAME(winograd_eligible)(&P)) {
+        CK_NAME(winograd_forward)(&P, images, x, w, bias, y);
+        return;
+    }
     const int64_t in_image = P.C * P.H * P.W, out_image = P.O * P.positions;
     float *col = scratch_floats(P.rows * P.ldcol);
     float *pad = P.padded ? scratch_floats(P.C * P.pplane) : NULL;
@@ -508,7 +769,9 @@ void CK_NAME(ck_conv2d_backward)(const ck_conv_geometry *g, int64_t images, cons
     if (!dx && !dwt) return;
     const conv_plan P = make_plan(g);
     const int64_t in_image = P.C * P.H * P.W, out_image = P.O * P.positions, O = P.O;
-    if (dwt) {
+    if (dwt && images > 0 && ck_conv_winograd_enabled() && CK_NAME(winograd_eligible)(&P)) {
+        CK_NAME(winograd_weight_gradient)(&P, images, x, dy, dwt);
+    } else if (dwt) {
         // dWᵀ[CK, O] += col[CK, G·P] · dyᵀ[G·P, O] for groups of G images side by side, so that
         // the reduction is a couple of hundred long.
         int64_t group = 256 / P.ldcol;
@@ -559,6 +822,9 @@ void CK_NAME(ck_conv2d_backward)(const ck_conv_geometry *g, int64_t images, cons
     free(pad);
 }
 
+#undef wino_load
+#undef wino_store
+#undef wino_plan
 #undef scratch_floats
 #undef small_gemm
 #undef make_plan

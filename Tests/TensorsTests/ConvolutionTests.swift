@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Tensors
@@ -77,7 +78,17 @@ private let transposedCases: [ConvCase] = [
     ConvCase(n: 3, c: 8, h: 1, w: 19, o: 13, kh: 1, kw: 5, padding: Size2D(0, 2)),
 ]
 
-private let allCases2d: [ConvCase] = cases2d + transposedCases
+/// Cases for Winograd's F(2×2, 3×3) (3×3 kernel, stride 1, channel counts multiples of 8): padding
+/// 0, 1 and 2, odd output sizes (a last block half outside), 1 × n images.
+private let winogradCases: [ConvCase] = [
+    ConvCase(n: 3, c: 8, h: 5, w: 7, o: 16, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 2, c: 16, h: 6, w: 6, o: 8, kh: 3, kw: 3, bias: true),
+    ConvCase(n: 2, c: 8, h: 3, w: 4, o: 8, kh: 3, kw: 3, padding: 2, bias: false),
+    ConvCase(n: 1, c: 8, h: 1, w: 9, o: 8, kh: 3, kw: 3, padding: Size2D(1, 0)),
+    ConvCase(n: 70, c: 16, h: 4, w: 4, o: 32, kh: 3, kw: 3, padding: 1, bias: false),
+]
+
+private let allCases2d: [ConvCase] = cases2d + transposedCases + winogradCases
 private let forwardAlgorithms: [ConvolutionAlgorithm] = [.im2col, .direct, .tiled]
 
 private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: Tensor, b: Tensor?) {
@@ -177,14 +188,39 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
 
     @Test(arguments: allCases2d)
     fileprivate func tiledGradients(_ k: ConvCase) throws {
-        // Every input gradient path of the tiled kernels: col2im (stride ≠ 1 or < 4 channels) and
-        // the transposed convolution; the weight gradient over groups of images.
+        // Every input gradient path of the tiled kernels: col2im (stride ≠ 1 or < 4 channels), the
+        // transposed convolution and Winograd's transforms; the weight gradient over groups of
+        // images. A convolution is linear in each input, so a wide step has no truncation error and
+        // keeps Float rounding in the forward pass (larger through Winograd's transformed sums)
+        // from swamping the difference.
         let (x, w, b) = inputs(k, seed: 81, oneD: false)
-        let result = try gradCheck(b.map { [x, w, $0] } ?? [x, w], maxElementsPerInput: 48) { t in
+        let result = try gradCheck(b.map { [x, w, $0] } ?? [x, w], epsilon: 3e-2, maxElementsPerInput: 48) { t in
             Tensor.conv2d(t[0], weight: t[1], bias: t.count > 2 ? t[2] : nil,
                           stride: k.stride, padding: k.padding, dilation: k.dilation, algorithm: .tiled)
         }
         #expect(result.maxError < 2e-3, "\(k): \(result)")
+    }
+
+    @Test(arguments: winogradCases)
+    fileprivate func winogradAndTilesAgree(_ k: ConvCase) throws {
+        // The same convolution with Winograd's transform switched off in the C kernels: forward
+        // and both gradients (the switch is process-wide; the other tests are right either way).
+        let x = randomTensor([k.n, k.c, k.h, k.w], seed: 101).requiringGrad()
+        let w = randomTensor([k.o, k.c, k.kh, k.kw], seed: 102).requiringGrad()
+        let b = k.bias ? randomTensor([k.o], seed: 103).requiringGrad() : nil
+        var results: [(Tensor, Tensor, Tensor)] = []
+        for winograd in [true, false] {
+            ck_conv_set_winograd(winograd ? 1 : 0)
+            defer { ck_conv_set_winograd(1) }
+            x.zeroGrad(); w.zeroGrad()
+            let y = Tensor.conv2d(x, weight: w, bias: b, stride: 1, padding: k.padding, dilation: 1, algorithm: .tiled)
+            try (y * y).sum().backward()
+            results.append((y, try #require(x.grad), try #require(w.grad)))
+        }
+        #expect(maxDifference(results[0].0.scalars, referenceConv2d(x, w, b, k)) < 1e-5, "\(k)")
+        #expect(maxAbsDifference(results[0].0, results[1].0) < 1e-5, "\(k)")
+        #expect(maxAbsDifference(results[0].1, results[1].1) < 1e-3, "\(k)")
+        #expect(maxAbsDifference(results[0].2, results[1].2) < 1e-3, "\(k)")
     }
 
     @Test func tiledMatchesIm2colOnTheDigitsCNNOnTwoThreads() throws {

@@ -34,6 +34,12 @@ void ck_conv2d_forward(const ck_conv_geometry *g, int64_t images, const float *x
 void ck_conv2d_backward(const ck_conv_geometry *g, int64_t images, const float *x, const float *w,
                         const float *dy, float *dx, float *dwt);
 
+/// Whether 3×3 stride-1 convolutions with channel counts that are multiples of 8 use Winograd's
+/// F(2×2, 3×3) (the default: fewer multiplications) or the im2col tiles. Thread-safe; for tests and
+/// comparisons.
+void ck_conv_set_winograd(int enabled);
+int ck_conv_winograd_enabled(void);
+
 /// 2×2 max pooling with stride 2 and no padding over `planes` planes of h×w (h, w ≥ 2): output
 /// planes of ⌊h/2⌋×⌊w/2⌋, and per output the tap (0..3, row-major in the window) that holds the
 /// maximum: the first maximal one, and the first NaN when there is one.
