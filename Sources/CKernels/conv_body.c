@@ -644,23 +644,23 @@ static void CK_NAME(winograd_output)(const conv_plan *P, const wino_plan *w, con
     CK_TRANSPOSE(yt, O, y, OH * OW, OH * OW, O);
 }
 
-// Z[ξ][t][o] = (A dY Aᵀ)[ξ] for the image's blocks (dY [O, OH·OW] first transposed into dyt
-// [OH·OW, O]); outputs past the edge count as 0.
-static void CK_NAME(winograd_output_gradient)(const conv_plan *P, const wino_plan *w, const float *dy, float *dyt,
-                                              float *Z, int64_t t0) {
+// Z[ξ][t][o] = (A dY Aᵀ)[ξ] for the image's blocks, from its output gradient in HWC layout (pixel
+// (r, c) at hwc[(r·rowstride + c)·O]); outputs past the edge count as 0.
+static void CK_NAME(winograd_z)(const conv_plan *P, const wino_plan *w, const float *hwc, int64_t rowstride,
+                                float *Z, int64_t t0) {
     const int64_t O = P->O, OH = P->OH, OW = P->OW;
-    CK_TRANSPOSE(dy, OH * OW, dyt, O, O, OH * OW);
     const ck_v8 zero = {0};
     for (int64_t ty = 0; ty < w->TH; ty++) {
         for (int64_t tx = 0; tx < w->TW; tx++) {
             const int64_t t = t0 + ty * w->TW + tx;
             const int64_t oh = 2 * ty, ow = 2 * tx;
             const int right = ow + 1 < OW, below = oh + 1 < OH;
+            const float *p00 = hwc + (oh * rowstride + ow) * O, *p10 = p00 + rowstride * O;
             for (int64_t ob = 0; ob < O; ob += 8) {
-                const ck_v8 y00 = wino_load(dyt + (oh * OW + ow) * O + ob);
-                const ck_v8 y01 = right ? wino_load(dyt + (oh * OW + ow + 1) * O + ob) : zero;
-                const ck_v8 y10 = below ? wino_load(dyt + ((oh + 1) * OW + ow) * O + ob) : zero;
-                const ck_v8 y11 = right && below ? wino_load(dyt + ((oh + 1) * OW + ow + 1) * O + ob) : zero;
+                const ck_v8 y00 = wino_load(p00 + ob);
+                const ck_v8 y01 = right ? wino_load(p00 + O + ob) : zero;
+                const ck_v8 y10 = below ? wino_load(p10 + ob) : zero;
+                const ck_v8 y11 = right && below ? wino_load(p10 + O + ob) : zero;
                 // Rows of A·dY: r0, r0 + r1, r0 − r1, −r1; then each row (a, b) → (a, a + b, a − b, −b).
                 const ck_v8 p[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
                 float *z = Z + t * O + ob;
@@ -713,7 +713,8 @@ static void CK_NAME(winograd_weight_gradient)(const conv_plan *P, int64_t images
         for (int64_t j = 0; j < count; j++) {
             CK_NAME(winograd_hwc)(P, &W, x + (n0 + j) * in_image, xt, xp);
             CK_NAME(winograd_input)(P, &W, xp, V, j * W.tiles);
-            CK_NAME(winograd_output_gradient)(P, &W, dy + (n0 + j) * out_image, dyt, Z, j * W.tiles);
+            CK_TRANSPOSE(dy + (n0 + j) * out_image, P->positions, dyt, O, O, P->positions);
+            CK_NAME(winograd_z)(P, &W, dyt, P->OW, Z, j * W.tiles);
         }
         // dU[ξ][c][o] += Σ_t V[ξ][t][c] · Z[ξ][t][o]
         for (int xi = 0; xi < 16; xi++)
@@ -722,6 +723,7 @@ static void CK_NAME(winograd_weight_gradient)(const conv_plan *P, int64_t images
     CK_NAME(winograd_filter_gradient)(dU, O, C, dwt);
     free(dU); free(V); free(Z); free(xt); free(xp); free(dyt);
 }
+
 
 #pragma clang diagnostic pop
 

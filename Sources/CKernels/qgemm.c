@@ -69,8 +69,17 @@ int64_t ck_q8_packed_b_bytes(int layout, int64_t n, int64_t k) {
     return round_up(n, nr_of(layout)) * groups(layout, k) * group_of(layout) * width_of(layout) + 64;
 }
 
+// Row stride of quantised A in bytes: k padded to whole groups, then to 64 bytes so every row
+// starts on a cache line.
+static int64_t a_row_bytes(int layout, int64_t k) { return round_up(groups(layout, k) * group_of(layout) * width_of(layout), 64); }
+
 int64_t ck_q8_packed_a_bytes(int layout, int64_t m, int64_t k) {
-    return round_up(m > 0 ? m : 1, mr_of(layout)) * groups(layout, k) * group_of(layout) * width_of(layout) + 64;
+    return ck_q8_padded_rows(m) * a_row_bytes(layout, k) + 64;
+}
+
+int32_t ck_q8_pair_levels(int64_t k) {
+    const int64_t fit = (int64_t)2147483647 / (127 * round_up(k > 0 ? k : 1, 2));
+    return (int32_t)(fit < 8191 ? (fit < 1 ? 1 : fit) : 8191);
 }
 
 // MARK: - Packing
@@ -103,13 +112,13 @@ void ck_q8_pack_b(int layout, int64_t n, int64_t k, const int8_t *w, void *packe
 
 // MARK: - Activations
 
-void ck_q8_quantize_row_generic(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q) {
+void ck_q8_quantize_u8_generic(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q) {
     float lo = 0.0f, hi = 0.0f;
     for (int64_t p = 0; p < k; p++) {
         lo = x[p] < lo ? x[p] : lo;
         hi = x[p] > hi ? x[p] : hi;
     }
-    float s = (hi - lo) / 255.0f;
+    const float s = (hi - lo) / 255.0f;
     if (!(s > 0.0f) || !isfinite(s)) {   // all zeros (or non-finite input): everything maps to 0
         *scale = 0.0f;
         *zero = 0;
@@ -127,61 +136,73 @@ void ck_q8_quantize_row_generic(int64_t k, const float *x, float *scale, int32_t
     *zero = z;
 }
 
+void ck_q8_quantize_s16_generic(int64_t k, int32_t levels, const float *x, float *scale, int16_t *q) {
+    float m = 0.0f;
+    for (int64_t p = 0; p < k; p++) {
+        const float a = fabsf(x[p]);
+        m = a > m ? a : m;
+    }
+    const float s = m / (float)levels;
+    if (!(s > 0.0f) || !isfinite(s)) {
+        *scale = 0.0f;
+        memset(q, 0, (size_t)k * sizeof(int16_t));
+        return;
+    }
+    const float inv = 1.0f / s;
+    for (int64_t p = 0; p < k; p++) {
+        int32_t v = (int32_t)lrintf(x[p] * inv);
+        q[p] = (int16_t)(v < -levels ? -levels : (v > levels ? levels : v));
+    }
+    *scale = s;
+}
+
 typedef struct {
     int layout;
-    int64_t m, k, ldx;
+    int32_t levels;
+    int64_t m, k, ldx, row_bytes, chunk;
     const float *x;
-    void *packed;
+    uint8_t *packed;
     float *sa;
     int32_t *za;
 } ck_q8_quant_job;
 
-// One panel of MR rows: quantise each row into a temporary, then interleave into the panel.
-static void quantize_panel(void *ctx, int64_t panel) {
+// Rows [i·chunk, (i+1)·chunk): quantised straight into their rows of A (padding stays zero).
+static void quantize_rows(void *ctx, int64_t index) {
     const ck_q8_quant_job *J = ctx;
-    const int mr = mr_of(J->layout), G = group_of(J->layout);
-    const int64_t kg = groups(J->layout, J->k), kpad = kg * G;
-    uint8_t row[4096];
-    uint8_t *tmp = kpad <= (int64_t)sizeof row ? row : malloc((size_t)kpad);
-    if (tmp == NULL) { fputs("CKernels: out of memory\n", stderr); abort(); }
-    const int64_t base = panel * mr * kpad;
-    for (int r = 0; r < mr; r++) {
-        const int64_t i = panel * mr + r;
-        if (i < J->m) {
-#if defined(__x86_64__)
-            if (ck_active_isa() >= CK_ISA_AVX2) ck_q8_quantize_rows_avx2(J->k, J->x + i * J->ldx, &J->sa[i], &J->za[i], tmp);
-            else
-#endif
-            ck_q8_quantize_row_generic(J->k, J->x + i * J->ldx, &J->sa[i], &J->za[i], tmp);
-            for (int64_t p = J->k; p < kpad; p++) tmp[p] = 0;
-        } else {
-            memset(tmp, 0, (size_t)kpad);
-        }
-        // Element (r, g·G + q) at (g·MR + r)·G + q.
+    const int64_t i0 = index * J->chunk, i1 = i0 + J->chunk < J->m ? i0 + J->chunk : J->m;
+    const int avx2 = ck_active_isa() >= CK_ISA_AVX2;
+    for (int64_t i = i0; i < i1; i++) {
+        uint8_t *row = J->packed + i * J->row_bytes;
+        const float *x = J->x + i * J->ldx;
+        memset(row, 0, (size_t)J->row_bytes);
         if (J->layout == CK_Q8_QUADS) {
-            uint8_t *dst = (uint8_t *)J->packed + base;
-            for (int64_t g = 0; g < kg; g++) memcpy(dst + (g * mr + r) * 4, tmp + g * 4, 4);
+#if defined(__x86_64__)
+            if (avx2) { ck_q8_quantize_u8_avx2(J->k, x, &J->sa[i], &J->za[i], row); continue; }
+#endif
+            ck_q8_quantize_u8_generic(J->k, x, &J->sa[i], &J->za[i], row);
         } else {
-            int16_t *dst = (int16_t *)J->packed + base;
-            for (int64_t g = 0; g < kg; g++) {
-                dst[(g * mr + r) * 2] = tmp[g * 2];
-                dst[(g * mr + r) * 2 + 1] = tmp[g * 2 + 1];
-            }
+            J->za[i] = 0;
+#if defined(__x86_64__)
+            if (avx2) { ck_q8_quantize_s16_avx2(J->k, J->levels, x, &J->sa[i], (int16_t *)row); continue; }
+#endif
+            ck_q8_quantize_s16_generic(J->k, J->levels, x, &J->sa[i], (int16_t *)row);
         }
+        (void)avx2;
     }
-    if (tmp != row) free(tmp);
 }
 
 void ck_q8_quantize_a(int layout, int64_t m, int64_t k, const float *x, int64_t ldx, void *packed,
                       float *sa, int32_t *za) {
-    const int mr = mr_of(layout);
-    const int64_t panels = (m + mr - 1) / mr;
-    for (int64_t i = m; i < ck_q8_padded_rows(m); i++) { sa[i] = 0.0f; za[i] = 0; }
-    ck_q8_quant_job J = { layout, m, k, ldx, x, packed, sa, za };
-    // Quantising costs about k operations per row against n·k multiply-adds in the GEMM that
-    // follows: only worth threads for many rows.
-    if (m >= 96) ck_parallel_for(panels, quantize_panel, &J);
-    else for (int64_t p = 0; p < panels; p++) quantize_panel(&J, p);
+    const int64_t row_bytes = a_row_bytes(layout, k);
+    const int64_t padded = ck_q8_padded_rows(m);
+    for (int64_t i = m; i < padded; i++) { sa[i] = 0.0f; za[i] = 0; }
+    memset((uint8_t *)packed + m * row_bytes, 0, (size_t)((padded - m) * row_bytes));
+    ck_q8_quant_job J = { layout, ck_q8_pair_levels(k), m, k, ldx, row_bytes, 32, x, packed, sa, za };
+    // About k operations per row against n·k multiply-adds in the GEMM that follows: threads only
+    // pay for many rows.
+    const int64_t chunks = (m + J.chunk - 1) / J.chunk;
+    if (m >= 128) ck_parallel_for(chunks, quantize_rows, &J);
+    else for (int64_t c = 0; c < chunks; c++) quantize_rows(&J, c);
 }
 
 // MARK: - Portable kernels
@@ -197,30 +218,33 @@ static void store_tile(const int32_t *acc, int NR, const float *sa, const int32_
     }
 }
 
-void ck_q8_tile_pairs_generic(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+void ck_q8_tile_pairs_generic(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                               const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                               int mr, int nr) {
     enum { MR = CK_Q8P_MR, NR = CK_Q8P_NR };
     int32_t acc[MR * NR] = { 0 };
-    const int16_t *pa = a, *pb = b;
-    for (int64_t g = 0; g < kg; g++, pa += MR * 2, pb += NR * 2)
-        for (int r = 0; r < MR; r++)
+    const int16_t *pb = b;
+    for (int r = 0; r < mr; r++) {
+        const int16_t *pa = (const int16_t *)((const uint8_t *)a + r * lda);
+        for (int64_t g = 0; g < kg; g++)
             for (int j = 0; j < NR; j++)
-                acc[r * NR + j] += (int32_t)pa[r * 2] * pb[j * 2] + (int32_t)pa[r * 2 + 1] * pb[j * 2 + 1];
+                acc[r * NR + j] += (int32_t)pa[g * 2] * pb[(g * NR + j) * 2] + (int32_t)pa[g * 2 + 1] * pb[(g * NR + j) * 2 + 1];
+    }
     store_tile(acc, NR, sa, za, sb, bsum, bias, y, ldy, mr, nr);
 }
 
-void ck_q8_tile_quads_generic(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+void ck_q8_tile_quads_generic(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                               const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                               int mr, int nr) {
     enum { MR = CK_Q8Q_MR, NR = CK_Q8Q_NR };
     int32_t acc[MR * NR] = { 0 };
-    const uint8_t *pa = a;
     const int8_t *pb = b;
-    for (int64_t g = 0; g < kg; g++, pa += MR * 4, pb += NR * 4)
-        for (int r = 0; r < MR; r++)
+    for (int r = 0; r < mr; r++) {
+        const uint8_t *pa = (const uint8_t *)a + r * lda;
+        for (int64_t g = 0; g < kg; g++)
             for (int j = 0; j < NR; j++)
-                for (int q = 0; q < 4; q++) acc[r * NR + j] += (int32_t)pa[r * 4 + q] * pb[j * 4 + q];
+                for (int q = 0; q < 4; q++) acc[r * NR + j] += (int32_t)pa[g * 4 + q] * pb[(g * NR + j) * 4 + q];
+    }
     store_tile(acc, NR, sa, za, sb, bsum, bias, y, ldy, mr, nr);
 }
 
@@ -231,7 +255,7 @@ typedef struct {
     int layout, MR, NR;
     int64_t m, n, kg, nc, tn;
     const uint8_t *pa, *pb;
-    int64_t a_panel_bytes, b_panel_bytes;
+    int64_t lda, b_panel_bytes;
     const float *sa, *sb, *bias;
     const int32_t *za, *bsum;
     float *y;
@@ -248,7 +272,7 @@ static void gemm_block(void *ctx, int64_t t) {
         const uint8_t *b = J->pb + (j / J->NR) * J->b_panel_bytes;
         for (int64_t i = i0; i < i1; i += J->MR) {
             const int mr = i1 - i < J->MR ? (int)(i1 - i) : J->MR;
-            J->tile(J->kg, J->pa + (i / J->MR) * J->a_panel_bytes, b, J->sa + i, J->za + i, J->sb + j, J->bsum + j,
+            J->tile(J->kg, J->pa + i * J->lda, J->lda, b, J->sa + i, J->za + i, J->sb + j, J->bsum + j,
                     J->bias ? J->bias + j : NULL, J->y + i * J->ldy + j, J->ldy, mr, nr);
         }
     }
@@ -272,7 +296,7 @@ void ck_q8_gemm(int layout, int64_t m, int64_t n, int64_t k, const void *pa, con
         if (J.nc > CK_Q8_NC) J.nc = CK_Q8_NC;
     }
     J.tn = (n + J.nc - 1) / J.nc;
-    J.a_panel_bytes = (int64_t)J.MR * kg * G * W;
+    J.lda = a_row_bytes(layout, k);
     J.b_panel_bytes = (int64_t)J.NR * kg * G * W;
     // MC and the column blocks are multiples of every MR and NR, so blocks never split a panel.
     const int64_t blocks = ((m + CK_Q8_MC - 1) / CK_Q8_MC) * J.tn;

@@ -1,6 +1,8 @@
 // Int8 GEMM tile for AVX2 (layout CK_Q8_PAIRS): 6 rows × 16 columns in 12 ymm int32 accumulators.
-// Each step takes two k at once: a row's pair (a0, a1) broadcast as one 32-bit lane meets the
-// pairs (b0j, b1j) of 8 columns in vpmaddwd, which sums a0·b0j + a1·b1j exactly in 32 bits.
+// Each step takes two k at once: a row's int16 pair (a0, a1) broadcast as one 32-bit lane meets
+// the pairs (b0j, b1j) of 8 columns in vpmaddwd, which sums a0·b0j + a1·b1j exactly in 32 bits.
+// The loop is kept rolled: unrolled, the compiler hoists loads and spills accumulators.
+// Also the activation quantisers (vectorised min/max and rounding).
 #if defined(__x86_64__)
 #include "qgemm_internal.h"
 
@@ -13,7 +15,7 @@
 
 #define ROW(r)                                                                                     \
     do {                                                                                           \
-        const __m256i av = _mm256_set1_epi32(pa[r]);                                               \
+        const __m256i av = _mm256_set1_epi32(a##r[g]);                                             \
         c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));                            \
         c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));                            \
     } while (0)
@@ -39,18 +41,20 @@
         }                                                                                          \
     } while (0)
 
-CK_TARGET void ck_q8_tile_pairs_avx2(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+CK_TARGET void ck_q8_tile_pairs_avx2(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                                      const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                                      int mr, int nr) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const int32_t *pa = a;
+    // Each int32 of a row is one (a0, a1) pair.
+    const int32_t *a0 = a, *a1 = (const int32_t *)((const char *)a + lda), *a2 = (const int32_t *)((const char *)a + 2 * lda);
+    const int32_t *a3 = (const int32_t *)((const char *)a + 3 * lda), *a4 = (const int32_t *)((const char *)a + 4 * lda);
+    const int32_t *a5 = (const int32_t *)((const char *)a + 5 * lda);
     const __m256i *pb = b;
-#pragma clang loop unroll_count(4)
+#pragma clang loop unroll(disable)
     for (int64_t g = 0; g < kg; g++) {
         const __m256i b0 = _mm256_load_si256(pb), b1 = _mm256_load_si256(pb + 1);
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
-        pa += MR;
         pb += 2;
     }
     const __m256 sb0 = _mm256_loadu_ps(sb), sb1 = _mm256_loadu_ps(sb + 8);
@@ -63,8 +67,9 @@ CK_TARGET void ck_q8_tile_pairs_avx2(int64_t kg, const void *a, const void *b, c
     STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
 }
 
-// One row: min and max with 8-lane vectors, then round-to-nearest-even (as lrintf) and clamp.
-CK_TARGET void ck_q8_quantize_rows_avx2(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q) {
+// One row, unsigned 8-bit with zero point (QUADS): min and max with 8-lane vectors, then
+// round-to-nearest-even (as lrintf) and clamp.
+CK_TARGET void ck_q8_quantize_u8_avx2(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q) {
     __m256 lo = _mm256_setzero_ps(), hi = lo;
     int64_t p = 0;
     for (; p + 8 <= k; p += 8) {
@@ -80,7 +85,7 @@ CK_TARGET void ck_q8_quantize_rows_avx2(int64_t k, const float *x, float *scale,
     for (int64_t t = p; t < k; t++) { mn = x[t] < mn ? x[t] : mn; mx = x[t] > mx ? x[t] : mx; }
     const float s = (mx - mn) / 255.0f;
     if (!(s > 0.0f) || !isfinite(s)) {
-        ck_q8_quantize_row_generic(k, x, scale, zero, q);
+        ck_q8_quantize_u8_generic(k, x, scale, zero, q);
         return;
     }
     const float inv = 1.0f / s;
@@ -101,5 +106,36 @@ CK_TARGET void ck_q8_quantize_rows_avx2(int64_t k, const float *x, float *scale,
     }
     *scale = s;
     *zero = z;
+}
+
+// One row, symmetric int16 within ±levels (PAIRS).
+CK_TARGET void ck_q8_quantize_s16_avx2(int64_t k, int32_t levels, const float *x, float *scale, int16_t *q) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 mx = _mm256_setzero_ps();
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + p)));
+    float h[8];
+    _mm256_storeu_ps(h, mx);
+    float m = 0.0f;
+    for (int i = 0; i < 8; i++) m = h[i] > m ? h[i] : m;
+    for (int64_t t = p; t < k; t++) m = fabsf(x[t]) > m ? fabsf(x[t]) : m;
+    const float s = m / (float)levels;
+    if (!(s > 0.0f) || !isfinite(s)) {
+        ck_q8_quantize_s16_generic(k, levels, x, scale, q);
+        return;
+    }
+    const float inv = 1.0f / s;
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const __m256i lo = _mm256_set1_epi32(-levels), hi = _mm256_set1_epi32(levels);
+    for (p = 0; p + 8 <= k; p += 8) {
+        __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + p), vinv));
+        v = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+        _mm_storeu_si128((__m128i *)(q + p), _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+    }
+    for (; p < k; p++) {
+        int32_t v = (int32_t)lrintf(x[p] * inv);
+        q[p] = (int16_t)(v < -levels ? -levels : (v > levels ? levels : v));
+    }
+    *scale = s;
 }
 #endif

@@ -12,7 +12,7 @@
 
 #define ROW(r)                                                                                     \
     do {                                                                                           \
-        const __m512i av = _mm512_set1_epi32(pa[r]);                                               \
+        const __m512i av = _mm512_set1_epi32(a##r[g]);                                             \
         c##r##0 = _mm512_dpbusd_epi32(c##r##0, av, b0);                                            \
         c##r##1 = _mm512_dpbusd_epi32(c##r##1, av, b1);                                            \
     } while (0)
@@ -32,18 +32,19 @@
         }                                                                                          \
     } while (0)
 
-CK_TARGET void ck_q8_tile_quads_vnni(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+CK_TARGET void ck_q8_tile_quads_vnni(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                                      const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                                      int mr, int nr) {
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-    const int32_t *pa = a;
+    // Each int32 of a row is four activation bytes.
+#define ROWPTR(r) const int32_t *a##r = (const int32_t *)((const char *)a + (r) * lda)
+    ROWPTR(0); ROWPTR(1); ROWPTR(2); ROWPTR(3); ROWPTR(4); ROWPTR(5); ROWPTR(6); ROWPTR(7);
+#undef ROWPTR
     const __m512i *pb = b;
-#pragma clang loop unroll_count(2)
     for (int64_t g = 0; g < kg; g++) {
         const __m512i b0 = _mm512_load_si512(pb), b1 = _mm512_load_si512(pb + 1);
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5); ROW(6); ROW(7);
-        pa += MR;
         pb += 2;
     }
     const __m512 sb0 = _mm512_loadu_ps(sb), sb1 = _mm512_loadu_ps(sb + 16);

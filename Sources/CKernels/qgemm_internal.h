@@ -11,30 +11,34 @@
 #define CK_Q8Q_MR 8
 #define CK_Q8Q_NR 32
 
-/// One tile: y[mr×nr] from a packed A panel (kg groups of MR values), a packed B panel
-/// (kg groups of NR) and the row/column factors of the tile's first row/column (arrays padded,
-/// so full-width reads are in bounds). mr ≤ MR, nr ≤ NR: only that part of y is written.
-typedef void (*ck_q8_tile_fn)(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+/// One tile: y[mr×nr] from MR rows of quantised A (row r at a + r·lda bytes; kg groups each), a
+/// packed B panel (kg groups of NR) and the row/column factors of the tile's first row/column
+/// (arrays padded, so full-width reads are in bounds). mr ≤ MR, nr ≤ NR: only that part of y is
+/// written. Rows of A past mr exist (padding) and are read but not stored.
+typedef void (*ck_q8_tile_fn)(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                               const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                               int mr, int nr);
 
-void ck_q8_tile_pairs_generic(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+void ck_q8_tile_pairs_generic(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                               const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                               int mr, int nr);
-void ck_q8_tile_quads_generic(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+void ck_q8_tile_quads_generic(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                               const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                               int mr, int nr);
 #if defined(__x86_64__)
-void ck_q8_tile_pairs_avx2(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+void ck_q8_tile_pairs_avx2(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                            const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                            int mr, int nr);
-void ck_q8_tile_quads_vnni(int64_t kg, const void *a, const void *b, const float *sa, const int32_t *za,
+void ck_q8_tile_quads_vnni(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
                            const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
                            int mr, int nr);
-void ck_q8_quantize_rows_avx2(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q);
+void ck_q8_quantize_u8_avx2(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q);
+void ck_q8_quantize_s16_avx2(int64_t k, int32_t levels, const float *x, float *scale, int16_t *q);
 #endif
-/// Quantises one row of k values into q (k bytes); writes its scale and zero point.
-void ck_q8_quantize_row_generic(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q);
+/// One row of k values: unsigned 8-bit with zero point (QUADS), or symmetric int16 within
+/// ±levels (PAIRS). Writes the row's scale (and zero point).
+void ck_q8_quantize_u8_generic(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q);
+void ck_q8_quantize_s16_generic(int64_t k, int32_t levels, const float *x, float *scale, int16_t *q);
 
 /// 1 when the CPU has AVX-512 VNNI (with BW and VL) and the ISA in use is AVX-512.
 int ck_q8_vnni_active(void);

@@ -135,9 +135,10 @@ static uint32_t wait_for_job(uint32_t seen) {
 }
 
 static void *worker_main(void *arg) {
-    (void)arg;
     tls_in_task = 1;
-    uint32_t seen = atomic_load(&pool.gen) & ~1u;
+    // The generation current when the worker was created: the job about to be published (the
+    // one the worker was created for) is newer, so the worker joins it however late it starts.
+    uint32_t seen = (uint32_t)(uintptr_t)arg;
     for (;;) {
         uint32_t g = wait_for_job(seen);
         seen = g;
@@ -155,12 +156,14 @@ static void ensure_workers(int n) {
     if (atomic_load_explicit(&pool.started, memory_order_acquire) >= n) return;
     pthread_mutex_lock(&start_mu);
     int s = atomic_load(&pool.started);
+    // Only the caller holding pool.busy gets here, before it publishes its job: gen is stable.
+    const uintptr_t gen = atomic_load(&pool.gen);
     for (; s < n; s++) {
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&t, &attr, worker_main, NULL);
+        int rc = pthread_create(&t, &attr, worker_main, (void *)gen);
         pthread_attr_destroy(&attr);
         if (rc != 0) break; // run with the workers we have
     }

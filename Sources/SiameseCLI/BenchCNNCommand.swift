@@ -50,13 +50,14 @@ struct BenchCNNCommand: ParsableCommand {
             try step()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
+        let mean = times.reduce(0, +) / Double(times.count)
         times.sort()
         let median = times[times.count / 2], best = times[0]
         if json {
-            print(#"{"model":"cnn-digits","images":\#(2 * pairs),"threads":\#(Threading.threadCount),"median_ms":\#(median),"best_ms":\#(best)}"#)
+            print(#"{"model":"cnn-digits","images":\#(2 * pairs),"threads":\#(Threading.threadCount),"median_ms":\#(median),"best_ms":\#(best),"mean_ms":\#(mean)}"#)
         } else {
-            print(String(format: "digits CNN, %d images, %d thread(s): median %.3f ms, best %.3f ms per step (forward+backward+Adam)",
-                         2 * pairs, Threading.threadCount, median, best))
+            print(String(format: "digits CNN, %d images, %d thread(s): median %.3f ms, best %.3f ms, mean %.3f ms per step (forward+backward+Adam)",
+                         2 * pairs, Threading.threadCount, median, best, mean))
         }
         if layers > 0 { try timeLayers(repetitions: layers) }
     }

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the engine's kernels and training-step overhead.",
-        subcommands: [GEMMBenchCommand.self, TrainStepBenchCommand.self, BenchCNNCommand.self]
+        subcommands: [GEMMBenchCommand.self, TrainStepBenchCommand.self, BenchCNNCommand.self, TextBenchCommand.self]
     )
 }

@@ -32,9 +32,10 @@ struct EmbedCommand: ParsableCommand {
         let modelURL = URL(fileURLWithPath: model), inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("modules.json").path) {
-            // The text path (TextEncoders) is not wired into the command yet: say so instead of failing obscurely.
-            throw ValidationError("\(model) is a sentence-transformers folder; `siamese embed` reads Siamese model folders for now (text embedding from the command line is the text issue's open item)")
+            try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8)
+            return
         }
+        if int8 { throw ValidationError("--int8 applies to sentence-transformers models only") }
         let (network, config) = try ModelFolder(modelURL).load()
         guard let columns = config.featureColumns else {
             throw ValidationError("\(model)/\(ModelFolder.configurationFile) does not list its feature columns")

@@ -12,10 +12,10 @@ public final class BertEmbeddings: Module {
     public let layerNorm: LayerNorm
     public var isTraining = false
 
-    init(_ c: BertConfiguration, generator: inout SeededGenerator) {
-        wordEmbeddings = Embedding(c.vocabularySize, c.hiddenSize, initializer: .normal(std: 0.02), generator: &generator)
-        positionEmbeddings = Embedding(c.maxPositions, c.hiddenSize, initializer: .normal(std: 0.02), generator: &generator)
-        tokenTypeEmbeddings = Embedding(c.typeVocabularySize, c.hiddenSize, initializer: .normal(std: 0.02), generator: &generator)
+    init(_ c: BertConfiguration, initializer: Initializer, generator: inout SeededGenerator) {
+        wordEmbeddings = Embedding(c.vocabularySize, c.hiddenSize, initializer: initializer, generator: &generator)
+        positionEmbeddings = Embedding(c.maxPositions, c.hiddenSize, initializer: initializer, generator: &generator)
+        tokenTypeEmbeddings = Embedding(c.typeVocabularySize, c.hiddenSize, initializer: initializer, generator: &generator)
         layerNorm = LayerNorm(c.hiddenSize, epsilon: c.layerNormEpsilon)
     }
 
@@ -36,10 +36,10 @@ public final class BertLayer: Module {
     public let outputLayerNorm: LayerNorm
     public var isTraining = false
 
-    init(_ c: BertConfiguration, generator: inout SeededGenerator) {
+    init(_ c: BertConfiguration, initializer: Initializer, generator: inout SeededGenerator) {
         let h = c.hiddenSize, i = c.intermediateSize
         func linear(_ input: Int, _ out: Int) -> Linear {
-            Linear(input, out, weightInit: .normal(std: 0.02), biasInit: .zeros, generator: &generator)
+            Linear(input, out, weightInit: initializer, biasInit: .zeros, generator: &generator)
         }
         query = linear(h, h); key = linear(h, h); value = linear(h, h)
         attentionOutput = linear(h, h)
@@ -81,12 +81,19 @@ public final class BertModel: Module {
         }
     }
 
-    /// A randomly initialised encoder (BERT's initialisation: N(0, 0.02) weights, zero biases).
-    public init(_ configuration: BertConfiguration, seed: UInt64 = 0) {
+    /// A randomly initialised encoder (BERT's initialisation: N(0, 0.02) weights, zero biases,
+    /// LayerNorm scale 1).
+    public convenience init(_ configuration: BertConfiguration, seed: UInt64 = 0) {
+        self.init(configuration, initializer: .normal(std: 0.02), seed: seed)
+    }
+
+    /// `initializer` for the weight matrices and embedding tables; zeros when the weights are
+    /// about to be loaded (drawing 22 million normal numbers would cost more than reading them).
+    init(_ configuration: BertConfiguration, initializer: Initializer, seed: UInt64) {
         self.configuration = configuration
         var g = SeededGenerator(seed: seed)
-        embeddings = BertEmbeddings(configuration, generator: &g)
-        layers = (0..<configuration.layers).map { _ in BertLayer(configuration, generator: &g) }
+        embeddings = BertEmbeddings(configuration, initializer: initializer, generator: &g)
+        layers = (0..<configuration.layers).map { _ in BertLayer(configuration, initializer: initializer, generator: &g) }
         dropoutGenerator = SeededGenerator(seed: seed &+ 0x5EED)
     }
 
@@ -107,7 +114,7 @@ public final class BertModel: Module {
     /// never influence real tokens, whose attention to them is masked out).
     public func callAsFunction(_ batch: TokenBatch) -> Tensor {
         let c = configuration
-        let b = batch.count, t = batch.maxLength, h = c.hiddenSize
+        let b = batch.count, t = batch.maxLength
         precondition(t <= c.maxPositions, "BertModel: \(t) tokens exceed the \(c.maxPositions) positions of the model")
         let positions = (0..<b).flatMap { _ in 0..<t }
         var x = embeddings.wordEmbeddings(batch.ids) + embeddings.positionEmbeddings(positions)
@@ -118,7 +125,6 @@ public final class BertModel: Module {
         for r in 0..<b { for j in batch.lengths[r]..<t { bias[r * t + j] = -1e30 } }
         let mask = Tensor(shape: [b, 1, 1, t], bias)
         for layer in layers { x = self.layer(layer, x, mask: mask, rows: b, columns: t) }
-        _ = h
         return x
     }
 

@@ -120,7 +120,7 @@ extension SentenceTransformer {
         guard FileManager.default.fileExists(atPath: weights.path) else {
             throw TextEncoderError("\(folder.path): no model.safetensors (PyTorch .bin weights are not read; save the model with safe_serialization=True)")
         }
-        let bert = BertModel(configuration)
+        let bert = BertModel(configuration, initializer: .zeros, seed: 0)
         let file = try WeightLoading.load(bert.namedParameters, from: weights) { name in
             name == "embeddings.position_ids" || name.hasPrefix("pooler.") || name.hasPrefix("cls.")
         }

@@ -84,9 +84,19 @@ extension HNSWGraph {
         // the search only stops early once the results are full (as hnswlib does).
         let mustFill = filter != nil || tombstones > 0
 
-        scratch.visited.begin(nodes: capacity)
-        scratch.candidates.removeAll()
-        scratch.results.removeAll()
+        // The heaps and marks live in locals for the loop: class properties would be checked for
+        // exclusive access on every use.
+        var visited = scratch.visited
+        var candidates = scratch.candidates
+        var results = scratch.results
+        defer {
+            scratch.visited = visited
+            scratch.candidates = candidates
+            scratch.results = results
+        }
+        visited.begin(nodes: capacity)
+        candidates.removeAll()
+        results.removeAll()
         @inline(__always) func admits(_ node: UInt32) -> Bool {
             if ck_ix_load_u8(flags + Int(node)) & HNSWGraph.flagDeleted != 0 { return false }
             if let filter { return filter.allows(labels[Int(node)]) }
@@ -94,39 +104,43 @@ extension HNSWGraph {
         }
         var lowerBound = Float.infinity
         if admits(entry) {
-            scratch.results.pushMax(packKey(entryDistance, entry))
+            results.pushMax(packKey(entryDistance, entry))
             lowerBound = entryDistance
         }
-        scratch.candidates.pushMin(packKey(entryDistance, entry))
-        _ = scratch.visited.insert(entry)
+        candidates.pushMin(packKey(entryDistance, entry))
+        _ = visited.insert(entry)
+        let links0 = self.links0, stride = links0Stride
+        let isBase = level == 0
 
-        while !scratch.candidates.isEmpty {
-            let current = scratch.candidates.top
+        while !candidates.isEmpty {
+            let current = candidates.top
             let currentDistance = keyDistance(current)
-            if currentDistance > lowerBound, scratch.results.count >= ef || !mustFill { break }
-            scratch.candidates.popMin()
-            let record = links(keyNode(current), level: level)
+            if currentDistance > lowerBound, results.count >= ef || !mustFill { break }
+            candidates.popMin()
+            let record = isBase ? links0 + Int(keyNode(current)) * stride : links(keyNode(current), level: level)
             let n = min(ck_ix_load_u32(record), maxLinks)
             var count = 0
             for i in 0..<Int(n) {
                 let id = ck_ix_load_u32(record + 1 + i)
-                if id < limit, scratch.visited.insert(id) {
+                if id < limit, visited.insert(id) {
                     neighbours[count] = id
                     count += 1
                 }
             }
             if count == 0 { continue }
+            // The next candidate's links are read next: fetch them while computing distances.
+            if !candidates.isEmpty, isBase { ck_ix_prefetch(links0 + Int(keyNode(candidates.top)) * stride) }
             ck_ix_distances_gather(kernel, q, vectors, Int64(dimension), neighbours, Int64(count), dim, distances)
             for i in 0..<count {
                 let d = distances[i]
-                if scratch.results.count < ef || d < lowerBound {
+                if results.count < ef || d < lowerBound {
                     let id = neighbours[i]
                     let key = packKey(d, id)
-                    scratch.candidates.pushMin(key)
+                    candidates.pushMin(key)
                     if admits(id) {
-                        scratch.results.pushMax(key)
-                        if scratch.results.count > ef { scratch.results.popMax() }
-                        lowerBound = keyDistance(scratch.results.top)
+                        results.pushMax(key)
+                        if results.count > ef { results.popMax() }
+                        lowerBound = keyDistance(results.top)
                     }
                 }
             }

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import NN
+import NPY
+import Siamese
+import Tensors
+import TextEncoders
+
+// MARK: - siamese embed (text)
+
+/// `siamese embed` for a sentence-transformers folder: one input per line of `input` (UTF-8; a
+/// final newline does not start another input; `\r\n` endings are accepted), float32 .npy rows in
+/// input order, normalised when the model's modules say so.
+func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool) throws {
+    if let threads {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        Threading.threadCount = threads
+    }
+    let lines = try readTextLines(input)
+    let encoder = try SentenceTransformer(folder: model)
+    let embeddings = encoder.encode(lines, batchSize: 64, precision: int8 ? .int8 : .float32)
+    try NPY.write(NPYArray(float32: embeddings.scalars, rows: lines.count, cols: encoder.dimension), to: output)
+}
+
+/// The lines of a UTF-8 text file; invalid UTF-8 is an error naming the line.
+func readTextLines(_ url: URL) throws -> [String] {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+        throw ValidationError("\(url.path): cannot read (\(error.localizedDescription))")
+    }
+    var lines: [String] = []
+    var number = 0
+    var parts = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    if parts.last?.isEmpty == true { parts.removeLast() }
+    lines.reserveCapacity(parts.count)
+    for part in parts {
+        number += 1
+        let bytes = part.last == UInt8(ascii: "\r") ? part.dropLast() : part[...]
+        guard let line = String(validating: bytes, as: UTF8.self) else {
+            throw TextEncoderError("\(url.path):\(number): not valid UTF-8")
+        }
+        lines.append(line)
+    }
+    return lines
+}
+
+// MARK: - siamese finetune
+
+/// `siamese finetune`: fine-tunes a sentence-transformers model on text pairs and saves it back
+/// as a sentence-transformers folder.
+struct FineTuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Fine-tune a sentence-transformers model (BERT) on text pairs from JSONL.",
+        discussion: """
+        Data (one JSON object per line):
+          mnrl:         {"anchor": "...", "positive": "...", "negative": "..."}   (negative optional)
+          cosent, cosine: {"sentence1": "...", "sentence2": "...", "score": 0.8}
+          contrastive:  {"sentence1": "...", "sentence2": "...", "label": 1}
+
+        Optimiser: AdamW (weight decay 0.01), linear warm-up over --warmup-ratio of the steps then
+        linear decay, gradient norm clipped to 1 — sentence-transformers' defaults.
+        Checkpoints go to OUTPUT.checkpoints; running the same command again resumes from the newest.
+
+        Example:
+          siamese finetune --model all-MiniLM-L6-v2 --data pairs.jsonl --loss mnrl --epochs 1 \\
+                           --batch-size 32 --lr 2e-5 --output tuned
+        """
+    )
+
+    @Option(help: "sentence-transformers model folder to start from.") var model: String
+    @Option(help: "Training data, JSON Lines.") var data: String
+    @Option(help: "Loss: mnrl, cosent, contrastive or cosine.") var loss = "mnrl"
+    @Option(help: "Epochs.") var epochs = 1
+    @Option(help: "Batch size (pairs per step).") var batchSize = 32
+    @Option(help: "Peak learning rate.") var lr: Float = 2e-5
+    @Option(help: "Fraction of the steps spent warming the learning rate up.") var warmupRatio = 0.1
+    @Option(help: "Scale of mnrl and cosent (1 / temperature).") var scale: Float = 20
+    @Option(help: "Margin of the contrastive loss (cosine distance).") var margin: Float = 0.5
+    @Option(help: "Seed for batching and dropout.") var seed: UInt64 = 0
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @Flag(help: "Start from scratch even if OUTPUT.checkpoints holds a checkpoint.") var noResume = false
+    @Option(help: "Folder to write the fine-tuned model to.") var output: String
+
+    func validate() throws {
+        guard ["mnrl", "cosent", "contrastive", "cosine"].contains(loss) else {
+            throw ValidationError("--loss must be mnrl, cosent, contrastive or cosine, got \(loss)")
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+        guard (0..<1).contains(warmupRatio) else { throw ValidationError("--warmup-ratio must be in [0, 1)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { Threading.threadCount = threads }
+        let kind: TextPairTrainingTask.Loss = switch loss {
+        case "mnrl": .multipleNegativesRanking(MultipleNegativesRankingLoss(scale: scale))
+        case "cosent": .coSENT(CoSENTLoss(scale: scale))
+        case "contrastive": .contrastive(ContrastiveLoss(margin: margin))
+        default: .cosineSimilarity(CosineSimilarityLoss())
+        }
+        let dataset = try TextPairDataset(jsonl: URL(fileURLWithPath: data), kind: kind.kind)
+        let encoder = try SentenceTransformer(folder: URL(fileURLWithPath: model))
+        let task = try TextPairTrainingTask(data: dataset, loss: kind, batchSize: batchSize)
+        let stepsPerEpoch = try task.batches(epoch: 0, seed: seed, model: encoder).count
+        let configuration = TrainingConfiguration(
+            epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: .adamw, weightDecay: 0.01,
+            warmupSteps: Int((Double(stepsPerEpoch * epochs) * warmupRatio).rounded()), decay: .linear,
+            gradientClipNorm: 1, seed: seed)
+        let outputURL = URL(fileURLWithPath: output)
+        let checkpoints = outputURL.deletingLastPathComponent().appendingPathComponent(outputURL.lastPathComponent + ".checkpoints")
+        let trainer = try Trainer(model: encoder, task: task, configuration: configuration, checkpointDirectory: checkpoints)
+        let progress = ProgressBar(label: "fine-tuning")
+        trainer.onProgress = { p in
+            progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
+                            detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
+        }
+        let summary = try trainer.fit(resume: !noResume)
+        progress.finish()
+        encoder.isTraining = false
+        try encoder.save(to: outputURL)
+        if let from = summary.resumedFrom { print("resumed from \(from.path)") }
+        for (e, l) in summary.epochLosses.enumerated() { print(String(format: "epoch %d/%d  mean loss %.5f", e + 1, epochs, l)) }
+        print(String(format: "fine-tuned %d examples, %d steps in %.1f s (%.2f steps/s); final epoch loss %.5f",
+                     dataset.count, summary.steps, summary.seconds, summary.stepsPerSecond, summary.epochLosses.last ?? .nan))
+        print("model written to \(output)")
+    }
+}
+
+// MARK: - siamese bench text
+
+/// `siamese bench text`: sentences per second of `SentenceTransformer.encode` on a text file, and
+/// the latency of one sentence, for Benchmarks/text_encode.sh.
+struct TextBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract: "Throughput and single-sentence latency of a sentence-transformers model.",
+        discussion: """
+        Loads the model, tokenises nothing ahead (tokenising is part of the measured work), runs
+        one warm-up pass over the first 256 lines, then --repeats timed passes over the whole
+        file (the best is reported) and --latency-runs single-sentence encodes of --sentence.
+        With --json prints one object: sentences, tokens, seconds, sentences_per_second,
+        latency_p50_ms, latency_p90_ms, threads, precision, kernels.
+        """
+    )
+
+    @Option(help: "sentence-transformers model folder.") var model: String
+    @Option(help: "Text file, one sentence per line.") var input: String
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @Flag(help: "Dynamic int8 linear layers.") var int8 = false
+    @Option(help: "Sentences per packed batch.") var batchSize = 64
+    @Option(help: "Timed passes over the file (the best is kept).") var repeats = 1
+    @Option(help: "Single-sentence encodes for the latency percentiles.") var latencyRuns = 200
+    @Option(help: "The sentence for the latency runs.") var sentence = "A man is riding a white horse on an enclosed ground."
+    @Option(help: "Also write the embeddings of the timed pass to this .npy file.") var output: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        if let threads { Threading.threadCount = threads }
+        let lines = try readTextLines(URL(fileURLWithPath: input))
+        let encoder = try SentenceTransformer(folder: URL(fileURLWithPath: model))
+        let precision: Precision = int8 ? .int8 : .float32
+        _ = encoder.encode(Array(lines.prefix(256)), batchSize: batchSize, precision: precision)
+        var best = Double.infinity
+        var embeddings = Tensor.zeros([0, encoder.dimension])
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            embeddings = encoder.encode(lines, batchSize: batchSize, precision: precision)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        var latencies: [Double] = []
+        for _ in 0..<10 { _ = encoder.encode([sentence], batchSize: 1, precision: precision) }
+        for _ in 0..<max(1, latencyRuns) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = encoder.encode([sentence], batchSize: 1, precision: precision)
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        latencies.sort()
+        let p50 = latencies[latencies.count / 2], p90 = latencies[min(latencies.count - 1, latencies.count * 9 / 10)]
+        let tokens = lines.reduce(0) { $0 + encoder.tokenize($1).count }
+        if let output {
+            try NPY.write(NPYArray(float32: embeddings.scalars, rows: lines.count, cols: encoder.dimension), to: URL(fileURLWithPath: output))
+        }
+        let kernels = encoder.inferenceEngine(precision: precision).kernelDescription
+        if json {
+            let object: [String: Any] = ["sentences": lines.count, "tokens": tokens, "seconds": best,
+                                         "sentences_per_second": Double(lines.count) / best, "latency_p50_ms": p50, "latency_p90_ms": p90,
+                                         "threads": Threading.threadCount, "precision": precision.rawValue, "kernels": kernels]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "%d sentences (%d tokens, mean %.1f) in %.3f s: %.1f sentences/s; one sentence p50 %.2f ms, p90 %.2f ms (%@, %d threads)",
+                         lines.count, tokens, Double(tokens) / Double(max(lines.count, 1)), best, Double(lines.count) / best, p50, p90,
+                         kernels, Threading.threadCount))
+        }
+    }
+}
