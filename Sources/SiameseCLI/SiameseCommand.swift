@@ -12,6 +12,8 @@ struct SiameseCommand: AsyncParsableCommand {
             EmbedCommand.self,
             EvaluateCommand.self,
             CalibrateCommand.self,
+            VerifyCommand.self,
+            ReportCommand.self,
             EvaluateRetrievalCommand.self,
             BenchCommand.self,
         ]

@@ -4,13 +4,20 @@ import NN
 import Siamese
 import Tensors
 
-/// `siamese train`: a twin encoder from a CSV of labelled feature rows.
+/// `siamese train`: a twin encoder from labelled items (CSV, NPY, MNIST IDX, an image folder) or from
+/// pre-built pairs and triplets (pair CSV, JSONL); the readers live in TrainData.swift.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a Siamese encoder on labelled feature rows (CSV).",
+        abstract: "Train a Siamese encoder on labelled items or pre-built pairs and triplets.",
         discussion: """
-        The CSV has a header; every column but the label column is a numeric feature.
+        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a
+        numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different
+        label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...],
+        "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text);
+        MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one
+        subfolder of PGM/PPM images per class (size and channels from the images; use --encoder cnn).
+        Malformed input stops with the file, line and field before training starts.
 
         Examples:
           siamese train --data digits.csv --label-column label --encoder mlp --layers 64,128,64 --dim 32 \\
@@ -18,21 +25,27 @@ struct TrainCommand: ParsableCommand {
           siamese train --data digits.csv --label-column label --encoder cnn --image 8x8 --dim 32 \\
                         --loss triplet --miner batch-hard --margin 0.3 --output model-cnn
           siamese train --data pen.csv --label-column writer --encoder sequence --channels 3 --dim 64 --loss triplet --output sig
+          siamese train --data pairs.csv --pairs --label-column same --loss contrastive --output model
+          siamese train --data triplets.jsonl --loss triplet --output model
+          siamese train --data x.npy --labels y.npy --loss triplet --miner batch-hard --output model
+          siamese train --idx-images train-images-idx3-ubyte --idx-labels train-labels-idx1-ubyte --encoder cnn --loss triplet --miner batch-hard --output mnist
+          siamese train --data faces/ --encoder cnn --loss triplet --miner semi-hard --output faces-model
 
         Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard
         for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head).
+        Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair,
+        read from the label column); pre-built triplets with triplet.
         Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one.
         """
     )
 
-    @Option(help: "Training data: CSV with a header row.") var data: String
-    @Option(help: "Name of the class-label column.") var labelColumn = "label"
+    @OptionGroup var input: TrainDataOptions
     @Option(help: "Encoder: mlp, cnn or sequence.") var encoder = "mlp"
     @Option(help: "MLP input and hidden widths, e.g. 64,128,64 (the first must equal the feature count).") var layers: String?
     @Option(help: "Embedding dimension.") var dim = 32
     @Option(help: "CNN input size HxW (one channel unless --channels), e.g. 8x8.") var image: String?
     @Option(help: "Input channels (cnn, sequence).") var channels = 1
-    @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl or bce.") var loss = "contrastive"
+    @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl, bce, or cosine (pre-built pairs with scores).") var loss = "contrastive"
     @Option(help: "Margin of contrastive and triplet losses (default 0.5 contrastive, 0.3 triplet).") var margin: Float?
     @Option(help: "Comparison: cosine or euclidean.") var distance = "cosine"
     @Option(help: "In-batch triplet mining: batch-all, batch-hard or semi-hard.") var miner: String?
@@ -52,7 +65,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and sampling.") var seed: UInt64 = 0
     @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
     @Flag(help: "Start from scratch even if OUTPUT/checkpoints has a checkpoint.") var noResume = false
-    @Option(help: "Held-out validation CSV (same columns); default: --validation-split of the training data.") var validation: String?
+    @Option(help: "Held-out validation CSV (same columns; labelled CSV data only); default: --validation-split of the training data.") var validation: String?
     @Option(help: "Fraction of the training data held out for validation each epoch (0 = none).") var validationSplit = 0.0
     @Option(help: "Early stopping: stop after this many epochs without a better validation AUC, keep the best weights.") var patience: Int?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
@@ -61,21 +74,10 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
-        let table = try FeatureCSV.read(URL(fileURLWithPath: data), labelColumn: labelColumn)
-        var dataset = table.dataset
-        var held: FeatureDataset?
-        if let validation {
-            let v = try FeatureCSV.read(URL(fileURLWithPath: validation), labelColumn: labelColumn)
-            guard v.featureColumns == table.featureColumns else {
-                throw ValidationError("\(validation) has columns \(v.featureColumns), \(data) has \(table.featureColumns)")
-            }
-            held = v.dataset
-        } else if validationSplit > 0 {
-            guard validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
-            (dataset, held) = try dataset.split(fraction: 1 - validationSplit, seed: seed &+ 2)
-        }
+        let input = try self.input.load(pairScores: loss == "cosine")
+        let (dataset, held) = try labelledSplit(input)
         if patience != nil && held == nil { throw ValidationError("--patience needs --validation or --validation-split") }
-        let config = try encoderConfiguration(features: dataset.featureCount)
+        let config = try encoderConfiguration(features: input.featureCount, image: input.imageShape)
         guard let comparison = Distance(rawValue: distance), comparison == .cosine || comparison == .euclidean else {
             throw ValidationError("--distance must be cosine or euclidean, got \(distance)")
         }
@@ -91,40 +93,18 @@ struct TrainCommand: ParsableCommand {
         let progress = ProgressBar(label: "training")
 
         let summary: TrainingSummary
-        switch loss {
-        case "contrastive", "online-contrastive", "bce":
-            let kind: PairTrainingTask.Loss = switch loss {
-            case "contrastive": .contrastive(ContrastiveLoss(margin: margin ?? 0.5, distance: comparison))
-            case "online-contrastive": .onlineContrastive(OnlineContrastiveLoss(margin: margin ?? 0.5, distance: comparison))
-            default: .binaryCrossEntropy
-            }
-            let task = try PairTrainingTask(data: dataset, loss: kind, batchSize: batchSize,
-                                            positiveFraction: try PairSampler.fraction(fromRatio: pairRatio), balanceClasses: balanceClasses)
-            summary = try fit(model, task, training, checkpoints, progress, held)
-        case "triplet":
-            let margin = margin ?? 0.3
-            if let miner {
-                guard let strategy = TripletMiningStrategy(rawValue: miner) else {
-                    throw ValidationError("--miner must be batch-all, batch-hard or semi-hard, got \(miner)")
-                }
-                let m = MPerClassSampler.itemsPerClass(labels: dataset.labels, batchSize: batchSize)
-                let task = try BatchMiningTask(data: dataset, loss: BatchTripletLoss(strategy: strategy, margin: margin, distance: comparison),
-                                               batchSize: batchSize, itemsPerClass: m)
-                summary = try fit(model, task, training, checkpoints, progress, held)
-            } else {
-                let mining = hardNegatives ? HardNegativeMiner(rankRange: try parseRange(mineRanks), refreshEvery: max(1, mineEvery)) : nil
-                let task = try TripletTrainingTask(data: dataset, loss: TripletMarginLoss(margin: margin, distance: comparison),
-                                                   batchSize: batchSize, miner: mining)
-                summary = try fit(model, task, training, checkpoints, progress, held)
-            }
-        case "mnrl":
-            let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(), batchSize: batchSize)
-            summary = try fit(model, task, training, checkpoints, progress, held)
-        default:
-            throw ValidationError("--loss must be contrastive, online-contrastive, triplet, mnrl or bce, got \(loss)")
+        switch input {
+        case .pairs(let pairs, _):
+            summary = try fit(model, try explicitPairTask(pairs, comparison), training, checkpoints, progress, nil)
+        case .triplets(let triplets, _):
+            guard loss == "triplet" else { throw ValidationError("pre-built triplets train with --loss triplet, got \(loss)") }
+            let task = try ExplicitTripletTask(data: triplets, loss: TripletMarginLoss(margin: margin ?? 0.3, distance: comparison), batchSize: batchSize)
+            summary = try fit(model, task, training, checkpoints, progress, nil)
+        case .labelled:
+            summary = try fitLabelled(model, dataset!, comparison, training, checkpoints, progress, held)
         }
         progress.finish()
-        try ModelFolder(outputURL).save(model, featureColumns: table.featureColumns, classNames: dataset.classNames, training: training)
+        try ModelFolder(outputURL).save(model, featureColumns: input.columns, classNames: dataset?.classNames, training: training)
 
         if json {
             var object: [String: Any] = ["steps": summary.steps, "steps_this_run": summary.stepsThisRun, "seconds": summary.seconds,
@@ -164,36 +144,6 @@ struct TrainCommand: ParsableCommand {
             progress.log("early stopping: kept the weights of epoch \(best + 1)", always: true)
         }
         return summary
-    }
-
-    func encoderConfiguration(features: Int) throws -> EncoderConfiguration {
-        guard dim > 0 else { throw ValidationError("--dim must be positive") }
-        switch encoder {
-        case "mlp":
-            let widths = try (layers ?? "\(features),128").split(separator: ",").map { part -> Int in
-                guard let w = Int(part.trimmingCharacters(in: .whitespaces)), w > 0 else { throw ValidationError("--layers must be positive integers like 64,128,64, got \(layers ?? "")") }
-                return w
-            }
-            guard widths.first == features else {
-                throw ValidationError("--layers starts with \(widths.first ?? 0) but \(data) has \(features) feature columns")
-            }
-            return .mlp(MLPConfiguration(layers: widths, embeddingDimension: dim))
-        case "cnn":
-            guard let image, case let parts = image.lowercased().split(separator: "x").compactMap({ Int($0) }), parts.count == 2, parts.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("--encoder cnn needs --image HxW, e.g. 8x8")
-            }
-            guard channels * parts[0] * parts[1] == features else {
-                throw ValidationError("--image \(image) with \(channels) channel(s) needs \(channels * parts[0] * parts[1]) features, \(data) has \(features)")
-            }
-            return .cnn(CNNConfiguration(channels: channels, height: parts[0], width: parts[1], embeddingDimension: dim))
-        case "sequence":
-            guard channels > 0, features % channels == 0 else {
-                throw ValidationError("--encoder sequence: \(features) features do not split into \(channels) channels")
-            }
-            return .sequence(SequenceConfiguration(channels: channels, length: features / channels, embeddingDimension: dim))
-        default:
-            throw ValidationError("--encoder must be mlp, cnn or sequence, got \(encoder)")
-        }
     }
 }
 

@@ -1,0 +1,84 @@
+import FileSupport
+import Foundation
+import NPY
+import Siamese
+
+/// One item for `siamese verify` with a Siamese model: a feature vector in the order of the
+/// model's feature columns, read from
+///
+/// - an inline JSON array: `'[0.1, 0.2, …]'`;
+/// - a `.json` file holding such an array, or an object `{"column": value, …}` naming every
+///   column the model reads (extra keys are ignored);
+/// - a `.npy` file: a 1-D float array, or a 2-D array with one row;
+/// - a `.csv` file: a header and exactly one data row, columns picked by name (others ignored).
+///
+/// Every problem names the file (or argument), the line or field, and what was expected.
+enum VerifyInput {
+    static func features(_ argument: String, option: String, columns: [String]) throws -> [Float] {
+        let trimmed = argument.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("[") { return try fromJSON(Data(trimmed.utf8), source: option, columns: columns) }
+        let url = URL(fileURLWithPath: argument)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw InputError(file: argument, message: "no such file (\(option) takes a .csv, .npy or .json file, or an inline JSON array)")
+        }
+        switch url.pathExtension.lowercased() {
+        case "json":
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch { throw InputError(file: url.path, message: "cannot read: \(error.localizedDescription)") }
+            return try fromJSON(data, source: url.path, columns: columns)
+        case "npy":
+            let matrix: (rows: Int, cols: Int, values: [Float])
+            do {
+                let array = try NPY.read(url)
+                matrix = try array.float32Matrix()
+                guard array.shape.count == 1 || array.rows == 1 else {
+                    throw InputError(file: url.path, message: "holds \(array.rows) rows; \(option) takes one item (a 1-D array or one row)")
+                }
+            } catch let error as NPYError {
+                throw InputError(file: url.path, message: error.description)
+            }
+            return try checked(matrix.values, count: columns.count, source: url.path)
+        case "csv":
+            let rows = try FeatureCSV.readFeatures(url, columns: columns)
+            guard rows.shape[0] == 1 else {
+                throw InputError(file: url.path, message: "holds \(rows.shape[0]) data rows; \(option) takes a file with a header and one row")
+            }
+            return rows.scalars
+        default:
+            throw InputError(file: url.path, message: "unknown input format (expected .csv, .npy or .json, or an inline JSON array)")
+        }
+    }
+
+    private static func fromJSON(_ data: Data, source: String, columns: [String]) throws -> [Float] {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw InputError(file: source, message: "not valid JSON (\(error.localizedDescription))")
+        }
+        if let array = object as? [Any] {
+            let values = try array.enumerated().map { i, v -> Float in
+                guard let n = v as? NSNumber, !(v is Bool) else { throw InputError(file: source, field: "[\(i)]", message: "not a number") }
+                return n.floatValue
+            }
+            return try checked(values, count: columns.count, source: source)
+        }
+        if let dictionary = object as? [String: Any] {
+            let values = try columns.map { name -> Float in
+                guard let v = dictionary[name] else { throw InputError(file: source, field: name, message: "missing: the model reads this column") }
+                guard let n = v as? NSNumber, !(v is Bool) else { throw InputError(file: source, field: name, message: "not a number") }
+                return n.floatValue
+            }
+            return try checked(values, count: columns.count, source: source)
+        }
+        throw InputError(file: source, message: "expected a JSON array of numbers or an object keyed by column name")
+    }
+
+    private static func checked(_ values: [Float], count: Int, source: String) throws -> [Float] {
+        guard values.count == count else {
+            throw InputError(file: source, message: "\(values.count) values, but the model reads \(count) features")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw InputError(file: source, field: "[\(bad)]", message: "not a finite Float32 value")
+        }
+        return values
+    }
+}
