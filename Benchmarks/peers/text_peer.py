@@ -63,7 +63,19 @@ def export_onnx(model_dir, cache):
     fp32 = os.path.join(cache, "minilm-fp32.onnx")
     int8 = os.path.join(cache, "minilm-int8.onnx")
     if not os.path.exists(fp32):
-        model = AutoModel.from_pretrained(model_dir).eval()
+        bert = AutoModel.from_pretrained(model_dir).eval()
+
+        class Wrapped(torch.nn.Module):
+            # Keyword arguments: the positional order of BertModel.forward changes between
+            # transformers versions.
+            def __init__(self):
+                super().__init__()
+                self.bert = bert
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+        model = Wrapped().eval()
         ids = torch.ones(2, 8, dtype=torch.long)
         with torch.no_grad():
             torch.onnx.export(model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), fp32,

@@ -91,9 +91,19 @@ import Testing
         }
         let data = TextPairDataset(kind: kind.kind, examples: kind.kind == .labelled ? examples.map { var e = $0; e.target = e.target > 0.5 ? 1 : 0; return e } : examples)
         let task = try TextPairTrainingTask(data: data, loss: kind, batchSize: 4)
+        // Progress is judged on the whole data set without dropout: per-epoch means of two
+        // batches of four with dropout on are too noisy to compare.
+        func dataLoss() -> Float {
+            model.isTraining = false
+            return withoutGradients { task.loss(model, Array(data.examples.indices)).value.scalars[0] }
+        }
+        let before = dataLoss()
         let summary = try Trainer(model: model, task: task, configuration: TrainingConfiguration(epochs: 5, batchSize: 4, learningRate: 3e-3, seed: 2)).fit()
+        let after = dataLoss()
         #expect(summary.epochLosses.allSatisfy { $0.isFinite })
-        #expect(summary.epochLosses.last! < summary.epochLosses.first!, "\(loss): \(summary.epochLosses)")
+        print("\(loss): loss on all pairs \(before) -> \(after)")
+        // CoSENT's log-sum-exp keeps its floor well above 0, so the bar is a clear relative drop.
+        #expect(after < 0.9 * before, "\(loss): loss on all pairs \(before) before, \(after) after; epochs \(summary.epochLosses)")
         #expect(throws: TextEncoderError.self) {
             try TextPairTrainingTask(data: TextPairDataset(kind: .triplets, examples: [.init(first: "a", second: "b")]), loss: kind, batchSize: 4)
         }
