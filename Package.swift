@@ -15,11 +15,15 @@ let package = Package(
         .library(name: "TextEncoders", targets: ["TextEncoders"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "EmbeddingStore", targets: ["EmbeddingStore"]),
+        .library(name: "SiameseService", targets: ["Service"]),
         .executable(name: "siamese", targets: ["SiameseCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Hot loops in C: GEMM micro-kernels and vector math, chosen at run time by CPU detection.
@@ -46,11 +50,18 @@ let package = Package(
         .target(name: "EmbeddingStore", dependencies: ["VectorIndex", .product(name: "GRDB", package: "GRDB.swift")]),
         // Verification and retrieval metrics, calibration, per-group audit, reports.
         .target(name: "Evaluation", dependencies: ["NPY", "FileSupport"]),
+        // The HTTP service (`siamese serve`): JSON API over a served model and the embedding store.
+        .target(name: "Service", dependencies: [
+            "Siamese", "TextEncoders", "Evaluation", "EmbeddingStore", "VectorIndex", "FileSupport", "Tensors",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(
             name: "SiameseCLI",
             dependencies: [
                 "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY", "FileSupport", "Tokenizers", "TextEncoders",
-                "VectorIndex", "EmbeddingStore",
+                "VectorIndex", "EmbeddingStore", "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +73,10 @@ let package = Package(
         .testTarget(name: "TextEncodersTests", dependencies: ["TextEncoders", "Tokenizers", "Tensors", "SafeTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
+        .testTarget(name: "ServiceTests", dependencies: [
+            "Service", "Siamese", "EmbeddingStore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
     ]
 )

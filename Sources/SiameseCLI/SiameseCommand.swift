@@ -15,6 +15,7 @@ struct SiameseCommand: AsyncParsableCommand {
             VerifyCommand.self,
             ReportCommand.self,
             EvaluateRetrievalCommand.self,
+            ServeCommand.self,
             BenchCommand.self,
         ]
     )

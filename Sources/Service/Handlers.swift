@@ -1,0 +1,355 @@
+import EmbeddingStore
+import Foundation
+import VectorIndex
+
+/// The API's operations on parsed request bodies; ``ServiceRouter`` wires them to routes.
+extension ServiceState {
+    // MARK: embed, compare, verify
+
+    struct EmbedResponse: Encodable {
+        let model: String
+        let dimension: Int
+        let embeddings: [[Float]]
+    }
+
+    func embed(_ body: JSONObject) async throws -> EmbedResponse {
+        try body.allowOnly(["inputs"])
+        let inputs = try modelInputs(body, key: "inputs")
+        return EmbedResponse(model: model.fingerprint, dimension: model.dimension, embeddings: try await embedChecked(inputs))
+    }
+
+    /// Inputs under `key`: 1 to `maxInputs` strings or number arrays, checked against the model.
+    func modelInputs(_ body: JSONObject, key: String) throws(APIError) -> [ModelInput] {
+        let raw = try body.array(key)
+        guard !raw.isEmpty else { throw APIError(.invalidValue, "'\(key)' must hold at least one input", field: key) }
+        guard raw.count <= configuration.maxInputs else {
+            throw APIError(.tooManyInputs, "'\(key)' holds \(raw.count) inputs; at most \(configuration.maxInputs) per request", field: key)
+        }
+        var inputs: [ModelInput] = []
+        for (i, value) in raw.enumerated() {
+            let input = try value.modelInput(field: "\(key)[\(i)]")
+            try model.validate(input, field: "\(key)[\(i)]")
+            inputs.append(input)
+        }
+        return inputs
+    }
+
+    func singleInput(_ body: JSONObject, key: String) throws(APIError) -> ModelInput {
+        let input = try body.value(key).modelInput(field: key)
+        try model.validate(input, field: key)
+        return input
+    }
+
+    /// Embeds through the batcher; an embedding with NaN or infinity (inputs too large for the
+    /// model's arithmetic) is the client's error, reported as such.
+    func embedChecked(_ inputs: [ModelInput]) async throws -> [[Float]] {
+        let rows = try await batcher.embed(inputs)
+        for (i, row) in rows.enumerated() where !row.allSatisfy(\.isFinite) {
+            throw APIError(.nonFinite, "input \(i) gives a non-finite embedding (values too large for the model?)", field: "inputs[\(i)]")
+        }
+        return rows
+    }
+
+    struct CompareResponse: Encodable {
+        let score: Float
+        let comparison: String
+        let score_direction: String
+    }
+
+    func compare(_ body: JSONObject) async throws -> CompareResponse {
+        try body.allowOnly(["a", "b"])
+        return CompareResponse(score: try await pairScore(body), comparison: model.scoreName, score_direction: direction)
+    }
+
+    var direction: String { model.higherScoreMeansSame ? "higher_is_same" : "lower_is_same" }
+
+    func pairScore(_ body: JSONObject) async throws -> Float {
+        let a = try singleInput(body, key: "a"), b = try singleInput(body, key: "b")
+        let e = try await embedChecked([a, b])
+        let model = self.model
+        let score = try await batcher.run { model.score(e[0], e[1]) }
+        guard score.isFinite else { throw APIError(.nonFinite, "the score of this pair is not finite") }
+        return score
+    }
+
+    struct VerifyResponse: Encodable {
+        struct Rule: Encodable {
+            let kind: String
+            let target: Double?
+            let source: String
+        }
+        let same: Bool
+        let score: Float
+        let threshold: Double
+        let score_direction: String
+        let rule: Rule
+    }
+
+    func verify(_ body: JSONObject) async throws -> VerifyResponse {
+        try body.allowOnly(["a", "b", "threshold"])
+        let requested = try body.optionalNumber("threshold")
+        guard requested != nil || model.calibration != nil else {
+            throw APIError(.notCalibrated, "the model has no calibration.json; calibrate it (siamese calibrate --model DIR) or pass \"threshold\"", field: "threshold")
+        }
+        let score = try await pairScore(body)
+        let rule: VerifyResponse.Rule
+        let calibration: ServedCalibration
+        if let requested {
+            calibration = ServedCalibration(threshold: requested, scoreDirection: direction, rule: "fixed", ruleTarget: nil)
+            rule = .init(kind: "fixed", target: nil, source: "request")
+        } else {
+            calibration = model.calibration!
+            rule = .init(kind: calibration.rule, target: calibration.ruleTarget, source: "calibration.json")
+        }
+        return VerifyResponse(same: calibration.isSame(Double(score)), score: score, threshold: calibration.threshold,
+                              score_direction: calibration.scoreDirection, rule: rule)
+    }
+
+    // MARK: search and items
+
+    struct Hit: Encodable {
+        let id: String
+        let score: Float
+        let text: String?
+        let metadata: JSONText?
+    }
+
+    struct SearchResponse: Encodable {
+        let results: [Hit]
+    }
+
+    func search(_ body: JSONObject) async throws -> SearchResponse {
+        try body.allowOnly(["query", "k", "filter"])
+        let query = try singleInput(body, key: "query")
+        let k = try body.integer("k", default: 10, in: 1...1000)
+        var filter: [String: String]?
+        if body.has("filter") {
+            let f = try body.object("filter")
+            var pairs: [String: String] = [:]
+            for (key, value) in f.fields {
+                guard !key.isEmpty, key.utf8.count <= 256, !key.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || $0.value < 0x20 }) else {
+                    throw APIError(.invalidValue, "filter keys must be 1 to 256 characters without quotes, backslashes or control characters", field: "filter")
+                }
+                switch value {
+                case .string(let s): pairs[key] = s
+                case .number(let d): pairs[key] = JSONValue.numberText(d)
+                case .bool(let b): pairs[key] = b ? "1" : "0"
+                default: throw APIError(.wrongType, "'filter.\(key)' must be a string, a number or a boolean", field: "filter.\(key)")
+                }
+            }
+            filter = pairs
+        }
+        let vector = try await embedChecked([query])[0]
+        let hits: [(id: String, score: Float)]
+        do { hits = try storeIndex.search(vector, k: k, metadata: filter) } catch let e as IndexError {
+            throw APIError(.invalidValue, "the query cannot be searched: \(e)", field: "query")
+        }
+        let store = self.store
+        return SearchResponse(results: try hits.compactMap { hit in
+            guard let item = try store.item(hit.id) else { return nil }
+            return Hit(id: hit.id, score: hit.score, text: item.text, metadata: item.metadata.map(JSONText.init))
+        })
+    }
+
+    struct UpsertResponse: Encodable {
+        let upserted: Int
+        let ids: [String]
+    }
+
+    /// Upserts items; returns only after the store has committed them durably.
+    func upsert(_ body: JSONObject) async throws -> UpsertResponse {
+        try body.allowOnly(["items"])
+        let raw = try body.array("items")
+        guard !raw.isEmpty else { throw APIError(.invalidValue, "'items' must hold at least one item", field: "items") }
+        guard raw.count <= configuration.maxInputs else {
+            throw APIError(.tooManyInputs, "'items' holds \(raw.count) items; at most \(configuration.maxInputs) per request", field: "items")
+        }
+        var parsed: [(id: String, text: String?, metadata: String?, input: ModelInput)] = []
+        var seen = Set<String>()
+        for (i, value) in raw.enumerated() {
+            guard case .object(let fields) = value else {
+                throw APIError(.wrongType, "'items[\(i)]' must be an object", field: "items[\(i)]")
+            }
+            let o = JSONObject(fields: fields, path: "items[\(i)]")
+            try o.allowOnly(["id", "text", "vector", "metadata"])
+            let id = try o.string("id")
+            guard !id.isEmpty, id.utf8.count <= 512 else { throw APIError(.invalidValue, "'items[\(i)].id' must be 1 to 512 bytes", field: "items[\(i)].id") }
+            guard seen.insert(id).inserted else { throw APIError(.invalidValue, "id '\(id)' appears twice", field: "items[\(i)].id") }
+            let text = try o.optionalString("text")
+            let input: ModelInput
+            switch model.kind {
+            case .text:
+                guard !o.has("vector") else { throw APIError(.inputKindMismatch, "'items[\(i)].vector': this model embeds text; send \"text\"", field: "items[\(i)].vector") }
+                guard let text else { throw APIError(.missingField, "missing field 'items[\(i)].text'", field: "items[\(i)].text") }
+                input = .text(text)
+            case .vector:
+                guard o.has("vector") else { throw APIError(.missingField, "missing field 'items[\(i)].vector' (this model embeds arrays of numbers; \"text\" is stored only)", field: "items[\(i)].vector") }
+                input = try o.value("vector").modelInput(field: "items[\(i)].vector")
+            }
+            try model.validate(input, field: model.kind == .text ? "items[\(i)].text" : "items[\(i)].vector")
+            var metadata: String?
+            if o.has("metadata") {
+                let m = try o.object("metadata")
+                metadata = JSONValue.object(m.fields).jsonText
+            }
+            parsed.append((id, text, metadata, input))
+        }
+        let vectors = try await embedChecked(parsed.map(\.input))
+        let items = zip(parsed, vectors).map { p, v in StoredItem(id: p.id, text: p.text, metadata: p.metadata, vector: v) }
+        let (index, fingerprint) = (storeIndex, model.fingerprint)
+        do {
+            try await write { try index.upsert(items, fingerprint: fingerprint) }
+        } catch let e as StoreError {
+            throw APIError(.storeConflict, e.description)
+        }
+        return UpsertResponse(upserted: items.count, ids: items.map(\.id))
+    }
+
+    struct DeleteResponse: Encodable {
+        let deleted: Int
+    }
+
+    func delete(_ body: JSONObject) async throws -> DeleteResponse {
+        try body.allowOnly(["ids"])
+        let raw = try body.array("ids")
+        guard raw.count <= configuration.maxInputs else {
+            throw APIError(.tooManyInputs, "'ids' holds \(raw.count) ids; at most \(configuration.maxInputs) per request", field: "ids")
+        }
+        var collected: [String] = []
+        for (i, v) in raw.enumerated() {
+            guard case .string(let s) = v else { throw APIError(.wrongType, "'ids[\(i)]' must be a string", field: "ids[\(i)]") }
+            collected.append(s)
+        }
+        let ids = collected
+        let index = storeIndex
+        return DeleteResponse(deleted: try await write { try index.remove(ids) })
+    }
+
+    struct ItemResponse: Encodable {
+        let id: String
+        let text: String?
+        let metadata: JSONText?
+        let vector: [Float]
+    }
+
+    func item(_ id: String) throws -> ItemResponse {
+        guard let item = try store.item(id) else { throw APIError(.notFound, "no item with id '\(id)'", field: "id") }
+        return ItemResponse(id: item.id, text: item.text, metadata: item.metadata.map(JSONText.init), vector: item.vector)
+    }
+
+    // MARK: duplicates
+
+    struct DuplicatesResponse: Encodable {
+        struct Pair: Encodable {
+            let a: String
+            let b: String
+            let score: Float
+        }
+        let source: String
+        let comparison = "cosine"
+        let threshold: Double
+        let pairs: [Pair]
+        let truncated: Bool
+    }
+
+    static let maxDuplicateItems = 20_000
+
+    /// Pairs with cosine similarity at or above `threshold` among the given inputs (named by
+    /// their position) or, without `inputs`, among the store's items (named by id).
+    func duplicates(_ body: JSONObject) async throws -> DuplicatesResponse {
+        try body.allowOnly(["inputs", "threshold", "limit"])
+        let threshold = try body.number("threshold")
+        guard (-1...1).contains(threshold) else { throw APIError(.invalidValue, "'threshold' is a cosine similarity, from -1 to 1", field: "threshold") }
+        let limit = try body.integer("limit", default: 100, in: 1...10_000)
+        var names: [String], vectors: [Float] = []
+        let source: String
+        if body.has("inputs") {
+            let inputs = try modelInputs(body, key: "inputs")
+            names = inputs.indices.map(String.init)
+            vectors = try await embedChecked(inputs).flatMap { $0 }
+            source = "inputs"
+        } else {
+            let count = try store.count()
+            guard count <= Self.maxDuplicateItems else {
+                throw APIError(.invalidValue, "the store holds \(count) items; duplicates over the store handles at most \(Self.maxDuplicateItems) (use `siamese dedupe`)")
+            }
+            names = []
+            var last: Int64?
+            while true {
+                let page = try store.items(after: last, limit: 4096)
+                guard let end = page.last else { break }
+                for (_, item) in page where item.vector.count == model.dimension {
+                    names.append(item.id)
+                    vectors += item.vector
+                }
+                last = end.label
+            }
+            source = "store"
+        }
+        let (d, all) = (model.dimension, vectors)
+        let pairs: [ParaphraseMining.Pair] = names.count < 2 ? [] : try await batcher.run {
+            try ParaphraseMining.pairs(all, dimension: d, threshold: Float(threshold))
+        }
+        let kept = pairs.prefix(limit).map { DuplicatesResponse.Pair(a: names[$0.a], b: names[$0.b], score: $0.score) }
+        return DuplicatesResponse(source: source, threshold: threshold, pairs: kept, truncated: pairs.count > limit)
+    }
+
+    // MARK: models
+
+    struct ModelsResponse: Encodable {
+        struct Calibration: Encodable {
+            let threshold: Double
+            let score_direction: String
+            let rule: String
+            let target: Double?
+        }
+        struct Model: Encodable {
+            let name: String
+            let kind: String
+            let input_dimension: Int?
+            let dimension: Int
+            let fingerprint: String
+            let comparison: String
+            let score_direction: String
+            let calibration: Calibration?
+        }
+        struct Store: Encodable {
+            let items: Int
+            let fingerprint: String?
+        }
+        let models: [Model]
+        let store: Store
+    }
+
+    func models() throws -> ModelsResponse {
+        let c = model.calibration.map { ModelsResponse.Calibration(threshold: $0.threshold, score_direction: $0.scoreDirection, rule: $0.rule, target: $0.ruleTarget) }
+        let m = ModelsResponse.Model(name: model.name, kind: model.kind.rawValue, input_dimension: model.inputDimension, dimension: model.dimension,
+                                     fingerprint: model.fingerprint, comparison: model.scoreName, score_direction: direction, calibration: c)
+        return ModelsResponse(models: [m], store: .init(items: try store.count(), fingerprint: try store.fingerprint()))
+    }
+}
+
+/// Stored metadata (JSON text) sent back as a JSON object, not as a string.
+struct JSONText: Encodable {
+    let text: String
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+        try c.encode(EncodableJSON(value: value))
+    }
+}
+
+struct EncodableJSON: Encodable {
+    let value: JSONValue
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch value {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a.map { EncodableJSON(value: $0) })
+        case .object(let o): try c.encode(o.mapValues { EncodableJSON(value: $0) })
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The OpenAPI 3.1 document served at `/openapi.json`, generated from ``ServiceRouter/routes``
+/// so that it cannot list a route the router lacks (a test checks the other direction).
+enum OpenAPIDocument {
+    static func data(state: ServiceState) -> Data {
+        let object = document(inputExample: state.model.kind == .text ? "a short text" as Any : Array(repeating: 0.5, count: state.model.inputDimension ?? 1))
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
+    }
+
+    /// A string (text models) or an array of numbers (vector models).
+    nonisolated(unsafe) static let input: [String: Any] = [
+        "oneOf": [["type": "string", "minLength": 1], ["type": "array", "items": ["type": "number"], "minItems": 1]],
+    ]
+
+    static func object(_ properties: [String: Any], required: [String]) -> [String: Any] {
+        ["type": "object", "properties": properties, "required": required, "additionalProperties": false]
+    }
+
+    nonisolated(unsafe) static let requestBodies: [String: [String: Any]] = [
+        "/v1/embed": object(["inputs": ["type": "array", "items": input, "minItems": 1]], required: ["inputs"]),
+        "/v1/compare": object(["a": input, "b": input], required: ["a", "b"]),
+        "/v1/verify": object(["a": input, "b": input, "threshold": ["type": "number"]], required: ["a", "b"]),
+        "/v1/search": object([
+            "query": input, "k": ["type": "integer", "minimum": 1, "maximum": 1000],
+            "filter": ["type": "object", "additionalProperties": ["type": ["string", "number", "boolean"]]],
+        ], required: ["query"]),
+        "/v1/duplicates": object([
+            "inputs": ["type": "array", "items": input, "minItems": 1],
+            "threshold": ["type": "number", "minimum": -1, "maximum": 1],
+            "limit": ["type": "integer", "minimum": 1, "maximum": 10000],
+        ], required: ["threshold"]),
+        "POST /v1/items": object(["items": ["type": "array", "minItems": 1, "items": object([
+            "id": ["type": "string", "minLength": 1, "maxLength": 512], "text": ["type": "string"],
+            "vector": ["type": "array", "items": ["type": "number"]], "metadata": ["type": "object"],
+        ], required: ["id"])]], required: ["items"]),
+        "DELETE /v1/items": object(["ids": ["type": "array", "items": ["type": "string"]]], required: ["ids"]),
+    ]
+
+    static let summaries: [String: String] = [
+        "GET /": "Web page: search the store, compare two inputs",
+        "GET /healthz": "Liveness",
+        "GET /readyz": "Readiness (model loaded, store readable)",
+        "GET /metrics": "Prometheus metrics",
+        "GET /openapi.json": "This document",
+        "POST /v1/embed": "Embeddings of texts or vectors",
+        "POST /v1/compare": "Score of a pair",
+        "POST /v1/verify": "Same/different decision with score, threshold and the rule that chose it",
+        "POST /v1/search": "Top-k items of the store for a query, with metadata filters",
+        "POST /v1/duplicates": "Pairs above a cosine threshold among given inputs or the whole store",
+        "POST /v1/items": "Upsert items into the store (durable when acknowledged); needs the API key",
+        "DELETE /v1/items": "Delete items by id; needs the API key",
+        "GET /v1/items/{id}": "One stored item",
+        "GET /v1/models": "The served model: kind, dimension, fingerprint, calibration",
+        "POST /v1/admin/save-index": "Save the search index now; needs the API key",
+    ]
+
+    static func document(inputExample: Any) -> [String: Any] {
+        let errorSchema: [String: Any] = [
+            "type": "object", "required": ["error"],
+            "properties": ["error": ["type": "object", "required": ["code", "message"], "properties": [
+                "code": ["type": "string", "enum": APIError.Code.allCases.map(\.rawValue)],
+                "message": ["type": "string"], "field": ["type": "string"], "request_id": ["type": "string"],
+            ]]],
+        ]
+        let errorResponse: [String: Any] = ["description": "error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+        var paths: [String: [String: Any]] = [:]
+        for route in ServiceRouter.routes {
+            let key = "\(route.method.rawValue) \(route.path)"
+            let contentType = route.path == "/" ? "text/html" : route.path == "/metrics" ? "text/plain" : "application/json"
+            var operation: [String: Any] = [
+                "summary": summaries[key] ?? key,
+                "operationId": key.lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression),
+                "responses": ["200": ["description": "success", "content": [contentType: ["schema": [:] as [String: Any]]]], "default": errorResponse],
+            ]
+            if let body = requestBodies[key] ?? requestBodies[route.path] {
+                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+            }
+            if route.path.contains("{id}") {
+                operation["parameters"] = [["name": "id", "in": "path", "required": true, "schema": ["type": "string", "minLength": 1]]]
+            }
+            if route.requiresKey { operation["security"] = [["bearer": [] as [String]]] }
+            paths[route.path, default: [:]][route.method.rawValue.lowercased()] = operation
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "Siamese service", "version": "1.0.0",
+                     "description": "Embeddings, pair scores and decisions, search and a durable item store over one Siamese or sentence-transformers model. Example input for the served model: \(inputExample)"],
+            "paths": paths,
+            "components": [
+                "schemas": ["Error": errorSchema],
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
+            ],
+        ]
+    }
+}

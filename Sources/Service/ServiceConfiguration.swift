@@ -1,0 +1,119 @@
+import Foundation
+
+/// Settings of `siamese serve`, resolved from flags, then environment variables, then an
+/// optional JSON config file, then defaults (earlier sources win).
+///
+/// | setting | flag | environment | config file key | default |
+/// |---|---|---|---|---|
+/// | host | `--host` | `SIAMESE_HOST` | `host` | `127.0.0.1` |
+/// | port | `--port` | `SIAMESE_PORT` | `port` | `8080` |
+/// | model folder | `--model` | `SIAMESE_MODEL` | `model` | the built-in demo model |
+/// | store | `--store` | `SIAMESE_STORE` | `store` | a fresh store in a temporary folder |
+/// | API key file | `--api-key-file` | `SIAMESE_API_KEY_FILE` | `api_key_file` | none: writes refused |
+/// | max body bytes | `--max-body-bytes` | `SIAMESE_MAX_BODY_BYTES` | `max_body_bytes` | 1 MiB |
+/// | max inputs per request | `--max-inputs` | `SIAMESE_MAX_INPUTS` | `max_inputs` | 256 |
+/// | request timeout (ms) | `--timeout-ms` | `SIAMESE_TIMEOUT_MS` | `timeout_ms` | 30000 |
+/// | batch wait (ms) | `--batch-wait-ms` | `SIAMESE_BATCH_WAIT_MS` | `batch_wait_ms` | 2 |
+/// | max batch (inputs) | `--max-batch` | `SIAMESE_MAX_BATCH` | `max_batch` | 64 |
+///
+/// The config file itself is named by `--config` or `SIAMESE_CONFIG`.
+public struct ServiceConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var model: String?
+    public var store: String?
+    public var apiKeyFile: String?
+    /// The key itself (read from ``apiKeyFile`` by ``resolve(flags:environment:)``); nil: writes refused.
+    public var apiKey: String?
+    public var maxBodyBytes = 1 << 20
+    public var maxInputs = 256
+    public var timeoutMilliseconds = 30_000
+    public var batchWaitMilliseconds = 2
+    public var maxBatch = 64
+
+    public init() {}
+
+    /// The settings that can come from each source, by config-file key.
+    public static let keys = ["host", "port", "model", "store", "api_key_file", "max_body_bytes", "max_inputs",
+                              "timeout_ms", "batch_wait_ms", "max_batch"]
+
+    static func environmentName(_ key: String) -> String { "SIAMESE_" + key.uppercased() }
+
+    /// Resolves the configuration.
+    ///
+    /// - Parameters:
+    ///   - flags: values given on the command line, by config-file key (`"port": "9000"`);
+    ///     `"config"` names the config file.
+    ///   - environment: the process environment.
+    /// - Throws: ``ConfigurationError`` naming the source and setting at fault.
+    public static func resolve(flags: [String: String], environment: [String: String]) throws -> ServiceConfiguration {
+        var file: [String: String] = [:]
+        if let path = flags["config"] ?? environment["SIAMESE_CONFIG"] { file = try readFile(path) }
+        var c = ServiceConfiguration()
+        for key in keys {
+            let source: String, raw: String
+            if let v = flags[key] { (source, raw) = ("--\(key.replacingOccurrences(of: "_", with: "-"))", v) }
+            else if let v = environment[environmentName(key)] { (source, raw) = (environmentName(key), v) }
+            else if let v = file[key] { (source, raw) = ("config file key '\(key)'", v) }
+            else { continue }
+            try c.set(key, raw, source: source)
+        }
+        if let path = c.apiKeyFile {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError("\(path): cannot read the API key file")
+            }
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard key.utf8.count >= 16 else { throw ConfigurationError("\(path): the API key must be at least 16 characters") }
+            c.apiKey = key
+        }
+        return c
+    }
+
+    mutating func set(_ key: String, _ raw: String, source: String) throws {
+        func int(_ range: ClosedRange<Int>) throws -> Int {
+            guard let v = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
+                throw ConfigurationError("\(source): '\(raw)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return v
+        }
+        switch key {
+        case "host": host = raw
+        case "port": port = try int(0...65535)
+        case "model": model = raw
+        case "store": store = raw
+        case "api_key_file": apiKeyFile = raw
+        case "max_body_bytes": maxBodyBytes = try int(1024...(1 << 30))
+        case "max_inputs": maxInputs = try int(1...100_000)
+        case "timeout_ms": timeoutMilliseconds = try int(1...3_600_000)
+        case "batch_wait_ms": batchWaitMilliseconds = try int(0...1000)
+        case "max_batch": maxBatch = try int(1...100_000)
+        default: throw ConfigurationError("\(source): unknown setting '\(key)'")
+        }
+    }
+
+    /// A JSON object of settings; values may be strings or numbers.
+    static func readFile(_ path: String) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigurationError("\(path): cannot read the config file") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError("\(path): the config file must be a JSON object")
+        }
+        var out: [String: String] = [:]
+        for (key, value) in object {
+            guard keys.contains(key) else {
+                throw ConfigurationError("\(path): unknown key '\(key)' (known: \(keys.joined(separator: ", ")))")
+            }
+            switch value {
+            case let s as String: out[key] = s
+            case let n as NSNumber: out[key] = n.stringValue
+            default: throw ConfigurationError("\(path): key '\(key)' must be a string or a number")
+            }
+        }
+        return out
+    }
+}
+
+/// A configuration value that cannot be used; the message names where it came from.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

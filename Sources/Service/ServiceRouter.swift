@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Builds the service's router: the `/v1` JSON API, health and readiness, metrics, the OpenAPI
+/// document and the web page.
+public enum ServiceRouter {
+    public typealias Context = BasicRequestContext
+
+    /// One route of the API, as the router serves it and the OpenAPI document describes it.
+    struct Route: Sendable {
+        let method: HTTPRequest.Method
+        /// Path in OpenAPI form (`/v1/items/{id}`).
+        let path: String
+        let requiresKey: Bool
+    }
+
+    public static func make(state: ServiceState) -> Router<Context> {
+        let router = Router(context: Context.self)
+        router.add(middleware: RequestMiddleware(state: state))
+
+        router.get("/healthz") { _, _ in try json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            do { _ = try state.store.count() } catch { throw APIError(.notReady, "the store cannot be read") }
+            return try json(["status": "ready"])
+        }
+        router.get("/metrics") { _, _ in
+            let text = state.metrics.exposition(batcher: state.batcher.statistics, storeItems: (try? state.store.count()) ?? 0)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.data(state: state))))
+        }
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: WebPage.contentSecurityPolicy],
+                     body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+        }
+
+        router.post("/v1/embed") { request, context in
+            try await handle(request, context, state) { try await state.embed($0) }
+        }
+        router.post("/v1/compare") { request, context in
+            try await handle(request, context, state) { try await state.compare($0) }
+        }
+        router.post("/v1/verify") { request, context in
+            try await handle(request, context, state) { try await state.verify($0) }
+        }
+        router.post("/v1/search") { request, context in
+            try await handle(request, context, state) { try await state.search($0) }
+        }
+        router.post("/v1/duplicates") { request, context in
+            try await handle(request, context, state) { try await state.duplicates($0) }
+        }
+        router.post("/v1/items") { request, context in
+            try authorize(request, state)
+            return try await handle(request, context, state) { try await state.upsert($0) }
+        }
+        router.delete("/v1/items") { request, context in
+            try authorize(request, state)
+            return try await handle(request, context, state) { try await state.delete($0) }
+        }
+        router.get("/v1/items/:id") { request, context in
+            let id = try context.parameters.require("id")
+            return try await timed(state) { try encode(try state.item(id)) }
+        }
+        router.get("/v1/models") { _, _ in try encode(try state.models()) }
+        router.post("/v1/admin/save-index") { request, _ in
+            try authorize(request, state)
+            return try await timed(state) {
+                try await state.write { try state.flush() }
+                return try json(["saved": state.storeIndex.indexPath != nil ? "true" : "false"])
+            }
+        }
+        return router
+    }
+
+    /// Every route, for the OpenAPI document and its test.
+    static let routes: [Route] = [
+        Route(method: .get, path: "/", requiresKey: false),
+        Route(method: .get, path: "/healthz", requiresKey: false),
+        Route(method: .get, path: "/readyz", requiresKey: false),
+        Route(method: .get, path: "/metrics", requiresKey: false),
+        Route(method: .get, path: "/openapi.json", requiresKey: false),
+        Route(method: .post, path: "/v1/embed", requiresKey: false),
+        Route(method: .post, path: "/v1/compare", requiresKey: false),
+        Route(method: .post, path: "/v1/verify", requiresKey: false),
+        Route(method: .post, path: "/v1/search", requiresKey: false),
+        Route(method: .post, path: "/v1/duplicates", requiresKey: false),
+        Route(method: .post, path: "/v1/items", requiresKey: true),
+        Route(method: .delete, path: "/v1/items", requiresKey: true),
+        Route(method: .get, path: "/v1/items/{id}", requiresKey: false),
+        Route(method: .get, path: "/v1/models", requiresKey: false),
+        Route(method: .post, path: "/v1/admin/save-index", requiresKey: true),
+    ]
+
+    /// Reads the body (within the size limit), parses it, runs `body` under the request timeout
+    /// and encodes its answer.
+    static func handle(_ request: Request, _ context: Context, _ state: ServiceState,
+                       _ body: @escaping @Sendable (JSONObject) async throws -> any Encodable) async throws -> Response {
+        let limit = state.configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(.bodyTooLarge, "the body is \(length) bytes; the limit is \(limit)")
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw APIError(.bodyTooLarge, "the body is larger than the limit of \(limit) bytes")
+        }
+        let object = try JSONValue.parseObject(Data(buffer.readableBytesView))
+        return try await timed(state) { try encode(try await body(object)) }
+    }
+
+    /// Runs `body`, answering with a timeout error if it takes longer than the configured
+    /// request timeout (the work itself may finish later; its result is dropped).
+    static func timed(_ state: ServiceState, _ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
+        let timeout = Duration.milliseconds(state.configuration.timeoutMilliseconds)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+            let once = Once()
+            let work = Task {
+                do {
+                    let r = try await body()
+                    if once.claim() { continuation.resume(returning: r) }
+                } catch {
+                    if once.claim() { continuation.resume(throwing: error) }
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if once.claim() {
+                    work.cancel()
+                    continuation.resume(throwing: APIError(.timeout, "the request took longer than \(state.configuration.timeoutMilliseconds) ms"))
+                }
+            }
+        }
+    }
+
+    /// Checks the bearer token in constant time; writes are refused when no key is configured.
+    static func authorize(_ request: Request, _ state: ServiceState) throws {
+        guard let key = state.configuration.apiKey else {
+            throw APIError(.unauthorized, "writes are disabled: the server has no API key (start it with --api-key-file FILE)")
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw APIError(.unauthorized, "this route needs the header 'Authorization: Bearer <API key>'")
+        }
+        guard APIKey.matches(Array(header.utf8.dropFirst(7)), expected: Array(key.utf8)) else {
+            throw APIError(.unauthorized, "the API key is not valid")
+        }
+    }
+
+    static func encode(_ value: any Encodable) throws -> Response {
+        let data = try JSONEncoder().encode(value)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(_ value: [String: String]) throws -> Response { try encode(value) }
+}
+
+/// API key comparison.
+public enum APIKey {
+    /// Compares a presented key with the expected one in time that depends only on the expected
+    /// key's length, so response times reveal nothing about how much of a guess was right.
+    public static func matches(_ presented: [UInt8], expected: [UInt8]) -> Bool {
+        var difference = UInt8(presented.count == expected.count ? 0 : 1)
+        for i in 0..<expected.count {
+            difference |= (i < presented.count ? presented[i] : 0) ^ expected[i]
+        }
+        return difference == 0
+    }
+}
+
+/// A flag that exactly one caller can claim.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
+}

@@ -1,0 +1,58 @@
+import EmbeddingStore
+import Foundation
+import Logging
+import VectorIndex
+
+/// Everything a request may use: the model (behind its batcher), the store with its index, the
+/// limits, the API key and the metrics.
+public final class ServiceState: Sendable {
+    public let model: any ServedModel
+    public let batcher: EmbedBatcher
+    public let storeIndex: StoreIndex
+    public let configuration: ServiceConfiguration
+    public let metrics: ServiceMetrics
+    /// Store writes run here, one at a time and off the event loops (each ends with an fsync).
+    let writeQueue = DispatchQueue(label: "siamese.service.store-writes")
+
+    /// Opens the store (refusing one made by another model) and its index.
+    ///
+    /// - Parameter indexPath: where the index is saved on shutdown and reloaded from at start
+    ///   (nil: rebuilt from the store each start).
+    public init(model: any ServedModel, storePath: String, indexPath: String?, configuration: ServiceConfiguration) throws {
+        let store = try EmbeddingStore(path: storePath)
+        if let stored = try store.fingerprint(), stored != model.fingerprint {
+            throw ConfigurationError("\(storePath): the store holds vectors of model \(stored.prefix(16))…, but the served model is \(model.fingerprint.prefix(16))…; use another store, or re-embed this one")
+        }
+        if let d = try store.dimension(), d != model.dimension {
+            throw ConfigurationError("\(storePath): the store holds \(d)-dimensional vectors; the model makes \(model.dimension)")
+        }
+        self.model = model
+        self.configuration = configuration
+        self.batcher = EmbedBatcher(model: model, maxWait: .milliseconds(configuration.batchWaitMilliseconds), maxBatch: configuration.maxBatch)
+        self.storeIndex = try store.openIndex(metric: Self.metric(for: model), dimension: model.dimension, indexPath: indexPath)
+        self.metrics = ServiceMetrics()
+    }
+
+    /// The index metric matching the model's comparison (learned heads are indexed by cosine).
+    static func metric(for model: any ServedModel) -> Metric {
+        switch model.scoreName {
+        case "dot": .dot
+        case "euclidean", "squared_euclidean": .l2
+        default: .cosine
+        }
+    }
+
+    var store: EmbeddingStore { storeIndex.store }
+
+    /// Runs a store write on the write queue.
+    func write<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            writeQueue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Saves the index (when it has a path) so the next start reloads instead of rebuilding.
+    public func flush() throws {
+        try storeIndex.save()
+    }
+}

@@ -1,0 +1,142 @@
+/// The page served at `/`: a search box over the store and a form comparing two inputs, in
+/// one self-contained HTML file (no external scripts, styles or fonts, so it works offline).
+///
+/// Inputs starting with `[` are sent as arrays of numbers (vector models), anything else as
+/// text. With `?selftest=1` the page fills both forms from `/v1/models` and submits them, and
+/// writes the outcome into `#selftest` (`data-status="ok"` or `"failed"`): the headless-browser
+/// check reads it from the dumped DOM.
+enum WebPage {
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"
+
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Siamese</title>
+<style>
+ body { font: 15px/1.4 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+ input[type=text] { width: 100%; box-sizing: border-box; padding: .4rem; font: inherit; }
+ button { margin-top: .5rem; padding: .3rem 1rem; font: inherit; }
+ .out { margin-top: .7rem; white-space: pre-wrap; } .err { color: #a00; }
+ .same { color: #070; font-weight: bold; } .diff { color: #a00; font-weight: bold; }
+ table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #ddd; }
+ #model { color: #555; font-size: .9rem; }
+</style>
+</head>
+<body>
+<h1>Siamese</h1>
+<div id="model">loading model…</div>
+
+<h2>Search the store</h2>
+<form id="search-form">
+ <input type="text" id="search-query" placeholder="text, or [numbers] for a vector model" autocomplete="off">
+ <button type="submit">Search</button>
+</form>
+<div id="search-result" class="out"></div>
+
+<h2>Compare two inputs</h2>
+<form id="compare-form">
+ <input type="text" id="compare-a" placeholder="first input" autocomplete="off">
+ <input type="text" id="compare-b" placeholder="second input" autocomplete="off" style="margin-top:.4rem">
+ <button type="submit">Compare</button>
+</form>
+<div id="compare-result" class="out"></div>
+<div id="selftest" data-status="idle"></div>
+
+<script>
+"use strict";
+const $ = (id) => document.getElementById(id);
+function parseInput(s) {
+  s = s.trim();
+  if (s.startsWith("[")) { try { return JSON.parse(s); } catch (e) { return s; } }
+  return s;
+}
+async function call(path, body) {
+  const r = await fetch(path, body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const j = await r.json();
+  if (!r.ok) throw new Error((j.error && (j.error.code + ": " + j.error.message)) || ("HTTP " + r.status));
+  return j;
+}
+function text(el, s, cls) { el.textContent = s; el.className = "out" + (cls ? " " + cls : ""); }
+let model = null;
+async function loadModel() {
+  const j = await call("/v1/models");
+  model = j.models[0];
+  const cal = model.calibration ? ("threshold " + model.calibration.threshold.toFixed(4) + " (" + model.calibration.rule + ")") : "not calibrated";
+  text($("model"), "model " + model.name + " · " + model.kind + " · " + model.dimension + "-d · " + model.comparison + " · " + cal + " · store: " + j.store.items + " items");
+}
+async function search() {
+  const out = $("search-result");
+  text(out, "searching…");
+  try {
+    const j = await call("/v1/search", { query: parseInput($("search-query").value), k: 10 });
+    out.textContent = "";
+    if (j.results.length === 0) { text(out, "no items in the store"); return j; }
+    const t = document.createElement("table");
+    t.innerHTML = "<tr><th>id</th><th>score</th><th>text</th></tr>";
+    for (const h of j.results) {
+      const tr = t.insertRow();
+      for (const v of [h.id, h.score.toFixed(4), h.text || ""]) tr.insertCell().textContent = v;
+    }
+    out.appendChild(t);
+    return j;
+  } catch (e) { text(out, e.message, "err"); throw e; }
+}
+async function compare() {
+  const out = $("compare-result");
+  text(out, "comparing…");
+  const body = { a: parseInput($("compare-a").value), b: parseInput($("compare-b").value) };
+  try {
+    let j;
+    try { j = await call("/v1/verify", body); }
+    catch (e) {
+      if (!String(e.message).startsWith("not_calibrated")) throw e;
+      j = await call("/v1/compare", body);
+    }
+    out.textContent = "";
+    const s = document.createElement("div");
+    s.id = "compare-score";
+    s.textContent = "score " + j.score.toFixed(4) + (j.threshold !== undefined ? "  (threshold " + j.threshold.toFixed(4) + ", " + j.rule.kind + ")" : "");
+    out.appendChild(s);
+    if (j.same !== undefined) {
+      const d = document.createElement("div");
+      d.id = "compare-decision";
+      d.className = j.same ? "same" : "diff";
+      d.textContent = j.same ? "same" : "different";
+      out.appendChild(d);
+    }
+    return j;
+  } catch (e) { text(out, e.message, "err"); throw e; }
+}
+$("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search().catch(() => {}); });
+$("compare-form").addEventListener("submit", (ev) => { ev.preventDefault(); compare().catch(() => {}); });
+
+async function selftest() {
+  const st = $("selftest");
+  st.dataset.status = "running";
+  try {
+    await loadModel();
+    const a = model.kind === "text" ? "A man is eating food." : Array.from({ length: model.input_dimension }, (_, i) => (i % 3) - 1);
+    const b = model.kind === "text" ? "A man is eating a meal." : a.map((x) => x + 0.01);
+    $("compare-a").value = typeof a === "string" ? a : JSON.stringify(a);
+    $("compare-b").value = typeof b === "string" ? b : JSON.stringify(b);
+    const c = await compare();
+    $("search-query").value = $("compare-a").value;
+    const s = await search();
+    st.textContent = "selftest ok: score " + c.score.toFixed(4) + (c.same !== undefined ? " same=" + c.same : "") + "; search returned " + s.results.length;
+    st.dataset.status = "ok";
+  } catch (e) {
+    st.textContent = "selftest failed: " + e.message;
+    st.dataset.status = "failed";
+  }
+}
+if (new URLSearchParams(location.search).has("selftest")) selftest();
+else loadModel().catch((e) => text($("model"), e.message, "err"));
+</script>
+</body>
+</html>
+"""#
+}

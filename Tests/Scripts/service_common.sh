@@ -1,0 +1,51 @@
+# Shared helpers for the service scripts (sourced, not run): build the binary, pick a free
+# loopback port, start `siamese serve` and wait until it answers, stop it.
+# SCRATCH_PATH picks the SwiftPM build folder (default .build); SIAMESE_BIN skips the build.
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+build_siamese() {
+  if [[ -n "${SIAMESE_BIN:-}" ]]; then return; fi
+  local scratch="${SCRATCH_PATH:-$repo/.build}"
+  echo "building siamese (release, $scratch)…" >&2
+  (cd "$repo" && swift build -c release --scratch-path "$scratch" --product siamese >&2)
+  SIAMESE_BIN="$(cd "$repo" && swift build -c release --scratch-path "$scratch" --show-bin-path)/siamese"
+  export SIAMESE_BIN
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server LOG ARGS… : starts the server in the background (pid in $server_pid) and waits
+# up to 60 s for /healthz.
+start_server() {
+  local log="$1"; shift
+  "$SIAMESE_BIN" serve "$@" >>"$log" 2>&1 &
+  server_pid=$!
+  local port=""
+  local prev=""
+  for arg in "$@"; do [[ "$prev" == "--port" ]] && port="$arg"; prev="$arg"; done
+  for _ in $(seq 1 600); do
+    if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then echo "server exited; log:" >&2; tail -20 "$log" >&2; return 1; fi
+    sleep 0.1
+  done
+  echo "server did not become healthy in 60 s; log:" >&2; tail -20 "$log" >&2
+  return 1
+}
+
+stop_server() {
+  if [[ -n "${server_pid:-}" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+}
+
+busy_marker() {
+  # The figures are distorted when other work loads the machine: say so next to them.
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
+  local cores; cores=$(nproc)
+  if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > 0.5 * c) }'; then echo "[busy machine: load $load on $cores cores]"; fi
+}
