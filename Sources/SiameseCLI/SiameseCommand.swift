@@ -15,6 +15,11 @@ struct SiameseCommand: AsyncParsableCommand {
             VerifyCommand.self,
             ReportCommand.self,
             EvaluateRetrievalCommand.self,
+            FineTuneCommand.self,
+            IndexCommand.self,
+            SearchCommand.self,
+            DedupeCommand.self,
+            ClusterCommand.self,
             ServeCommand.self,
             BenchCommand.self,
         ]
