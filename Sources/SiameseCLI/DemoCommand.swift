@@ -27,12 +27,21 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Random seed (writers, initialisation, sampling).") var seed: UInt64 = 7
     @Option(help: "Training epochs.") var epochs: Int?
+    @Option(help: "Triplets drawn per training writer and epoch.") var tripletsPerWriter: Int?
+    @Option(help: "Share of triplets whose negative is a skilled forgery.") var skilledFraction: Double?
+    @Option(help: "Adam learning rate.") var lr: Float?
+    @Option(help: "Triplet margin (cosine).") var margin: Float?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Save the trained verifier (model folder with calibration.json) here.") var output: String?
     @Flag(help: "Skip the engine self-check.") var skipSelfCheck = false
+    @Flag(help: "A reduced run (fewer writers, shorter signatures, a smaller network) for smoke tests.") var quick = false
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let tripletsPerWriter, tripletsPerWriter < 1 { throw ValidationError("--triplets-per-writer must be at least 1") }
+        if let skilledFraction, !(0...1).contains(skilledFraction) { throw ValidationError("--skilled-fraction must be in [0, 1]") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if let margin, !(margin > 0) { throw ValidationError("--margin must be positive") }
     }
 
     func run() throws {
@@ -43,8 +52,12 @@ struct DemoCommand: ParsableCommand {
             print("")
         }
         print("== Signature verification: a twin time-delay network, trained, calibrated and evaluated ==")
-        var config = SignatureDemo.Configuration.standard
+        var config = quick ? SignatureDemo.Configuration.small : SignatureDemo.Configuration.standard
         if let epochs { config.epochs = epochs }
+        if let tripletsPerWriter { config.tripletsPerWriter = tripletsPerWriter }
+        if let skilledFraction { config.skilledFraction = skilledFraction }
+        if let lr { config.learningRate = lr }
+        if let margin { config.margin = margin }
         try DemoTraining(configuration: config, seed: seed, output: output).run()
     }
 }

@@ -49,8 +49,6 @@ struct VerifyCommand: ParsableCommand {
         if let threads { Threading.threadCount = threads }
         let folder = URL(fileURLWithPath: model)
         let calibration = try CalibrationRecord.load(fromModelDirectory: folder)
-        let (score, modelDirection, kind) = try computeScore(folder)
-        let direction = calibration?.scoreDirection ?? modelDirection
         let decisionThreshold: Double, rule: String, source: String
         if let threshold {
             (decisionThreshold, rule, source) = (threshold, ThresholdRule.fixed(threshold).kind, "--threshold")
@@ -60,6 +58,8 @@ struct VerifyCommand: ParsableCommand {
             throw InputError(file: folder.appendingPathComponent(CalibrationRecord.fileName).path,
                              message: "no calibrated threshold: run `siamese calibrate --scores VAL.csv --eer --model \(model)` or give --threshold")
         }
+        let (score, modelDirection, kind) = try computeScore(folder)
+        let direction = calibration?.scoreDirection ?? modelDirection
         let same = direction.isSame(score: score, threshold: decisionThreshold)
         let probability = threshold == nil ? calibration?.platt?.probability(score) : nil
         switch format {

@@ -50,26 +50,39 @@ enum VerifyInput {
     }
 
     private static func fromJSON(_ data: Data, source: String, columns: [String]) throws -> [Float] {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw InputError(file: source, message: "not valid JSON (\(error.localizedDescription))")
-        }
-        if let array = object as? [Any] {
-            let values = try array.enumerated().map { i, v -> Float in
-                guard let n = v as? NSNumber, !(v is Bool) else { throw InputError(file: source, field: "[\(i)]", message: "not a number") }
-                return n.floatValue
-            }
-            return try checked(values, count: columns.count, source: source)
-        }
-        if let dictionary = object as? [String: Any] {
+        // JSONDecoder, not JSONSerialization: it refuses true/false and strings where numbers belong,
+        // and its coding path names the offending element.
+        let decoder = JSONDecoder()
+        do {
+            return try checked(try decoder.decode([Double].self, from: data).map(Float.init), count: columns.count, source: source)
+        } catch let error as DecodingError {
+            guard let object = try? decoder.decode([String: JSONNumberOrOther].self, from: data) else { throw located(error, source) }
             let values = try columns.map { name -> Float in
-                guard let v = dictionary[name] else { throw InputError(file: source, field: name, message: "missing: the model reads this column") }
-                guard let n = v as? NSNumber, !(v is Bool) else { throw InputError(file: source, field: name, message: "not a number") }
-                return n.floatValue
+                guard let v = object[name] else { throw InputError(file: source, field: name, message: "missing: the model reads this column") }
+                guard case .number(let n) = v else { throw InputError(file: source, field: name, message: "not a number") }
+                return Float(n)
             }
             return try checked(values, count: columns.count, source: source)
         }
-        throw InputError(file: source, message: "expected a JSON array of numbers or an object keyed by column name")
+    }
+
+    /// A JSON value that is either a number or anything else (reported as "not a number").
+    private enum JSONNumberOrOther: Decodable {
+        case number(Double), other
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if (try? c.decode(Bool.self)) != nil { self = .other } else if let n = try? c.decode(Double.self) { self = .number(n) } else { self = .other }
+        }
+    }
+
+    private static func located(_ error: DecodingError, _ source: String) -> InputError {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined()
+            return InputError(file: source, field: field.isEmpty ? nil : field, message: "not a number (expected a JSON array of numbers or an object keyed by column name)")
+        default:
+            return InputError(file: source, message: "not valid JSON: expected an array of numbers or an object keyed by column name")
+        }
     }
 
     private static func checked(_ values: [Float], count: Int, source: String) throws -> [Float] {

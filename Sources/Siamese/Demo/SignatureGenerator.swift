@@ -106,8 +106,8 @@ public struct SignatureGenerator: Sendable {
             let stretched = min(1, max(0, lead + t * (1 - lead + trail)))
             let s = cumulative[Int((stretched * Double(fine)).rounded())] / total
             var (x, y) = w.position(s)
-            x += tremor * sin(2 * .pi * tremorFrequency * t + tremorPhase) + 0.01 * Double(g.nextNormal())
-            y += tremor * cos(2 * .pi * tremorFrequency * 1.3 * t + tremorPhase) + 0.01 * Double(g.nextNormal())
+            x += tremor * sin(2 * .pi * tremorFrequency * t + tremorPhase) + 0.003 * Double(g.nextNormal())
+            y += tremor * cos(2 * .pi * tremorFrequency * 1.3 * t + tremorPhase) + 0.003 * Double(g.nextNormal())
             xs.append(scale * (cos(angle) * x - sin(angle) * y))
             ys.append(scale * (sin(angle) * x + cos(angle) * y))
             let p = w.penDown(s) ? pressureGain * Float(max(0.05, min(1, 0.6 + 0.4 * pressure.value(s)))) : 0
@@ -177,7 +177,7 @@ struct Writer: Sendable {
         drift = 2 + Double(g.nextUniform())
         let liftCount = 1 + g.nextInt(below: 2)
         lifts = (0..<liftCount).map { i in (Double(i) + 0.5 + 0.6 * (Double(g.nextUniform()) - 0.5)) / Double(liftCount) }
-        speed = Profile.random(harmonics: 3, amplitude: 0.3, generator: &g)
+        speed = Profile.random(harmonics: 3, amplitude: 0.4, generator: &g)
         pressure = Profile.random(harmonics: 3, amplitude: 0.35, generator: &g)
     }
 
@@ -190,7 +190,7 @@ struct Writer: Sendable {
         return (x, y)
     }
 
-    func penDown(_ s: Double) -> Bool { lifts.allSatisfy { abs(s - $0) > 0.025 } }
+    func penDown(_ s: Double) -> Bool { lifts.allSatisfy { abs(s - $0) > 0.04 } }
 }
 
 /// A 64-bit mix of a few numbers (SplitMix64 finaliser), so each (seed, writer, kind, sample)
