@@ -26,7 +26,10 @@ for round in $(seq 1 "$rounds"); do
 import json, random, sys, threading, urllib.request
 port, keyfile, acked, rnd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 key = open(keyfile).read().strip()
-dim = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models"))["models"][0]["input_dimension"]
+try:
+    dim = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models"))["models"][0]["input_dimension"]
+except Exception:
+    sys.exit(0)  # killed before the writers started
 lock = threading.Lock()
 out = open(acked, "a")
 def writer(w):
@@ -53,7 +56,7 @@ for t in threads: t.start()
 for t in threads: t.join()
 PY
   writers=$!
-  sleep_ms=$(( 200 + RANDOM % max_ms ))
+  sleep_ms=$(( 600 + RANDOM % max_ms ))
   sleep "$(awk -v m="$sleep_ms" 'BEGIN { print m / 1000 }')"
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
