@@ -12,10 +12,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write an HTML report (ROC, DET, score histograms, threshold, per-group audit) for scored pairs.",
         discussion: """
-        The CSV needs a header with a score column and a label column (1 = same, 0 = different).
-        The threshold shown is, in order: --threshold or a rule flag; the calibration in --model DIR;
-        otherwise the point nearest the equal-error rate. The page has no external resources (inline
-        SVG), so it can be mailed or archived as it is. A summary goes to stdout (--format text or json).
+        The CSV needs a header with a score column and a label column (1 = same, 0 = different). The threshold shown is, in order: --threshold or a rule flag; the calibration in --model DIR; otherwise the point nearest the equal-error rate. The page has no external resources (inline SVG), so it can be mailed or archived as it is. A summary goes to stdout (--format text or json).
 
         Example:
           siamese report --scores test-pairs.csv --model sig-model --output report.html

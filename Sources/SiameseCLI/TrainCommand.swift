@@ -11,13 +11,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a Siamese encoder on labelled items or pre-built pairs and triplets.",
         discussion: """
-        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a
-        numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different
-        label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...],
-        "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text);
-        MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one
-        subfolder of PGM/PPM images per class (size and channels from the images; use --encoder cnn).
-        Malformed input stops with the file, line and field before training starts.
+        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...], "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text); MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one subfolder of PGM/PPM images per class (size and channels from the images; use --encoder cnn). Malformed input stops with the file, line and field before training starts.
 
         Examples:
           siamese train --data digits.csv --label-column label --encoder mlp --layers 64,128,64 --dim 32 \\
@@ -31,11 +25,7 @@ struct TrainCommand: ParsableCommand {
           siamese train --idx-images train-images-idx3-ubyte --idx-labels train-labels-idx1-ubyte --encoder cnn --loss triplet --miner batch-hard --output mnist
           siamese train --data faces/ --encoder cnn --loss triplet --miner semi-hard --output faces-model
 
-        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard
-        for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head).
-        Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair,
-        read from the label column); pre-built triplets with triplet.
-        Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one.
+        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one.
         """
     )
 
