@@ -58,8 +58,10 @@ extension HNSWIndex {
         }
     }
 
-    /// Loads a graph saved by ``save(to:fingerprint:)``, memory-mapped: vectors and links are
-    /// used in place (pages read on demand, copied only when changed or grown). Every size,
+    /// Loads a graph saved by ``save(to:fingerprint:)``, memory-mapped: small graphs (and any
+    /// graph with `options.copyIntoMemory` off) use vectors and links in place (pages read on
+    /// demand, copied only when changed or grown); large ones copy vectors and layer-0 links into
+    /// huge-page memory, which searches faster. Every size,
     /// offset, id and link is checked first, so a damaged or crafted file gives an
     /// ``IndexFileError``, never a crash or an oversized allocation.
     public static func load(from path: String, options: IndexLoadOptions = .default) throws(IndexFileError) -> HNSWIndex {
@@ -160,10 +162,28 @@ extension HNSWIndex {
         #if _endian(big)
         #error("index files are little-endian; a big-endian loader must byte-swap links and vectors")
         #endif
-        let graph = HNSWGraph(dimension: dim, metric: c.metric, m: m, slots: n, vectors: v, links0: l0, upper: upper,
+        // Large graphs leave the mapping for huge-page memory (validated above; same bytes).
+        var vectorsAt = v, links0At = l0
+        var owner: AnyObject = c.file
+        if options.copyIntoMemory, n * (dim + links0Stride) * 4 >= AlignedBuffer<Float>.hugePageThreshold {
+            let vb = AlignedBuffer<Float>(count: n * dim, zeroed: false)
+            let lb = AlignedBuffer<UInt32>(count: n * links0Stride, zeroed: false)
+            vb.pointer.update(from: v, count: n * dim)
+            lb.pointer.update(from: l0, count: n * links0Stride)
+            vectorsAt = vb.pointer
+            links0At = lb.pointer
+            owner = KeepAlive([c.file, vb, lb])
+        }
+        let graph = HNSWGraph(dimension: dim, metric: c.metric, m: m, slots: n, vectors: vectorsAt, links0: links0At, upper: upper,
                               levels: levels.baseAddress!.assumingMemoryBound(to: UInt8.self), flags: f, labels: lab,
-                              owner: c.file, entry: entry, tombstones: deleted)
+                              owner: owner, entry: entry, tombstones: deleted)
         return HNSWIndex(graph: graph, configuration: configuration, nodeOfID: nodeOfID, insertionSequence: max(sequence, UInt64(n)),
                          nextDefaultID: max(nextID, maxID.map { $0 &+ 1 } ?? 0))
     }
+}
+
+/// Objects kept alive together (a file mapping and the buffers copied out of it).
+private final class KeepAlive {
+    let objects: [AnyObject]
+    init(_ objects: [AnyObject]) { self.objects = objects }
 }
