@@ -10,7 +10,7 @@ enum OpenAPIDocument {
 
     /// A string (text models) or an array of numbers (vector models).
     nonisolated(unsafe) static let input: [String: Any] = [
-        "oneOf": [["type": "string", "minLength": 1], ["type": "array", "items": ["type": "number"], "minItems": 1]],
+        "oneOf": [["type": "string"], ["type": "array", "items": ["type": "number"], "minItems": 1]],
     ]
 
     static func object(_ properties: [String: Any], required: [String]) -> [String: Any] {

@@ -75,8 +75,9 @@ extension ServedModel {
 
     func validate(_ input: ModelInput, field: String) throws(APIError) {
         switch (input, kind) {
-        case (.text(let s), .text):
-            guard !s.isEmpty else { throw APIError(.invalidValue, "\(field): empty text", field: field) }
+        case (.text, .text):
+            // Any string, the empty one included: sentence-transformers embeds it as [CLS][SEP].
+            break
         case (.text, .vector):
             throw APIError(.inputKindMismatch, "\(field): this model takes arrays of \(inputDimension ?? 0) numbers, not text", field: field)
         case (.vector, .text):

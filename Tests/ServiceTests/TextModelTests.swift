@@ -48,7 +48,8 @@ struct TextModelTests {
         let state = try ServiceState(model: model, storePath: dir.appendingPathComponent("s.sqlite").path, indexPath: nil, configuration: c)
         let app = Application(router: ServiceRouter.make(state: state), logger: Logger(label: "test"))
         let (sentences, expected) = try RealTextModel.reference()
-        let quoted = sentences.map { "\"\($0)\"" }
+        // JSON string literals, escaped by the JSON encoder (some sentences hold quotes).
+        let quoted = try sentences.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await app.test(.router) { client in
             let m = try await client.json("/v1/models", method: .get)
             #expect((m.json["models"] as? [[String: Any]])?.first?["kind"] as? String == "text")
