@@ -34,6 +34,30 @@ struct FileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["flat.idx"], "no temporary files left")
     }
 
+    @Test("HNSW: a large graph loads the same copied into huge-page memory as mapped in place")
+    func hnswLargeLoadCopies() throws {
+        // Above AlignedBuffer.hugePageThreshold, so the default load takes the copying path.
+        let n = 20_000, dim = 64
+        #expect(n * (dim + 48) * 4 >= AlignedBuffer<Float>.hugePageThreshold)
+        let dir = try TemporaryDirectory()
+        let path = dir.file("big.idx").path
+        let data = TestData.clustered(n, dim, clusters: 40, seed: 57)
+        let index = try HNSWIndex(vectors: data, dimension: dim, metric: .dot, configuration: HNSWConfiguration(m: 8, efConstruction: 24))
+        index.remove([7, 8])
+        try index.save(to: path)
+        let copied = try HNSWIndex.load(from: path)
+        let mapped = try HNSWIndex.load(from: path, options: IndexLoadOptions(copyIntoMemory: false))
+        let q = TestData.gaussian(40, dim, seed: 58)
+        let expected = try index.search(queries: q, k: 10, ef: 32)
+        #expect(try copied.search(queries: q, k: 10, ef: 32) == expected)
+        #expect(try mapped.search(queries: q, k: 10, ef: 32) == expected)
+        // The copy is private memory: growing and compacting it leaves the file and the mapped copy alone.
+        try copied.add(TestData.row(data, 0, dim), ids: [1_000_000])
+        #expect(copied.compact() == 2)
+        #expect(try mapped.search(queries: q, k: 10, ef: 32) == expected)
+        #expect(try HNSWIndex.load(from: path).count == n - 2)
+    }
+
     @Test("HNSW: save and load keep results, tombstones and ids; the loaded graph grows and compacts")
     func hnswRoundTrip() throws {
         let dir = try TemporaryDirectory()
