@@ -115,7 +115,7 @@ public final class BertModel: Module {
     public func callAsFunction(_ batch: TokenBatch) -> Tensor {
         let c = configuration
         let b = batch.count, t = batch.maxLength
-        precondition(t <= c.maxPositions, "BertModel: \(t) tokens exceed the \(c.maxPositions) positions of the model")
+        ensure(t <= c.maxPositions, "BertModel: \(t) tokens exceed the \(c.maxPositions) positions of the model")
         let positions = (0..<b).flatMap { _ in 0..<t }
         var x = embeddings.wordEmbeddings(batch.ids) + embeddings.positionEmbeddings(positions)
             + embeddings.tokenTypeEmbeddings(batch.typeIDs)

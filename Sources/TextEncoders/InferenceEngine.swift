@@ -136,9 +136,9 @@ public final class InferenceEngine: @unchecked Sendable {
         offsets.reserveCapacity(batch.count + 1)
         offsets.append(0)
         for e in batch {
-            precondition(e.count <= c.maxPositions, "InferenceEngine: \(e.count) tokens exceed the \(c.maxPositions) positions of the model")
+            ensure(e.count <= c.maxPositions, "InferenceEngine: \(e.count) tokens exceed the \(c.maxPositions) positions of the model")
             for j in 0..<e.count {
-                precondition(e.ids[j] >= 0 && e.ids[j] < c.vocabularySize && e.typeIDs[j] >= 0 && e.typeIDs[j] < c.typeVocabularySize,
+                ensure(e.ids[j] >= 0 && e.ids[j] < c.vocabularySize && e.typeIDs[j] >= 0 && e.typeIDs[j] < c.typeVocabularySize,
                              "InferenceEngine: token id \(e.ids[j]) or type \(e.typeIDs[j]) outside the model's tables")
                 ids.append(Int32(e.ids[j]))
                 positions.append(Int32(j))

@@ -43,7 +43,7 @@ public final class SentenceTransformer: Module {
 
     public init(tokenizer: Tokenizer, bert: BertModel, pooling: Pooling, dense: [DenseModule] = [], normalizes: Bool = true,
                 maxSequenceLength: Int? = nil, lowercasesInput: Bool = false, preservedFiles: [String: Data] = [:]) {
-        precondition(pooling.dimension == bert.configuration.hiddenSize,
+        ensure(pooling.dimension == bert.configuration.hiddenSize,
                      "SentenceTransformer: pooling dimension \(pooling.dimension) differs from the hidden size \(bert.configuration.hiddenSize)")
         self.tokenizer = tokenizer
         self.bert = bert
