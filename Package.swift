@@ -65,10 +65,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
+        // Finite-difference gradient checking, shared by the test targets below.
+        .target(name: "GradientChecking", dependencies: ["Tensors"], path: "Tests/Support/GradientChecking"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels", "GradientChecking"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "GradientChecking"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
-        .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors", "FileSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors", "FileSupport", "GradientChecking"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TextEncodersTests", dependencies: ["TextEncoders", "Tokenizers", "Tensors", "SafeTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),

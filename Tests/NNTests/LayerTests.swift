@@ -1,6 +1,7 @@
 import Testing
 @testable import NN
 @testable import Tensors
+import GradientChecking
 
 @Suite struct LayerTests {
     @Test func linearComputesXWtPlusB() {

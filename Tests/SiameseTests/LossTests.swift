@@ -3,6 +3,7 @@ import NN
 import Testing
 @testable import Siamese
 import Tensors
+import GradientChecking
 
 // Every loss is checked two ways:
 // 1. Against Fixtures/losses_reference.json, written once by Benchmarks/reference/losses_reference.py:

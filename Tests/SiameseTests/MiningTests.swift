@@ -1,6 +1,7 @@
 import Testing
 @testable import Siamese
 import Tensors
+import GradientChecking
 
 /// A symmetric distance matrix from its upper triangle, row by row (i < j).
 private func symmetric(_ n: Int, _ upper: [Float]) -> Tensor {

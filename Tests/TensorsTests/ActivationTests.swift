@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct ActivationTests {
     let x = randomTensor([5, 7], seed: 11, low: -4, high: 4, awayFromZero: 0.05)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct AutodiffTests {
     @Test func gradientsAccumulateAcrossBackwardCallsUntilZeroed() throws {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensors
+import GradientChecking
 
 /// Per-channel mean, biased and unbiased variance over every axis but 1, in Double.
 private func channelMoments(_ x: Tensor) -> (mean: [Double], biased: [Double], unbiased: [Double]) {

@@ -2,6 +2,7 @@ import CKernels
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 /// One convolution setting: shapes and window arguments (2-D; 1-D uses height 1 throughout).
 private struct ConvCase: CustomStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct DistanceTests {
     let a = randomTensor([5, 8], seed: 71), b = randomTensor([4, 8], seed: 72)

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct DropoutTests {
     @Test func sameSeedGivesSameMask() {

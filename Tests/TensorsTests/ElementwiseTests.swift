@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 /// Naive broadcasting reference: index arithmetic per element, independent of the engine's strided loops.
 private func referenceBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> (shape: [Int], values: [Float]) {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensors
+import GradientChecking
 
 /// C = op(A)·op(B) computed in Double with plain loops.
 private func referenceMatmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, ta: Bool, tb: Bool) -> [Float] {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct NormalizationTests {
     @Test func l2NormalizeGivesUnitRows() throws {

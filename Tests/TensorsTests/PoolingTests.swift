@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensors
+import GradientChecking
 
 /// One pooling setting over [N, C, H, W] (1-D cases use h = 1).
 private struct PoolCase: CustomStringConvertible, Sendable {

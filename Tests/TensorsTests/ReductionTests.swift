@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct ReductionTests {
     let x = randomTensor([3, 4, 5], seed: 31)

@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensors
+import GradientChecking
 
 @Suite struct ShapeOpsTests {
     let x = randomTensor([2, 3, 4], seed: 41)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import GradientChecking
 
 /// Properties that a numerically careful implementation keeps at extreme inputs.
 @Suite struct StabilityTests {

@@ -1,20 +1,20 @@
-import Testing
-@testable import Tensors
+// Shared by the test targets of Tensors, NN and Siamese (one copy, one behaviour).
+import Tensors
 
 /// Compares autodiff gradients with central finite differences.
 ///
 /// The scalar checked is L = Σ w ⊙ f(inputs) with fixed random weights w, so that every output
 /// element contributes with its own weight (a plain sum would hide errors that cancel). L is
 /// accumulated in Double from the Float outputs; the step is relative to each element's size.
-struct GradCheckResult: CustomStringConvertible {
+public struct GradCheckResult: CustomStringConvertible, Sendable {
     /// Largest |analytic − numeric| / max(1, |numeric|) over the checked elements.
-    var maxError: Double
-    var worst: String
-    var checked: Int
-    var description: String { "max error \(maxError) over \(checked) elements (worst \(worst))" }
+    public var maxError: Double
+    public var worst: String
+    public var checked: Int
+    public var description: String { "max error \(maxError) over \(checked) elements (worst \(worst))" }
 }
 
-func gradCheck(
+public func gradCheck(
     _ inputs: [Tensor],
     epsilon: Double = 1e-3,
     maxElementsPerInput: Int = 48,
@@ -62,7 +62,7 @@ func gradCheck(
 }
 
 /// Random inputs with values bounded away from zero by `gap` (for ops with a kink at zero).
-func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1, awayFromZero gap: Float = 0) -> Tensor {
+public func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1, awayFromZero gap: Float = 0) -> Tensor {
     var rng = SeededGenerator(seed: seed)
     var t = Tensor.randomUniform(shape, low: low, high: high, generator: &rng)
     if gap > 0 {
@@ -74,6 +74,6 @@ func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1
 }
 
 /// Max |a − b| between two tensors' elements.
-func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
+public func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
     zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
 }
