@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# HTTP load on `siamese serve` with the demo model, from wrk on loopback: requests/s and
-# p50/p99 latency for search (over a store of N items), verify and embed (one input per request,
-# so concurrent requests exercise the dynamic batcher). Fails if any request errs.
+# HTTP load on `siamese serve` with the demo model (the signature verifier: 192 numbers per input),
+# from wrk on loopback: requests/s and p50/p99 latency for search (over a store of N items), verify
+# (the demo's genuine example pair) and embed (one signature per request, so concurrent requests
+# exercise the dynamic batcher). Fails if any request errs. The first start trains the demo model
+# (about ten seconds) unless SIAMESE_DEMO_CACHE names a folder that already holds it.
 # Needs: wrk (apt-get install -y wrk). Bounded: --quick 3 s per route with 1,000 items; full 15 s with 20,000.
 # Usage: Benchmarks/load.sh [--quick]
 set -euo pipefail
@@ -18,37 +20,38 @@ export XDG_CACHE_HOME="$work/cache"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/key"
 port=$(free_port)
 start_server "$work/server.log" --host 127.0.0.1 --port "$port" --store "$work/store.sqlite" --api-key-file "$work/key" \
-  --log-level warning --max-inputs 1000
+  --log-level warning --max-inputs 1000 --max-body-bytes 16777216
 base="http://127.0.0.1:$port"
 
-# Fill the store (1,000 items per request).
-python3 - "$base" "$work/key" "$items" <<'PY'
+# Fill the store (1,000 items per request): the demo's example signatures with noise added, so the
+# items look like signatures to the model.
+python3 - "$base" "$work/key" "$items" "$work" <<'PY'
 import json, random, sys, urllib.request
-base, key, n = sys.argv[1], open(sys.argv[2]).read().strip(), int(sys.argv[3])
-dim = json.load(urllib.request.urlopen(base + "/v1/models"))["models"][0]["input_dimension"]
+base, key, n, work = sys.argv[1], open(sys.argv[2]).read().strip(), int(sys.argv[3]), sys.argv[4]
+examples = json.load(urllib.request.urlopen(base + "/v1/models"))["models"][0]["examples"]
+seeds = [examples[0]["a"]] + [ex["b"] for ex in examples]
 rng = random.Random(1)
 for start in range(0, n, 1000):
-    items = [{"id": f"item-{i}", "vector": [rng.gauss(0, 1) for _ in range(dim)], "metadata": {"group": i % 10}} for i in range(start, min(n, start + 1000))]
+    items = [{"id": f"item-{i}", "vector": [x + rng.gauss(0, 0.05) for x in seeds[i % len(seeds)]], "metadata": {"group": i % 10}}
+             for i in range(start, min(n, start + 1000))]
     req = urllib.request.Request(base + "/v1/items", data=json.dumps({"items": items}).encode(), method="POST",
                                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
     urllib.request.urlopen(req).read()
+genuine = examples[0]
+with open(work + "/search.json", "w") as f: json.dump({"query": genuine["a"], "k": 10}, f)
+with open(work + "/verify.json", "w") as f: json.dump({"a": genuine["a"], "b": genuine["b"]}, f)
+with open(work + "/embed.json", "w") as f: json.dump({"inputs": [genuine["b"]]}, f)
 PY
 
-vec='[0.3,-1.2,0.5,0.9,-0.1,0.0,1.4,-0.7]'
-vec2='[0.31,-1.1,0.52,0.88,-0.12,0.05,1.35,-0.69]'
-declare -A bodies=(
-  [search]="{\"query\":$vec,\"k\":10}"
-  [verify]="{\"a\":$vec,\"b\":$vec2}"
-  [embed]="{\"inputs\":[$vec]}"
-)
 echo "siamese serve, demo model, $items items in the store; wrk 2 threads × $connections connections, ${seconds} s per route $(busy_marker)"
 printf '%-8s %12s %10s %10s %8s\n' route "requests/s" "p50 ms" "p99 ms" errors
 failed=0
 for route in search verify embed; do
-  body="${bodies[$route]}"
   cat >"$work/post.lua" <<LUA
+local f = io.open("$work/$route.json", "r")
 wrk.method = "POST"
-wrk.body = '$body'
+wrk.body = f:read("*a")
+f:close()
 wrk.headers["Content-Type"] = "application/json"
 LUA
   out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$base/v1/$route" 2>&1)

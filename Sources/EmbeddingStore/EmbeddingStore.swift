@@ -108,6 +108,26 @@ public final class EmbeddingStore: Sendable {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item) }
     }
 
+    /// The items with these ids, in the order given (nil where no item has the id), read in one
+    /// snapshot with one query per 500 ids rather than one per id.
+    public func items(ids: [String]) throws -> [StoredItem?] {
+        guard !ids.isEmpty else { return [] }
+        let found: [String: StoredItem] = try read { db in
+            var byID: [String: StoredItem] = [:]
+            // Chunks stay far below SQLite's limit on bound parameters.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(ids.count, start + 500)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM items WHERE id IN (\(marks))", arguments: StatementArguments(chunk)) {
+                    let item = Self.item(row)
+                    byID[item.id] = item
+                }
+            }
+            return byID
+        }
+        return ids.map { found[$0] }
+    }
+
     /// The fingerprint stored with one item's vector.
     public func fingerprint(of id: String) throws -> String? {
         try read { try String.fetchOne($0, sql: "SELECT fingerprint FROM items WHERE id = ?", arguments: [id]) }

@@ -144,10 +144,10 @@ extension ServiceState {
         do { hits = try storeIndex.search(vector, k: k, metadata: filter) } catch let e as IndexError {
             throw APIError(.invalidValue, "the query cannot be searched: \(e)", field: "query")
         }
-        let store = self.store
-        return SearchResponse(results: try hits.compactMap { hit in
-            guard let item = try store.item(hit.id) else { return nil }
-            return Hit(id: hit.id, score: hit.score, text: item.text, metadata: item.metadata.map(JSONText.init))
+        // One read for all hits; an item deleted since the search is left out.
+        let items = try store.items(ids: hits.map(\.id))
+        return SearchResponse(results: zip(hits, items).compactMap { hit, item in
+            item.map { Hit(id: hit.id, score: hit.score, text: $0.text, metadata: $0.metadata.map(JSONText.init)) }
         })
     }
 
@@ -312,6 +312,14 @@ extension ServiceState {
             let comparison: String
             let score_direction: String
             let calibration: Calibration?
+            /// Pairs to try (the demo model's), with the ground truth, not the model's decision.
+            let examples: [Example]?
+        }
+        struct Example: Encodable {
+            let name: String
+            let a: EncodableInput
+            let b: EncodableInput
+            let same: Bool
         }
         struct Store: Encodable {
             let items: Int
@@ -324,7 +332,10 @@ extension ServiceState {
     func models() throws -> ModelsResponse {
         let c = model.calibration.map { ModelsResponse.Calibration(threshold: $0.threshold, score_direction: $0.scoreDirection, rule: $0.rule, target: $0.ruleTarget) }
         let m = ModelsResponse.Model(name: model.name, kind: model.kind.rawValue, input_dimension: model.inputDimension, dimension: model.dimension,
-                                     fingerprint: model.fingerprint, comparison: model.scoreName, score_direction: direction, calibration: c)
+                                     fingerprint: model.fingerprint, comparison: model.scoreName, score_direction: direction, calibration: c,
+                                     examples: model.examples.isEmpty ? nil : model.examples.map {
+                                         .init(name: $0.name, a: EncodableInput(input: $0.a), b: EncodableInput(input: $0.b), same: $0.same)
+                                     })
         return ModelsResponse(models: [m], store: .init(items: try store.count(), fingerprint: try store.fingerprint()))
     }
 }
@@ -336,6 +347,18 @@ struct JSONText: Encodable {
         var c = encoder.singleValueContainer()
         let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
         try c.encode(EncodableJSON(value: value))
+    }
+}
+
+/// A model input as the API takes it: a string or an array of numbers.
+struct EncodableInput: Encodable {
+    let input: ModelInput
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch input {
+        case .text(let s): try c.encode(s)
+        case .vector(let v): try c.encode(v)
+        }
     }
 }
 

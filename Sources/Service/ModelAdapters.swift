@@ -17,6 +17,8 @@ public final class SiameseModelAdapter: ServedModel, @unchecked Sendable {
     public let fingerprint: String
     public let calibration: ServedCalibration?
     public let network: SiameseNetwork
+    /// Pairs to try the model with (the demo's); set before the model is shared with the service.
+    public var examples: [ExamplePair] = []
 
     public init(network: SiameseNetwork, name: String, fingerprint: String, calibration: ServedCalibration?) {
         network.isTraining = false
@@ -28,11 +30,12 @@ public final class SiameseModelAdapter: ServedModel, @unchecked Sendable {
         self.dimension = network.encoder.configuration.embeddingDimension
     }
 
-    /// Loads `siamese.json` + `model.safetensors` (+ `calibration.json` when present).
-    public convenience init(folder: URL) throws {
+    /// Loads `siamese.json` + `model.safetensors` (+ `calibration.json` when present); `name`
+    /// defaults to the folder's.
+    public convenience init(folder: URL, name: String? = nil) throws {
         let model = ModelFolder(folder)
         let (network, _) = try model.load()
-        self.init(network: network, name: folder.lastPathComponent, fingerprint: try model.fingerprint(),
+        self.init(network: network, name: name ?? folder.lastPathComponent, fingerprint: try model.fingerprint(),
                   calibration: try ServedCalibration.load(from: folder))
     }
 

@@ -4,7 +4,10 @@ import Foundation
 /// so that it cannot list a route the router lacks (a test checks the other direction).
 enum OpenAPIDocument {
     static func data(state: ServiceState) -> Data {
-        let object = document(inputExample: state.model.kind == .text ? "a short text" as Any : Array(repeating: 0.5, count: state.model.inputDimension ?? 1))
+        let model = state.model
+        let inputs = model.kind == .text ? "texts (strings)"
+            : "arrays of \(model.inputDimension ?? 0) numbers" + (model.examples.isEmpty ? "" : " (example pairs in GET /v1/models)")
+        let object = document(inputExample: inputs)
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
     }
 
@@ -55,7 +58,7 @@ enum OpenAPIDocument {
         "POST /v1/admin/save-index": "Save the search index now; needs the API key",
     ]
 
-    static func document(inputExample: Any) -> [String: Any] {
+    static func document(inputExample: String) -> [String: Any] {
         let errorSchema: [String: Any] = [
             "type": "object", "required": ["error"],
             "properties": ["error": ["type": "object", "required": ["code", "message"], "properties": [
@@ -85,7 +88,7 @@ enum OpenAPIDocument {
         return [
             "openapi": "3.1.0",
             "info": ["title": "Siamese service", "version": "1.0.0",
-                     "description": "Embeddings, pair scores and decisions, search and a durable item store over one Siamese or sentence-transformers model. Example input for the served model: \(inputExample)"],
+                     "description": "Embeddings, pair scores and decisions, search and a durable item store over one Siamese or sentence-transformers model. The served model takes \(inputExample)."],
             "paths": paths,
             "components": [
                 "schemas": ["Error": errorSchema],

@@ -17,7 +17,15 @@ struct RequestMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let apiError = Self.apiError(for: error)
+            var apiError = Self.apiError(for: error)
+            var allowed: [HTTPRequest.Method] = []
+            if apiError.code == .notFound, !(error is APIError) {
+                // The router answers 404 for a known path with another method; say 405 and list the methods.
+                allowed = ServiceRouter.methods(forPath: request.uri.path)
+                if !allowed.isEmpty {
+                    apiError = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(allowed.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
             errorCode = apiError.code.rawValue
             if apiError.code == .internalError {
                 // Only the log gets the details; the client gets the request id to quote.
@@ -26,6 +34,7 @@ struct RequestMiddleware: RouterMiddleware {
             response = Response(status: apiError.status, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(bytes: apiError.body(requestID: requestID))))
             if apiError.code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+            if !allowed.isEmpty { response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
         }
         response.headers[.init("X-Request-Id")!] = requestID
         let elapsed = clock.now - start

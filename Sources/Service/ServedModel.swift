@@ -40,6 +40,12 @@ public protocol ServedModel: AnyObject, Sendable {
     func embed(_ inputs: [ModelInput]) throws -> [[Float]]
     /// The model's score for a pair of embeddings.
     func score(_ a: [Float], _ b: [Float]) -> Float
+    /// Pairs to try the model with, listed by `/v1/models` and used by the web page (may be empty).
+    var examples: [ExamplePair] { get }
+}
+
+extension ServedModel {
+    public var examples: [ExamplePair] { [] }
 }
 
 /// A model's saved threshold and the rule that chose it.

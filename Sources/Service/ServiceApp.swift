@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Starts the service from a resolved configuration: loads the model, opens the store and
 /// serves until SIGTERM or SIGINT, then finishes in-flight requests and saves the index.
@@ -13,14 +14,24 @@ public enum ServiceApp {
             logger: logger)
     }
 
+    /// Loads the model `configuration` names, or the demo model (trained and cached on first use).
+    public static func loadModel(_ configuration: ServiceConfiguration, logger: Logger) throws -> any ServedModel {
+        if let path = configuration.model { return try ModelLoader.load(folder: URL(fileURLWithPath: path)) }
+        let cache = configuration.demoCache.map { URL(fileURLWithPath: $0) } ?? DemoModelProvider.defaultCacheDirectory()
+        logger.info("loading the demo model (a signature verifier; trained on first use, about ten seconds, then cached)",
+                    metadata: ["cache": .string(cache.path)])
+        let clock = ContinuousClock(), start = clock.now
+        let loaded = try DemoModelProvider.load(cacheDirectory: cache)
+        if loaded.trained {
+            let seconds = (clock.now - start) / .seconds(1)
+            logger.info("demo model trained and cached", metadata: ["folder": .string(loaded.folder.path), "seconds": .string(String(format: "%.1f", seconds))])
+        }
+        return loaded.model
+    }
+
     /// Loads what `configuration` names (the demo model and a fresh temporary store by default).
     public static func makeState(_ configuration: ServiceConfiguration, logger: Logger) throws -> ServiceState {
-        let model: any ServedModel
-        if let path = configuration.model {
-            model = try ModelLoader.load(folder: URL(fileURLWithPath: path))
-        } else {
-            model = try DemoModelProvider.load()
-        }
+        let model = try loadModel(configuration, logger: logger)
         let storePath: String
         if let s = configuration.store {
             storePath = s
@@ -43,11 +54,35 @@ public enum ServiceApp {
     /// Serves until SIGTERM/SIGINT; returns after in-flight requests finished and the index was saved.
     public static func run(_ configuration: ServiceConfiguration, logger: Logger) async throws {
         let state = try makeState(configuration, logger: logger)
-        let app = application(state: state, logger: logger)
-        try await app.runService()
+        try await serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true).run()
         // Items are durable as they are acknowledged; saving the index only spares the next
         // start a rebuild.
         try state.flush()
         logger.info("stopped; index saved")
+    }
+
+    /// `app` beside a ``ShutdownNotice``, shut down gracefully on SIGTERM and SIGINT when
+    /// `onSignals` (and by `triggerGracefulShutdown()` in any case, as tests do).
+    static func serviceGroup(_ state: ServiceState, _ app: some ApplicationProtocol, logger: Logger, onSignals: Bool) -> ServiceGroup {
+        // The group shuts its services down in reverse order: first the notice (readiness goes
+        // to 503, then the drain delay), then the server (stops accepting, finishes in-flight).
+        let notice = ShutdownNotice(state: state, drain: .milliseconds(state.configuration.drainMilliseconds), logger: logger)
+        let services: [any ServiceLifecycle.Service] = [app, notice]
+        return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: onSignals ? [.sigterm, .sigint] : [], logger: logger))
+    }
+}
+
+/// Waits for graceful shutdown, then marks the state as shutting down (so `/readyz` answers 503)
+/// and waits the drain delay before the server stops accepting connections.
+struct ShutdownNotice: ServiceLifecycle.Service {
+    let state: ServiceState
+    let drain: Duration
+    let logger: Logger
+
+    func run() async throws {
+        do { try await gracefulShutdown() } catch { return }
+        state.beginShutdown()
+        logger.info("shutting down: /readyz answers 503; finishing in-flight requests", metadata: ["drain_ms": .stringConvertible(drain / .milliseconds(1))])
+        if drain > .zero { try? await Task.sleep(for: drain) }
     }
 }

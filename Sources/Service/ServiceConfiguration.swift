@@ -15,8 +15,13 @@ import Foundation
 /// | request timeout (ms) | `--timeout-ms` | `SIAMESE_TIMEOUT_MS` | `timeout_ms` | 30000 |
 /// | batch wait (ms) | `--batch-wait-ms` | `SIAMESE_BATCH_WAIT_MS` | `batch_wait_ms` | 2 |
 /// | max batch (inputs) | `--max-batch` | `SIAMESE_MAX_BATCH` | `max_batch` | 64 |
+/// | demo model cache | `--demo-cache` | `SIAMESE_DEMO_CACHE` | `demo_cache` | `$XDG_CACHE_HOME/siamese` or `~/.cache/siamese` |
+/// | drain after SIGTERM (ms) | `--drain-ms` | `SIAMESE_DRAIN_MS` | `drain_ms` | 0 |
+/// | log level | `--log-level` | `SIAMESE_LOG_LEVEL` | `log_level` | `info` |
+/// | log format (`text`, `json`) | `--log-format` | `SIAMESE_LOG_FORMAT` | `log_format` | `text` |
 ///
-/// The config file itself is named by `--config` or `SIAMESE_CONFIG`.
+/// The config file itself is named by `--config` or `SIAMESE_CONFIG`: a JSON object of these keys,
+/// or of other commands' sections (`"search": {"k": 20}`) and a `"serve"` section holding them.
 public struct ServiceConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -30,12 +35,29 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var timeoutMilliseconds = 30_000
     public var batchWaitMilliseconds = 2
     public var maxBatch = 64
+    /// Where the demo model is cached (nil: ``DemoModelProvider/defaultCacheDirectory()``).
+    public var demoCache: String?
+    /// How long `/readyz` answers 503 after SIGTERM before the listener closes, so that a load
+    /// balancer stops sending new requests first.
+    public var drainMilliseconds = 0
+    public var logLevel = "info"
+    public var logFormat = LogFormat.text
+
+    /// How log lines are written to standard error.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// `swift-log`'s default: a timestamp, the level, the message and `key=value` metadata.
+        case text
+        /// One JSON object per line (`timestamp`, `level`, `label`, `message` and the metadata).
+        case json
+    }
+
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
 
     /// The settings that can come from each source, by config-file key.
     public static let keys = ["host", "port", "model", "store", "api_key_file", "max_body_bytes", "max_inputs",
-                              "timeout_ms", "batch_wait_ms", "max_batch"]
+                              "timeout_ms", "batch_wait_ms", "max_batch", "demo_cache", "drain_ms", "log_level", "log_format"]
 
     static func environmentName(_ key: String) -> String { "SIAMESE_" + key.uppercased() }
 
@@ -87,6 +109,14 @@ public struct ServiceConfiguration: Sendable, Equatable {
         case "timeout_ms": timeoutMilliseconds = try int(1...3_600_000)
         case "batch_wait_ms": batchWaitMilliseconds = try int(0...1000)
         case "max_batch": maxBatch = try int(1...100_000)
+        case "demo_cache": demoCache = raw
+        case "drain_ms": drainMilliseconds = try int(0...600_000)
+        case "log_level":
+            guard Self.logLevels.contains(raw) else { throw ConfigurationError("\(source): unknown log level '\(raw)' (known: \(Self.logLevels.joined(separator: ", ")))") }
+            logLevel = raw
+        case "log_format":
+            guard let f = LogFormat(rawValue: raw) else { throw ConfigurationError("\(source): unknown log format '\(raw)' (text or json)") }
+            logFormat = f
         default: throw ConfigurationError("\(source): unknown setting '\(key)'")
         }
     }
@@ -98,7 +128,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
             throw ConfigurationError("\(path): the config file must be a JSON object")
         }
         var out: [String: String] = [:]
-        for (key, value) in object {
+        // Objects are sections for other commands (`"search": {…}`), read by the CLI; a
+        // `"serve"` section holds settings like the top level.
+        var entries = object.filter { !($0.value is [String: Any]) }
+        if let serve = object["serve"] as? [String: Any] { entries.merge(serve) { _, section in section } }
+        for (key, value) in entries {
             guard keys.contains(key) else {
                 throw ConfigurationError("\(path): unknown key '\(key)' (known: \(keys.joined(separator: ", ")))")
             }

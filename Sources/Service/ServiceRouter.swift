@@ -21,6 +21,7 @@ public enum ServiceRouter {
 
         router.get("/healthz") { _, _ in try json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
+            if state.isShuttingDown { throw APIError(.notReady, "the server is shutting down") }
             do { _ = try state.store.count() } catch { throw APIError(.notReady, "the store cannot be read") }
             return try json(["status": "ready"])
         }
@@ -94,6 +95,16 @@ public enum ServiceRouter {
         Route(method: .get, path: "/v1/models", requiresKey: false),
         Route(method: .post, path: "/v1/admin/save-index", requiresKey: true),
     ]
+
+    /// The methods of the routes whose pattern matches `path` (`{id}` matches one segment).
+    static func methods(forPath path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/")
+        return routes.filter { route in
+            let pattern = route.path.split(separator: "/")
+            return pattern.count == segments.count
+                && zip(pattern, segments).allSatisfy { p, s in p.hasPrefix("{") && p.hasSuffix("}") || p == s }
+        }.map(\.method)
+    }
 
     /// Reads the body (within the size limit), parses it, runs `body` under the request timeout
     /// and encodes its answer.

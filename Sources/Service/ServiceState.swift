@@ -13,6 +13,14 @@ public final class ServiceState: Sendable {
     public let metrics: ServiceMetrics
     /// Store writes run here, one at a time and off the event loops (each ends with an fsync).
     let writeQueue = DispatchQueue(label: "siamese.service.store-writes")
+    private let shutdown = Flag()
+
+    /// True once graceful shutdown has begun: `/readyz` then answers 503 so that load balancers
+    /// stop sending requests while in-flight ones finish.
+    public var isShuttingDown: Bool { shutdown.isSet }
+
+    /// Marks the start of graceful shutdown (``ServiceApp`` calls it on SIGTERM or SIGINT).
+    public func beginShutdown() { shutdown.set() }
 
     /// Opens the store (refusing one made by another model) and its index.
     ///
@@ -55,4 +63,12 @@ public final class ServiceState: Sendable {
     public func flush() throws {
         try storeIndex.save()
     }
+}
+
+/// A flag that is set once and read from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

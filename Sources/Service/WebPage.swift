@@ -2,9 +2,10 @@
 /// one self-contained HTML file (no external scripts, styles or fonts, so it works offline).
 ///
 /// Inputs starting with `[` are sent as arrays of numbers (vector models), anything else as
-/// text. With `?selftest=1` the page fills both forms from `/v1/models` and submits them, and
-/// writes the outcome into `#selftest` (`data-status="ok"` or `"failed"`): the headless-browser
-/// check reads it from the dumped DOM.
+/// text. When `/v1/models` lists example pairs (the demo model's signatures), one button per
+/// pair fills the compare form. With `?selftest=1` the page compares every example pair (or a
+/// made-up pair) and searches with the first input, and writes the outcome into `#selftest`
+/// (`data-status="ok"` or `"failed"`): the headless-browser check reads it from the dumped DOM.
 enum WebPage {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"
 
@@ -23,7 +24,7 @@ enum WebPage {
  .out { margin-top: .7rem; white-space: pre-wrap; } .err { color: #a00; }
  .same { color: #070; font-weight: bold; } .diff { color: #a00; font-weight: bold; }
  table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid #ddd; }
- #model { color: #555; font-size: .9rem; }
+ #model { color: #555; font-size: .9rem; } #examples button { margin-right: .4rem; font-size: .85rem; }
 </style>
 </head>
 <body>
@@ -43,6 +44,7 @@ enum WebPage {
  <input type="text" id="compare-b" placeholder="second input" autocomplete="off" style="margin-top:.4rem">
  <button type="submit">Compare</button>
 </form>
+<div id="examples"></div>
 <div id="compare-result" class="out"></div>
 <div id="selftest" data-status="idle"></div>
 
@@ -66,7 +68,20 @@ async function loadModel() {
   const j = await call("/v1/models");
   model = j.models[0];
   const cal = model.calibration ? ("threshold " + model.calibration.threshold.toFixed(4) + " (" + model.calibration.rule + ")") : "not calibrated";
-  text($("model"), "model " + model.name + " · " + model.kind + " · " + model.dimension + "-d · " + model.comparison + " · " + cal + " · store: " + j.store.items + " items");
+  text($("model"), "model " + model.name + " · " + model.kind + (model.input_dimension ? " (" + model.input_dimension + " numbers in)" : "") + " · " + model.dimension + "-d · " + model.comparison + " · " + cal + " · store: " + j.store.items + " items");
+  const box = $("examples");
+  box.textContent = "";
+  for (const ex of model.examples || []) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = "try: " + ex.name.replace(/_/g, " ") + (ex.same ? " (same)" : " (different)");
+    b.addEventListener("click", () => { fillExample(ex); compare().catch(() => {}); });
+    box.appendChild(b);
+  }
+}
+function fillExample(ex) {
+  $("compare-a").value = typeof ex.a === "string" ? ex.a : JSON.stringify(ex.a);
+  $("compare-b").value = typeof ex.b === "string" ? ex.b : JSON.stringify(ex.b);
 }
 async function search() {
   const out = $("search-result");
@@ -119,14 +134,22 @@ async function selftest() {
   st.dataset.status = "running";
   try {
     await loadModel();
-    const a = model.kind === "text" ? "A man is eating food." : Array.from({ length: model.input_dimension }, (_, i) => (i % 3) - 1);
-    const b = model.kind === "text" ? "A man is eating a meal." : a.map((x) => x + 0.01);
-    $("compare-a").value = typeof a === "string" ? a : JSON.stringify(a);
-    $("compare-b").value = typeof b === "string" ? b : JSON.stringify(b);
-    const c = await compare();
+    let examples = model.examples || [];
+    if (examples.length === 0) {
+      const a = model.kind === "text" ? "A man is eating food." : Array.from({ length: model.input_dimension }, (_, i) => (i % 3) - 1);
+      const b = model.kind === "text" ? "A man is eating a meal." : a.map((x) => x + 0.01);
+      examples = [{ name: "made_up", a: a, b: b }];
+    }
+    const parts = [];
+    for (const ex of examples) {
+      fillExample(ex);
+      const c = await compare();
+      parts.push(ex.name + ": score " + c.score.toFixed(4) + (c.same !== undefined ? " decided " + (c.same ? "same" : "different") : "") +
+                 (ex.same !== undefined ? " (truth: " + (ex.same ? "same" : "different") + ")" : ""));
+    }
     $("search-query").value = $("compare-a").value;
     const s = await search();
-    st.textContent = "selftest ok: score " + c.score.toFixed(4) + (c.same !== undefined ? " same=" + c.same : "") + "; search returned " + s.results.length;
+    st.textContent = "selftest ok: " + parts.join("; ") + "; search returned " + s.results.length;
     st.dataset.status = "ok";
   } catch (e) {
     st.textContent = "selftest failed: " + e.message;

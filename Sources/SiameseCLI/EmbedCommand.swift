@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import NPY
 import Siamese
@@ -26,13 +27,15 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Rows per forward pass.") var batchSize = 1024
     @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
+    @OptionGroup var formatting: FormatOption
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
         let modelURL = URL(fileURLWithPath: model), inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("modules.json").path) {
-            try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8)
+            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8)
+            summarize(rows: shape.rows, dimension: shape.dimension)
             return
         }
         if int8 { throw ValidationError("--int8 applies to sentence-transformers models only") }
@@ -43,5 +46,12 @@ struct EmbedCommand: ParsableCommand {
         let features = try FeatureCSV.readFeatures(inputURL, columns: columns)
         let embeddings = network.embedAll(features, batchSize: batchSize)
         try NPY.write(NPYArray(float32: embeddings.scalars, rows: embeddings.shape[0], cols: embeddings.shape[1]), to: outputURL)
+        summarize(rows: embeddings.shape[0], dimension: embeddings.shape[1])
+    }
+
+    private func summarize(rows: Int, dimension: Int) {
+        formatting.emit(.object([("rows", .int(rows)), ("dimension", .int(dimension)), ("output", .string(output))])) {
+            "wrote \(rows) embeddings of dimension \(dimension) to \(output)"
+        }
     }
 }

@@ -43,6 +43,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print how long reading, computing and writing took, on stderr.")
     var timings = false
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         guard tolerance >= 0, tolerance <= 1 else { throw ValidationError("--tolerance must be a rate between 0 and 1, got \(tolerance)") }
     }
@@ -86,9 +88,10 @@ struct EvaluateCommand: ParsableCommand {
             let text = phases.map { "\($0.0) \(String(format: "%.3f", Double($0.1.components.attoseconds) / 1e18 + Double($0.1.components.seconds))) s" }
             FileHandle.standardError.write(Data(("timings: " + text.joined(separator: ", ") + " (\(pairs.count) pairs)\n").utf8))
         }
-        print(result.textSummary)
-        if let json { print("wrote \(json)") }
-        if let report { print("wrote \(report)") }
+        // In json/jsonl stdout holds only the metrics; the names of written files go to stderr.
+        let wrote = [json, report].compactMap { $0 }.map { "wrote \($0)" }
+        formatting.emit(result.json) { ([result.textSummary] + wrote).joined(separator: "\n") }
+        if formatting.format != .text, !wrote.isEmpty { FileHandle.standardError.write(Data((wrote.joined(separator: "\n") + "\n").utf8)) }
     }
 }
 
@@ -113,8 +116,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Model directory to write calibration.json into.", valueName: "dir"))
     var model: String?
 
-    @Flag(help: "Print the calibration as JSON instead of text.")
+    @Flag(help: "Print the calibration as JSON instead of text (the same as --format json).")
     var json = false
+
+    @OptionGroup var formatting: FormatOption
 
     @Flag(help: "Also fit Platt scaling (score → P(same)) and store it in the calibration.")
     var platt = false
@@ -138,9 +143,13 @@ struct CalibrateCommand: ParsableCommand {
             written = URL(fileURLWithPath: model).appendingPathComponent(CalibrationRecord.fileName).path
         }
         let counts = curve.counts(at: record.threshold)
-        if json {
+        if json || formatting.format != .text {
             // stdout carries exactly the record (the same JSON as calibration.json); news go to stderr.
-            print(String(decoding: try record.jsonData(), as: UTF8.self))
+            var data = try record.jsonData()
+            if formatting.format == .jsonl, !json, let object = try? JSONSerialization.jsonObject(with: data) {
+                data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            }
+            print(String(decoding: data, as: UTF8.self))
             if let written { FileHandle.standardError.write(Data("wrote \(written)\n".utf8)) }
             return
         }

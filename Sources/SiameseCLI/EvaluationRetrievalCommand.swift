@@ -52,6 +52,8 @@ struct EvaluateRetrievalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "out.json"))
     var json: String?
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
         guard (queries == nil) == (queryLabels == nil) else { throw ValidationError("--queries and --query-labels go together") }
@@ -99,6 +101,11 @@ struct EvaluateRetrievalCommand: ParsableCommand {
             ])))
         }
         if let json { try OutputFile.write(JSONValue.object(object).serialized() + "\n", to: json) }
+        guard formatting.format == .text else {
+            formatting.emit(JSONValue.object(object)) { "" }
+            if let json { FileHandle.standardError.write(Data("wrote \(json)\n".utf8)) }
+            return
+        }
         print("queries          \(metrics.queries) (\(metrics.skippedQueries) skipped: no other item with their label)")
         print(String(format: "precision@1      %.4f", metrics.precisionAt1))
         print(String(format: "R-precision      %.4f", metrics.rPrecision))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import NPY
 import Tensors
@@ -175,6 +176,8 @@ struct IndexBuildCommand: ParsableCommand {
     @Option(help: "Threads (default: all CPUs, or SIAMESE_THREADS).")
     var threads: Int?
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         guard Metric(rawValue: metric) != nil else { throw usage("--metric must be cosine, dot or l2, got '\(metric)'", "index build") }
         if let threads, threads < 1 { throw usage("--threads must be at least 1", "index build") }
@@ -223,8 +226,11 @@ struct IndexBuildCommand: ParsableCommand {
             } catch let e as IndexError {
                 throw IndexCLIError(file: vectors, message: "\(e)")
             }
-            print(String(format: "built %@ index: %d vectors, dimension %d, %@, in %.3f s (build_seconds=%.3f, threads=%d); wrote %@",
-                         kind, x.rows, x.dimension, metric.rawValue, buildSeconds, buildSeconds, Threading.threadCount, output))
+            formatting.emit(.object([("kind", .string(kind)), ("vectors", .int(x.rows)), ("dimension", .int(x.dimension)), ("metric", .string(metric.rawValue)),
+                                     ("build_seconds", .number(buildSeconds)), ("threads", .int(Threading.threadCount)), ("output", .string(output))])) {
+                String(format: "built %@ index: %d vectors, dimension %d, %@, in %.3f s (build_seconds=%.3f, threads=%d); wrote %@",
+                       kind, x.rows, x.dimension, metric.rawValue, buildSeconds, buildSeconds, Threading.threadCount, output)
+            }
         }
     }
 }
@@ -252,6 +258,8 @@ struct IndexAddCommand: ParsableCommand {
     @Option(help: "Threads (default: all CPUs).")
     var threads: Int?
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         if let threads, threads < 1 { throw usage("--threads must be at least 1", "index add") }
     }
@@ -270,11 +278,15 @@ struct IndexAddCommand: ParsableCommand {
                 case .exact(var flat):
                     try flat.add(x.values, ids: idList)
                     try flat.save(to: index, fingerprint: info.fingerprint)
-                    print("added \(x.rows) vectors: \(flat.count) in \(index)")
+                    formatting.emit(.object([("added", .int(x.rows)), ("count", .int(flat.count)), ("index", .string(index))])) {
+                        "added \(x.rows) vectors: \(flat.count) in \(index)"
+                    }
                 case .hnsw(let graph):
                     try graph.add(x.values, ids: idList)
                     try graph.save(to: index, fingerprint: info.fingerprint)
-                    print("added \(x.rows) vectors: \(graph.count) live in \(index)")
+                    formatting.emit(.object([("added", .int(x.rows)), ("count", .int(graph.count)), ("index", .string(index))])) {
+                        "added \(x.rows) vectors: \(graph.count) live in \(index)"
+                    }
                 case .int8, .binary:
                     throw IndexCLIError(file: index, message: "quantised indexes are built once; rebuild with siamese index build")
                 }
@@ -304,6 +316,8 @@ struct IndexRemoveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Ids to remove: int64 .npy or text, one per line.", valueName: "file"))
     var idsFile: String?
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         guard (ids == nil) != (idsFile == nil) else { throw usage("give exactly one of --ids and --ids-file", "index remove") }
         _ = try parsedIDs()
@@ -325,11 +339,16 @@ struct IndexRemoveCommand: ParsableCommand {
             case .exact(var flat):
                 let n = flat.remove(list)
                 try flat.save(to: index, fingerprint: info.fingerprint)
-                print("removed \(n) of \(list.count) ids: \(flat.count) left in \(index)")
+                formatting.emit(.object([("removed", .int(n)), ("requested", .int(list.count)), ("count", .int(flat.count)), ("index", .string(index))])) {
+                    "removed \(n) of \(list.count) ids: \(flat.count) left in \(index)"
+                }
             case .hnsw(let graph):
                 let n = graph.remove(list)
                 try graph.save(to: index, fingerprint: info.fingerprint)
-                print("removed \(n) of \(list.count) ids: \(graph.count) live, \(graph.tombstoneCount) tombstones in \(index) (siamese index compact reclaims them)")
+                formatting.emit(.object([("removed", .int(n)), ("requested", .int(list.count)), ("count", .int(graph.count)),
+                                         ("tombstones", .int(graph.tombstoneCount)), ("index", .string(index))])) {
+                    "removed \(n) of \(list.count) ids: \(graph.count) live, \(graph.tombstoneCount) tombstones in \(index) (siamese index compact reclaims them)"
+                }
             case .int8, .binary:
                 throw IndexCLIError(file: index, message: "quantised indexes are built once; rebuild with siamese index build")
             }
@@ -352,6 +371,8 @@ struct IndexCompactCommand: ParsableCommand {
     @Option(help: "Threads (default: all CPUs).")
     var threads: Int?
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         if let threads, threads < 1 { throw usage("--threads must be at least 1", "index compact") }
     }
@@ -361,12 +382,16 @@ struct IndexCompactCommand: ParsableCommand {
         try runCatching {
             let info = try IndexFileInfo.read(path: index)
             guard case .hnsw(let graph) = try AnyIndex.load(index) else {
-                print("\(index) is a\(info.kind == "exact" ? "n" : "") \(info.kind) index: removals are already compact")
+                formatting.emit(.object([("reclaimed", .int(0)), ("kind", .string(info.kind)), ("count", .int(info.count)), ("index", .string(index))])) {
+                    "\(index) is a\(info.kind == "exact" ? "n" : "") \(info.kind) index: removals are already compact"
+                }
                 return
             }
             let n = graph.compact()
             try graph.save(to: index, fingerprint: info.fingerprint)
-            print("reclaimed \(n) tombstones: \(graph.count) nodes in \(index)")
+            formatting.emit(.object([("reclaimed", .int(n)), ("kind", .string(info.kind)), ("count", .int(graph.count)), ("index", .string(index))])) {
+                "reclaimed \(n) tombstones: \(graph.count) nodes in \(index)"
+            }
         }
     }
 }
@@ -388,8 +413,10 @@ struct IndexInfoCommand: ParsableCommand {
     @Flag(help: "Load the whole index, verifying every checksum and link.")
     var verify = false
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON on one line (the same as --format jsonl).")
     var json = false
+
+    @OptionGroup var formatting: FormatOption
 
     func run() throws {
         try runCatching {
@@ -405,8 +432,13 @@ struct IndexInfoCommand: ParsableCommand {
                 }
             }
             if let fp = info.fingerprint { fields.append(("fingerprint", "\"\(fp.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"")) }
-            if json {
-                print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            if json || formatting.format != .text {
+                let line = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+                if formatting.format == .json, !json {
+                    print("{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}")
+                } else {
+                    print(line)
+                }
             } else {
                 for (k, v) in fields { print("\(k.padding(toLength: 16, withPad: " ", startingAt: 0)) \(v.replacingOccurrences(of: "\"", with: ""))") }
                 if verify { print("verified         every checksum, size and link") }
@@ -422,11 +454,11 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Find the k nearest vectors of an index for each query.",
         discussion: """
-        Writes an int64 .npy of shape queries × k: the ids of each query's hits, best first (ids are the row numbers of the indexed matrix unless given at build time; -1 marks a missing hit when the index has fewer than k vectors). --json prints one object per query on stdout with ids and scores (cosine/dot: similarity; l2: squared distance). The time spent searching (loading excluded) goes to stderr.
+        With --output, writes an int64 .npy of shape queries × k: the ids of each query's hits, best first (ids are the row numbers of the indexed matrix unless given at build time; -1 marks a missing hit when the index has fewer than k vectors). Without --output, or with --format json|jsonl, the hits go to stdout: text lines, one JSON array, or one JSON object per query ({"query":i,"ids":[…],"scores":[…]}; --json is --format jsonl). Scores: cosine/dot similarity, l2 squared distance. The time spent searching (loading excluded) goes to stderr.
 
         Example:
           siamese search --index x.hnsw --queries q.npy --k 10 --ef 128 --output ids.npy
-          siamese search --index x.flat --queries q.npy --k 5 --json > hits.jsonl
+          siamese search --index x.flat --queries q.npy --k 5 --format jsonl > hits.jsonl
         """)
 
     @Option(help: ArgumentHelp("Index file.", valueName: "index"))
@@ -447,8 +479,10 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the hit ids here (int64 .npy, queries × k).", valueName: "ids.npy"))
     var output: String?
 
-    @Flag(help: "Print ids and scores as JSON lines on stdout.")
+    @Flag(help: "Print ids and scores as JSON lines on stdout (the same as --format jsonl).")
     var json = false
+
+    @OptionGroup var formatting: FormatOption
 
     @Option(help: "Threads (default: all CPUs).")
     var threads: Int?
@@ -462,7 +496,6 @@ struct SearchCommand: ParsableCommand {
         if let rescore, rescore < 1 { throw usage("--rescore must be at least 1", "search") }
         if let threads, threads < 1 { throw usage("--threads must be at least 1", "search") }
         guard repetitions >= 1 else { throw usage("--repeat must be at least 1", "search") }
-        guard output != nil || json else { throw usage("give --output, --json or both", "search") }
     }
 
     func run() throws {
@@ -496,12 +529,21 @@ struct SearchCommand: ParsableCommand {
                     throw IndexCLIError(file: output, message: "\(error)")
                 }
             }
-            if json {
+            let format = json ? .jsonl : formatting.format
+            if output == nil || format != .text {
                 var out = ""
                 for i in 0..<r.queries {
                     let hits = r[i]
-                    out += "{\"query\":\(i),\"ids\":[\(hits.map { String($0.id) }.joined(separator: ","))],\"scores\":[\(hits.map { jsonNumber($0.score) }.joined(separator: ","))]}\n"
+                    switch format {
+                    case .text:
+                        out += "query \(i): " + hits.map { "\($0.id) (\(jsonNumber($0.score)))" }.joined(separator: ", ") + "\n"
+                    case .json, .jsonl:
+                        if format == .json { out += i == 0 ? "[\n  " : ",\n  " }
+                        out += "{\"query\":\(i),\"ids\":[\(hits.map { String($0.id) }.joined(separator: ","))],\"scores\":[\(hits.map { jsonNumber($0.score) }.joined(separator: ","))]}"
+                        if format == .jsonl { out += "\n" }
+                    }
                 }
+                if format == .json { out += r.queries == 0 ? "[]\n" : "\n]\n" }
                 FileHandle.standardOutput.write(Data(out.utf8))
             }
             note(String(format: "searched %d queries in %.4f s (%.0f queries/s; k=%d%@, %d threads)%@", r.queries, best, Double(r.queries) / best, k,
@@ -548,6 +590,8 @@ struct DedupeCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Time the mining this many times and report the fastest (benchmarking).")
     var repetitions: Int = 1
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         guard threshold != nil || topK != nil else { throw usage("give --threshold, --top-k or both", "dedupe") }
         guard repetitions >= 1 else { throw usage("--repeat must be at least 1", "dedupe") }
@@ -581,8 +625,11 @@ struct DedupeCommand: ParsableCommand {
             text.reserveCapacity(pairs.count * 40)
             for p in pairs { text += "{\"a\":\(p.a),\"b\":\(p.b),\"score\":\(jsonNumber(p.score))}\n" }
             try writeText(text, to: output)
-            print(String(format: "%d pairs among %d vectors in %.3f s (mining_seconds=%.3f, threads=%d); wrote %@",
-                         pairs.count, x.rows, elapsed, elapsed, Threading.threadCount, output))
+            formatting.emit(.object([("pairs", .int(pairs.count)), ("vectors", .int(x.rows)), ("mining_seconds", .number(elapsed)),
+                                     ("threads", .int(Threading.threadCount)), ("output", .string(output))])) {
+                String(format: "%d pairs among %d vectors in %.3f s (mining_seconds=%.3f, threads=%d); wrote %@",
+                       pairs.count, x.rows, elapsed, elapsed, Threading.threadCount, output)
+            }
         }
     }
 }
@@ -622,6 +669,8 @@ struct ClusterCommand: ParsableCommand {
     @Option(help: "Threads (default: all CPUs).")
     var threads: Int?
 
+    @OptionGroup var formatting: FormatOption
+
     func validate() throws {
         guard ["communities", "components"].contains(method) else { throw usage("--method must be communities or components", "cluster") }
         guard threshold.isFinite else { throw usage("--threshold must be a finite number", "cluster") }
@@ -646,7 +695,11 @@ struct ClusterCommand: ParsableCommand {
             var text = ""
             for (c, g) in groups.enumerated() { text += "{\"cluster\":\(c),\"size\":\(g.count),\"members\":[\(g.map(String.init).joined(separator: ","))]}\n" }
             try writeText(text, to: output)
-            print(String(format: "%d %@ covering %d of %d vectors in %.3f s; wrote %@", groups.count, method, groups.reduce(0) { $0 + $1.count }, x.rows, elapsed, output))
+            let covered = groups.reduce(0) { $0 + $1.count }
+            formatting.emit(.object([("clusters", .int(groups.count)), ("method", .string(method)), ("covered", .int(covered)), ("vectors", .int(x.rows)),
+                                     ("seconds", .number(elapsed)), ("output", .string(output))])) {
+                String(format: "%d %@ covering %d of %d vectors in %.3f s; wrote %@", groups.count, method, covered, x.rows, elapsed, output)
+            }
         }
     }
 }

@@ -12,14 +12,12 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write an HTML report (ROC, DET, score histograms, threshold, per-group audit) for scored pairs.",
         discussion: """
-        The CSV needs a header with a score column and a label column (1 = same, 0 = different). The threshold shown is, in order: --threshold or a rule flag; the calibration in --model DIR; otherwise the point nearest the equal-error rate. The page has no external resources (inline SVG), so it can be mailed or archived as it is. A summary goes to stdout (--format text or json).
+        The CSV needs a header with a score column and a label column (1 = same, 0 = different). The threshold shown is, in order: --threshold or a rule flag; the calibration in --model DIR; otherwise the point nearest the equal-error rate. The page has no external resources (inline SVG), so it can be mailed or archived as it is. A summary goes to stdout (--format text, json or jsonl).
 
         Example:
           siamese report --scores test-pairs.csv --model sig-model --output report.html
           siamese report --scores pairs.csv --lower-is-same --target-far 0.001 --group-column region --output report.html --format json
         """)
-
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     @OptionGroup var input: ScoredPairsOptions
     @OptionGroup var rule: ThresholdRuleOptions
@@ -30,7 +28,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Column whose values define groups for the per-group audit.", valueName: "name")) var groupColumn: String?
     @Option(help: "Largest per-group FAR or FRR gap to tolerate before flagging.") var tolerance = 0.01
     @Option(help: "Title of the report.") var title = "Siamese verification report"
-    @Option(help: "Summary on stdout: text or json (the metrics JSON).") var format: Format = .text
+    @Option(help: "Summary on stdout: text, json (the metrics JSON) or jsonl (the same on one line).") var format: OutputFormat = .text
 
     func validate() throws {
         guard tolerance >= 0, tolerance <= 1 else { throw ValidationError("--tolerance must be a rate between 0 and 1, got \(tolerance)") }
@@ -60,6 +58,7 @@ struct ReportCommand: ParsableCommand {
         try OutputFile.write(HTMLReport.render(result, title: title), to: output)
         switch format {
         case .json: print(result.json.serialized())
+        case .jsonl: print(result.json.serialized(pretty: false))
         case .text:
             print(result.textSummary)
             print("wrote \(output)")

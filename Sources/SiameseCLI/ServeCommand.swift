@@ -13,11 +13,24 @@ struct ServeCommand: AsyncParsableCommand {
         Routes: POST /v1/embed, /v1/compare, /v1/verify, /v1/search, /v1/duplicates, /v1/items (upsert; API key),
         DELETE /v1/items (API key), GET /v1/items/{id}, /v1/models, /healthz, /readyz, /metrics, /openapi.json, /.
         Settings come from flags, then SIAMESE_* environment variables (SIAMESE_PORT, SIAMESE_MODEL, …), then the
-        JSON file named by --config or SIAMESE_CONFIG. Without --model the built-in demo model is served; without
-        --store a fresh store in a temporary folder is used. SIGTERM finishes in-flight requests, then saves the index.
+        JSON file named by --config or SIAMESE_CONFIG (its top-level keys, or its "serve" section: host, port, model,
+        store, api_key_file, max_body_bytes, max_inputs, timeout_ms, batch_wait_ms, max_batch, demo_cache, drain_ms,
+        log_level, log_format).
 
-        Example:
+        Without --model the demo model is served: the signature verifier of `siamese demo` (inputs: 192 numbers,
+        x₀…x₆₃, y₀…y₆₃, p₀…p₆₃ of a pen trajectory; its calibrated threshold decides /v1/verify). It is trained on
+        first use (about ten seconds) and cached under --demo-cache (default $XDG_CACHE_HOME/siamese or
+        ~/.cache/siamese); GET /v1/models lists example pairs to try. Without --store a fresh store in a temporary
+        folder is used.
+
+        On SIGTERM /readyz answers 503 (for --drain-ms, then the listener closes), in-flight requests finish, the
+        index is saved, and the process exits 0. Each request is logged with its id (also sent as X-Request-Id);
+        --log-format json writes one JSON object per line.
+
+        Examples:
+          siamese serve                                   # demo model, fresh store, http://127.0.0.1:8080/
           siamese serve --host 127.0.0.1 --port 8080 --model all-MiniLM-L6-v2 --store items.sqlite --api-key-file key.txt
+          SIAMESE_PORT=9000 siamese serve --log-format json
         """
     )
 
@@ -33,16 +46,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest wait for an embedding batch to fill, in milliseconds (default 2).") var batchWaitMs: Int?
     @Option(help: "Most inputs per model forward pass (default 64).") var maxBatch: Int?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "Folder caching the trained demo model (default $XDG_CACHE_HOME/siamese or ~/.cache/siamese).") var demoCache: String?
+    @Option(help: "After SIGTERM, milliseconds during which /readyz answers 503 before the listener closes (default 0).") var drainMs: Int?
+    @Option(help: "Log level: trace, debug, info (default), notice, warning, error, critical.") var logLevel: String?
+    @Option(help: "Log lines as text (default) or json (one object per line).") var logFormat: String?
 
     func run() async throws {
         if let threads { Threading.threadCount = threads }
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
         var flags: [String: String] = [:]
         let given: [(String, CustomStringConvertible?)] = [
             ("host", host), ("port", port), ("model", model), ("store", store), ("api_key_file", apiKeyFile), ("config", config),
             ("max_body_bytes", maxBodyBytes), ("max_inputs", maxInputs), ("timeout_ms", timeoutMs),
-            ("batch_wait_ms", batchWaitMs), ("max_batch", maxBatch),
+            ("batch_wait_ms", batchWaitMs), ("max_batch", maxBatch), ("demo_cache", demoCache), ("drain_ms", drainMs),
+            ("log_level", logLevel), ("log_format", logFormat),
         ]
         for case let (key, value?) in given { flags[key] = value.description }
         let configuration: ServiceConfiguration
@@ -51,10 +67,20 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let e as ConfigurationError {
             throw ValidationError(e.description)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        switch configuration.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "siamese.serve")
         try await ServiceApp.run(configuration, logger: logger)

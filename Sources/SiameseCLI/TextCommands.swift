@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSupport
 import Foundation
 import NN
 import NPY
@@ -11,7 +12,8 @@ import TextEncoders
 /// `siamese embed` for a sentence-transformers folder: one input per line of `input` (UTF-8; a
 /// final newline does not start another input; `\r\n` endings are accepted), float32 .npy rows in
 /// input order, normalised when the model's modules say so.
-func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool) throws {
+@discardableResult
+func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool) throws -> (rows: Int, dimension: Int) {
     if let threads {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         Threading.threadCount = threads
@@ -20,13 +22,15 @@ func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Boo
     let encoder = try SentenceTransformer(folder: model)
     let embeddings = encoder.encode(lines, batchSize: 64, precision: int8 ? .int8 : .float32)
     try NPY.write(NPYArray(float32: embeddings.scalars, rows: lines.count, cols: encoder.dimension), to: output)
+    return (lines.count, encoder.dimension)
 }
 
 /// The lines of a UTF-8 text file; invalid UTF-8 is an error naming the line.
 func readTextLines(_ url: URL) throws -> [String] {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-        throw ValidationError("\(url.path): cannot read (\(error.localizedDescription))")
+        // A missing or unreadable input is a failure (exit 1), not a usage error.
+        throw InputError(file: url.path, message: "cannot read (\(error.localizedDescription))")
     }
     var lines: [String] = []
     var number = 0

@@ -25,13 +25,11 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
-
     @Option(help: ArgumentHelp("Model folder: a Siamese model or a sentence-transformers model.", valueName: "dir")) var model: String
     @Option(name: .customLong("a"), help: ArgumentHelp("First input (file, inline JSON array, or text for a text model).", valueName: "input")) var first: String
     @Option(name: .customLong("b"), help: ArgumentHelp("Second input.", valueName: "input")) var second: String
     @Option(help: "Decision threshold; overrides MODEL/calibration.json.") var threshold: Double?
-    @Option(help: "Output: text or json.") var format: Format = .text
+    @Option(help: "Output: text, json or jsonl (one object on one line, as json).") var format: OutputFormat = .text
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
 
     func validate() throws {
@@ -57,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
         let same = direction.isSame(score: score, threshold: decisionThreshold)
         let probability = threshold == nil ? calibration?.platt?.probability(score) : nil
         switch format {
-        case .json:
+        case .json, .jsonl:
             var object: [String: Any] = ["score": score, "same": same, "decision": same ? "same" : "different",
                                          "threshold": decisionThreshold, "rule": rule, "threshold_source": source,
                                          "direction": direction.rawValue, "model": model, "model_kind": kind]

@@ -56,6 +56,31 @@ struct EmbeddingStoreTests {
         #expect(try reopened.fingerprint() == "toy@1" && reopened.dimension() == 16 && reopened.fingerprint(of: "doc-3") == "toy@1")
     }
 
+    @Test("items(ids:) returns each id's item in the order asked, nil for unknown ids, across query chunks")
+    func multiGet() throws {
+        let t = try TemporaryStore()
+        let store = try EmbeddingStore(path: t.db)
+        #expect(try store.items(ids: []).isEmpty)
+        let all = items(1200)
+        try store.upsert(all, fingerprint: "toy@1")
+        // More ids than one query chunk holds (500), shuffled, with repeats and unknown ids mixed in.
+        var g = SystemRandomNumberGenerator()
+        var asked = (0..<1200).map { "doc-\($0)" }.shuffled(using: &g)
+        asked.insert("nope", at: 3)
+        asked.insert("doc-42", at: 700)
+        asked.append("doc-999999")
+        let got = try store.items(ids: asked)
+        #expect(got.count == asked.count)
+        // Reference: one lookup per id through item(_:).
+        for (id, item) in zip(asked, got) {
+            #expect(item == (try store.item(id)), "\(id)")
+        }
+        #expect(got[3] == nil && got.last! == nil)
+        #expect(got.compactMap { $0 }.count == 1201)
+        try store.remove(["doc-5"])
+        #expect(try store.items(ids: ["doc-4", "doc-5", "doc-6"]).map { $0?.id } == ["doc-4", nil, "doc-6"])
+    }
+
     @Test("vectors of another model are refused; so are bad vectors, bad metadata and repeated ids")
     func refusals() throws {
         let t = try TemporaryStore()

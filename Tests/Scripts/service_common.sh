@@ -18,7 +18,8 @@ free_port() {
 }
 
 # start_server LOG ARGS… : starts the server in the background (pid in $server_pid) and waits
-# up to 60 s for /healthz.
+# up to 180 s for /healthz (the first start without --model trains the demo model: about ten
+# seconds on an idle machine; set SIAMESE_DEMO_CACHE to share one trained model between runs).
 start_server() {
   local log="$1"; shift
   "$SIAMESE_BIN" serve "$@" >>"$log" 2>&1 &
@@ -26,13 +27,18 @@ start_server() {
   local port=""
   local prev=""
   for arg in "$@"; do [[ "$prev" == "--port" ]] && port="$arg"; prev="$arg"; done
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1800); do
     if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then echo "server exited; log:" >&2; tail -20 "$log" >&2; return 1; fi
     sleep 0.1
   done
-  echo "server did not become healthy in 60 s; log:" >&2; tail -20 "$log" >&2
+  echo "server did not become healthy in 180 s; log:" >&2; tail -20 "$log" >&2
   return 1
+}
+
+# demo_examples BASE : the demo model's example pairs from /v1/models as JSON (empty list otherwise).
+demo_examples() {
+  curl -sf "$1/v1/models" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["models"][0].get("examples", [])))'
 }
 
 stop_server() {

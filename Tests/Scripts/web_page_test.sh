@@ -25,10 +25,16 @@ ip link set lo up 2>/dev/null || true
 port=\$(free_port)
 start_server "$work/server.log" --host 127.0.0.1 --port "\$port" --store "$work/store.sqlite" --api-key-file "$work/key"
 trap stop_server EXIT
-# A few items, so the page's search has something to find.
+# A few items, so the page's search has something to find: the demo model's example signatures.
+demo_examples "http://127.0.0.1:\$port" | python3 -c '
+import json, sys
+examples = json.load(sys.stdin)
+items = [{"id": "reference", "text": "genuine reference signature", "vector": examples[0]["a"]}]
+items += [{"id": ex["name"], "text": ex["name"].replace("_", " "), "vector": ex["b"]} for ex in examples]
+print(json.dumps({"items": items}))
+' >"$work/items.json"
 curl -sf -H "Authorization: Bearer \$(cat "$work/key")" -H 'Content-Type: application/json' \
-  -d '{"items":[{"id":"one","text":"first","vector":[-1,0,1,-1,0,1,-1,0]},{"id":"two","text":"second","vector":[1,1,1,1,1,1,1,1]}]}' \
-  "http://127.0.0.1:\$port/v1/items" >/dev/null
+  -d @"$work/items.json" "http://127.0.0.1:\$port/v1/items" >/dev/null
 timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions --disable-background-networking \
   --disable-component-update --disable-sync --no-proxy-server --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
   --user-data-dir="$work/chromium" --virtual-time-budget=15000 --dump-dom "http://127.0.0.1:\$port/?selftest=1" \
@@ -43,7 +49,7 @@ else
   bash "$inner"
 fi
 
-if grep -q 'data-status="ok"' "$work/dom.html"; then
+if grep -q 'data-status="ok"' "$work/dom.html" && grep -q 'search returned [1-9]' "$work/dom.html"; then
   sed -n 's/.*<div id="selftest"[^>]*>\([^<]*\)<.*/\1/p' "$work/dom.html"
   grep -o '<div id="compare-decision"[^>]*>[^<]*</div>' "$work/dom.html" || true
   echo "PASS"

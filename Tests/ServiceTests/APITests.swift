@@ -6,7 +6,7 @@ import Siamese
 import Testing
 @testable import Service
 
-/// The demo MLP's embedding computed here in double precision from its weights
+/// The tiny MLP's embedding computed here in double precision from its weights
 /// (x·W0ᵀ + b0 → ReLU → ·W1ᵀ + b1 → L2-normalise), independently of the tensor engine.
 func referenceEmbedding(_ network: SiameseNetwork, _ x: [Float]) -> [Double] {
     let p = Dictionary(uniqueKeysWithValues: network.namedParameters.map { ($0.name, $0.parameter.value) })
@@ -31,7 +31,8 @@ func referenceEmbedding(_ network: SiameseNetwork, _ x: [Float]) -> [Double] {
             let m = try #require((models.json["models"] as? [[String: Any]])?.first)
             #expect(m["kind"] as? String == "vector")
             #expect(m["dimension"] as? Int == 16)
-            #expect(m["input_dimension"] as? Int == DemoModelProvider.inputDimension)
+            #expect(m["input_dimension"] as? Int == TinyModel.inputDimension)
+            #expect(m["examples"] == nil, "only the demo model lists example pairs")
             #expect(m["fingerprint"] as? String == (try ModelFolder(s.modelFolder).fingerprint()))
             let record = try #require(try CalibrationRecord.load(fromModelDirectory: s.modelFolder))
             let cal = try #require(m["calibration"] as? [String: Any])

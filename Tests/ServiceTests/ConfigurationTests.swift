@@ -22,6 +22,16 @@ import Testing
         #expect(d.port == 7000 && d.host == "0.0.0.0")
     }
 
+    /// A config file shared with the other commands: their sections are skipped, a "serve"
+    /// section counts like top-level keys.
+    @Test func sharedConfigFileWithSections() throws {
+        let file = try temporaryFile(#"{"search": {"k": 20}, "index build": {"hnsw": true}, "serve": {"port": 7100, "max_inputs": 3}, "host": "0.0.0.0"}"#)
+        let c = try ServiceConfiguration.resolve(flags: [:], environment: ["SIAMESE_CONFIG": file])
+        #expect(c.port == 7100 && c.maxInputs == 3 && c.host == "0.0.0.0")
+        let bad = try temporaryFile(#"{"serve": {"prot": 1}}"#)
+        #expect(throws: ConfigurationError.self) { try ServiceConfiguration.resolve(flags: ["config": bad], environment: [:]) }
+    }
+
     @Test func badValuesNameTheirSource() throws {
         #expect(throws: ConfigurationError.self) { try ServiceConfiguration.resolve(flags: ["port": "70000"], environment: [:]) }
         do {

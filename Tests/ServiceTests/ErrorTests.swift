@@ -122,6 +122,34 @@ import Testing
         #expect(try s.state.store.count() == 0, "no malformed write may store anything")
     }
 
+    /// A known path with another method is 405 with the allowed methods; an unknown path stays 404.
+    @Test func wrongMethodIs405() async throws {
+        let s = try TestService()
+        let cases: [(String, HTTPRequest.Method, String)] = [
+            ("/v1/embed", .get, "POST"), ("/v1/search", .put, "POST"), ("/v1/models", .delete, "GET"),
+            ("/v1/items", .put, "POST, DELETE"), ("/v1/items/abc", .post, "GET"), ("/readyz", .post, "GET"), ("/", .delete, "GET"),
+        ]
+        try await s.test { client in
+            for (uri, method, allow) in cases {
+                try await client.execute(uri: uri, method: method, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                    #expect(response.headers[.contentType] == "application/json")
+                    let json = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
+                    #expect(errorCode(json) == "method_not_allowed", "\(method) \(uri)")
+                    #expect((json["error"] as? [String: Any])?["request_id"] as? String == response.headers[.init("X-Request-Id")!])
+                }
+            }
+            for uri in ["/v1/nothing", "/v1/items/a/b", "/v1"] {
+                let r = try await client.json(uri, method: .get)
+                #expect(r.status == 404, "\(uri)")
+                #expect(errorCode(r.json) == "not_found", "\(uri)")
+            }
+            // A route's own 404 (an unknown item) is not turned into 405.
+            #expect(errorCode(try await client.json("/v1/items/unknown", method: .get).json) == "not_found")
+        }
+    }
+
     @Test func slowRequestsTimeOutWithAJSONError() async throws {
         let s = try TestService(batchWaitMilliseconds: 200, timeoutMilliseconds: 20)
         try await s.test { client in
