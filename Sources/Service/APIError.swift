@@ -64,6 +64,6 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         var error: [String: Any] = ["code": code.rawValue, "message": message]
         if let field { error["field"] = field }
         if let requestID { error["request_id"] = requestID }
-        return (try? JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys])) ?? Data(#"{"error":{"code":"internal_error","message":"unencodable error"}}"#.utf8)
+        return (try? JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(#"{"error":{"code":"internal_error","message":"unencodable error"}}"#.utf8)
     }
 }

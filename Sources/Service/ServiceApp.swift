@@ -82,7 +82,7 @@ struct ShutdownNotice: ServiceLifecycle.Service {
     func run() async throws {
         do { try await gracefulShutdown() } catch { return }
         state.beginShutdown()
-        logger.info("shutting down: /readyz answers 503; finishing in-flight requests", metadata: ["drain_ms": .stringConvertible(drain / .milliseconds(1))])
+        logger.info("shutting down: /readyz answers 503; finishing in-flight requests", metadata: ["drain_ms": .stringConvertible(Int(drain / .milliseconds(1)))])
         if drain > .zero { try? await Task.sleep(for: drain) }
     }
 }
