@@ -7,20 +7,26 @@ enum OpenAPIDocument {
         let model = state.model
         let inputs = model.kind == .text ? "texts (strings)"
             : "arrays of \(model.inputDimension ?? 0) numbers" + (model.examples.isEmpty ? "" : " (example pairs in GET /v1/models)")
-        let object = document(inputExample: inputs)
+        let object = document(inputExample: inputs, input: inputSchema(model))
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
     }
 
-    /// A string (text models) or an array of numbers (vector models).
-    nonisolated(unsafe) static let input: [String: Any] = [
-        "oneOf": [["type": "string"], ["type": "array", "items": ["type": "number"], "minItems": 1]],
-    ]
+    /// What the served model takes: a string (text models) or an array of exactly its input
+    /// length of numbers (vector models), so that clients and fuzzers see the real contract.
+    static func inputSchema(_ model: any ServedModel) -> [String: Any] {
+        switch model.kind {
+        case .text: return ["type": "string"]
+        case .vector:
+            let n = model.inputDimension ?? 1
+            return ["type": "array", "items": ["type": "number"], "minItems": n, "maxItems": n]
+        }
+    }
 
     static func object(_ properties: [String: Any], required: [String]) -> [String: Any] {
         ["type": "object", "properties": properties, "required": required, "additionalProperties": false]
     }
 
-    nonisolated(unsafe) static let requestBodies: [String: [String: Any]] = [
+    static func requestBodies(input: [String: Any]) -> [String: [String: Any]] { [
         "/v1/embed": object(["inputs": ["type": "array", "items": input, "minItems": 1]], required: ["inputs"]),
         "/v1/compare": object(["a": input, "b": input], required: ["a", "b"]),
         "/v1/verify": object(["a": input, "b": input, "threshold": ["type": "number"]], required: ["a", "b"]),
@@ -35,10 +41,10 @@ enum OpenAPIDocument {
         ], required: ["threshold"]),
         "POST /v1/items": object(["items": ["type": "array", "minItems": 1, "items": object([
             "id": ["type": "string", "minLength": 1, "maxLength": 512], "text": ["type": "string"],
-            "vector": ["type": "array", "items": ["type": "number"]], "metadata": ["type": "object"],
+            "vector": input["type"] as? String == "array" ? input : ["type": "array", "items": ["type": "number"]], "metadata": ["type": "object"],
         ], required: ["id"])]], required: ["items"]),
         "DELETE /v1/items": object(["ids": ["type": "array", "items": ["type": "string"]]], required: ["ids"]),
-    ]
+    ] }
 
     static let summaries: [String: String] = [
         "GET /": "Web page: search the store, compare two inputs",
@@ -58,7 +64,8 @@ enum OpenAPIDocument {
         "POST /v1/admin/save-index": "Save the search index now; needs the API key",
     ]
 
-    static func document(inputExample: String) -> [String: Any] {
+    static func document(inputExample: String, input: [String: Any]) -> [String: Any] {
+        let bodies = requestBodies(input: input)
         let errorSchema: [String: Any] = [
             "type": "object", "required": ["error"],
             "properties": ["error": ["type": "object", "required": ["code", "message"], "properties": [
@@ -76,7 +83,7 @@ enum OpenAPIDocument {
                 "operationId": key.lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression),
                 "responses": ["200": ["description": "success", "content": [contentType: ["schema": [:] as [String: Any]]]], "default": errorResponse],
             ]
-            if let body = requestBodies[key] ?? requestBodies[route.path] {
+            if let body = bodies[key] ?? bodies[route.path] {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
             }
             if route.path.contains("{id}") {

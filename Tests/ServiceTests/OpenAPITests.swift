@@ -27,6 +27,12 @@ import Testing
             // Write routes declare the bearer key.
             let items = try #require(paths["/v1/items"]?["post"] as? [String: Any])
             #expect(items["security"] != nil)
+            // Inputs are described as the served model takes them: arrays of exactly its input length.
+            let compare = try #require(paths["/v1/compare"]?["post"] as? [String: Any])
+            let schema = (((compare["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+            let a = try #require((schema?["properties"] as? [String: Any])?["a"] as? [String: Any])
+            #expect(a["type"] as? String == "array")
+            #expect(a["minItems"] as? Int == TinyModel.inputDimension && a["maxItems"] as? Int == TinyModel.inputDimension)
         }
     }
 }
