@@ -66,10 +66,13 @@ public enum DemoModelProvider {
         return base.appendingPathComponent("siamese")
     }
 
-    /// `signature-demo-<digest>`: the digest covers the configuration, the seed and this type's
-    /// format, so that any change to the demo's training gets a folder of its own.
+    /// `signature-demo-<digest>`: the digest covers the configuration, the seed, this type's
+    /// format and a sample of the generated data (a genuine signature and a forgery), so that a
+    /// change to the demo's training or to its data gets a folder of its own.
     static func folderName(_ configuration: SignatureDemo.Configuration, seed: UInt64) -> String {
-        let key = "signature-demo v1 seed \(seed) \(configuration)"
+        let generator = SignatureGenerator(steps: configuration.steps, seed: seed)
+        let sample = (generator.genuine(writer: 0, sample: 0) + generator.forgery(writer: 0, sample: 0)).map { String($0.bitPattern, radix: 16) }
+        let key = "signature-demo v1 seed \(seed) \(configuration) data \(sample.joined(separator: ","))"
         return "signature-demo-" + SHA256.hash(Array(key.utf8)).hexString.prefix(16)
     }
 
