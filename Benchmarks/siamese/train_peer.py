@@ -3,9 +3,11 @@ size, epochs and data as `siamese train`, timed the same way (training steps onl
 
 usage: train_peer.py TRAIN.csv TEST.csv ENCODER(mlp|cnn) LOSS(contrastive|triplet) THREADS EPOCHS
 prints one JSON object: steps, seconds, steps_per_s and the test metrics.
+env SEED (default 0) seeds the initialisation and the sampling (multi-seed runs: seeds.sh).
 """
 import csv
 import json
+import os
 import sys
 import time
 
@@ -102,8 +104,9 @@ def main():
     train_csv, test_csv, encoder, loss, threads, epochs = sys.argv[1:7]
     threads, epochs = int(threads), int(epochs)
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
+    seed = int(os.environ.get("SEED", "0"))
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     xtr, ytr = load(train_csv)
     xte, yte = load(test_csv)
     X, Y = torch.from_numpy(xtr), torch.from_numpy(ytr)
