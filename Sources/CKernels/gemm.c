@@ -88,6 +88,8 @@ typedef struct {
     int64_t ldb;
     float *c;
     int64_t ldc;
+    const float *packed_b; // B already in panels (ck_packed_b): no packing of B at all
+    int64_t packed_n;      // its padded column count
 } ck_problem;
 
 // Splits `total` into equal blocks of at most `max`, rounded up to `align` (so that a k of 300
@@ -128,22 +130,30 @@ static void gemm_block(const ck_problem *P, int64_t i0, int64_t i1, int64_t j0, 
     const int64_t ncb_padded = (ncb + im->nr - 1) / im->nr * im->nr;
     ck_scratch *s = scratch();
     float *pa = buf_get(&s->a, (size_t)(mcb * kcb));
-    float *pb = buf_get(&s->b, (size_t)(ncb_padded * kcb));
+    float *pb = P->packed_b ? NULL : buf_get(&s->b, (size_t)(ncb_padded * kcb));
 
     for (int64_t jc = 0; jc < n; jc += ncb) {
         const int64_t nc = n - jc < ncb ? n - jc : ncb;
         const int64_t j = j0 + jc;
         for (int64_t pc = 0; pc < k; pc += kcb) {
             const int64_t kc = k - pc < kcb ? k - pc : kcb;
-            const float *bsrc = P->tb ? P->b + j * P->ldb + pc : P->b + pc * P->ldb + j;
-            im->pack_b(P->tb, nc, kc, bsrc, P->ldb, pb);
+            const float *bp;
+            if (P->packed_b) {
+                // Block pc of the pre-packed B starts after pc rows of every panel; panel j/NR of
+                // it after j/NR panels of kc×NR (j is a multiple of NR: see gemm_run's grid).
+                bp = P->packed_b + pc * P->packed_n + j * kc;
+            } else {
+                const float *bsrc = P->tb ? P->b + j * P->ldb + pc : P->b + pc * P->ldb + j;
+                im->pack_b(P->tb, nc, kc, bsrc, P->ldb, pb);
+                bp = pb;
+            }
             const float beta = pc == 0 ? P->beta : 1.0f;
             for (int64_t ic = 0; ic < m; ic += mcb) {
                 const int64_t mc = m - ic < mcb ? m - ic : mcb;
                 const int64_t i = i0 + ic;
                 const float *asrc = P->ta ? P->a + pc * P->lda + i : P->a + i * P->lda + pc;
                 im->pack_a(!P->ta, mc, kc, asrc, P->lda, pa);
-                macro_kernel(im, mc, nc, kc, pa, pb, P->c + i * P->ldc + j, P->ldc, P->alpha, beta);
+                macro_kernel(im, mc, nc, kc, pa, bp, P->c + i * P->ldc + j, P->ldc, P->alpha, beta);
             }
         }
     }
@@ -223,18 +233,22 @@ static void gemm_run(const ck_problem *P, int threads) {
     const int64_t m = P->m, n = P->n, k = P->k;
     if (m <= 0 || n <= 0) return;
     if (k == 0 || P->alpha == 0.0f) { scale_c(m, n, P->beta, P->c, P->ldc); return; }
-    if (m == 1 || n == 1) { gemv(P); return; }
-    if (threads > 1 && (double)m * (double)n * (double)k < CK_PARALLEL_MIN_WORK) threads = 1;
+    if ((m == 1 || n == 1) && !P->packed_b) { gemv(P); return; }
+    // A pre-packed B is a weight in a chain of products (a transformer layer), where the
+    // workers are still awake from the previous one: a quarter of the threshold pays there.
+    const double min_work = P->packed_b ? CK_PARALLEL_MIN_WORK / 4 : CK_PARALLEL_MIN_WORK;
+    if (threads > 1 && (double)m * (double)n * (double)k < min_work) threads = 1;
     const int MR = P->im->mr, NR = P->im->nr;
     // A grid tm×tn of blocks, one per thread: thread rows re-pack B, thread columns re-pack A,
-    // so minimise tn·m + tm·n, keeping at least two micro-tiles per block.
+    // so minimise tn·m + tm·n, keeping at least two micro-tiles per block along each split
+    // dimension (an unsplit one may be short: a few rows times a wide weight splits by columns).
     int64_t best_tm = 1, best_tn = 1;
     for (int t = threads; t > 1 && best_tm * best_tn == 1; t--) {
         double best = 0;
         for (int tm = 1; tm <= t; tm++) {
             if (t % tm != 0) continue;
             int tn = t / tm;
-            if (m < (int64_t)tm * 2 * MR || n < (int64_t)tn * 2 * NR) continue;
+            if ((tm > 1 && m < (int64_t)tm * 2 * MR) || (tn > 1 && n < (int64_t)tn * 2 * NR)) continue;
             double cost = (double)tn * (double)m + (double)tm * (double)n;
             if (best_tm * best_tn == 1 || cost < best) { best = cost; best_tm = tm; best_tn = tn; }
         }
@@ -249,7 +263,56 @@ static void gemm_run(const ck_problem *P, int threads) {
 void ck_sgemm(int transA, int transB, int64_t m, int64_t n, int64_t k, float alpha,
               const float *a, int64_t lda, const float *b, int64_t ldb,
               float beta, float *c, int64_t ldc) {
-    ck_problem P = { active_impl(), transA != 0, transB != 0, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc };
+    ck_problem P = { active_impl(), transA != 0, transB != 0, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, NULL, 0 };
+    gemm_run(&P, ck_get_threads());
+}
+
+// MARK: - Pre-packed B
+
+// B packed once in the micro-kernel's panels, block by block along k exactly as gemm_block
+// would pack it, so that a product with it packs only A. Weight matrices of inference are the
+// case: packing a transposed 384×1536 matrix costs more than multiplying it by a few rows.
+struct ck_packed_b {
+    const ck_gemm_impl *im; // the layout belongs to this implementation
+    int64_t k, n, padded_n;
+    float *data;
+};
+
+ck_packed_b *ck_sgemm_pack_b(int transB, int64_t k, int64_t n, const float *b, int64_t ldb) {
+    if (k <= 0 || n <= 0) return NULL;
+    ck_packed_b *p = calloc(1, sizeof *p);
+    if (p == NULL) return NULL;
+    p->im = active_impl();
+    p->k = k;
+    p->n = n;
+    p->padded_n = (n + p->im->nr - 1) / p->im->nr * p->im->nr;
+    // Slack as buf_get keeps: the vector packers may over-read padding.
+    size_t bytes = (((size_t)(p->padded_n * k) + 64) * sizeof(float) + 63) & ~(size_t)63;
+    p->data = aligned_alloc(64, bytes);
+    if (p->data == NULL) { free(p); return NULL; }
+    const int64_t kcb = balanced_block(k, p->im->kc, 8);
+    for (int64_t pc = 0; pc < k; pc += kcb) {
+        const int64_t kc = k - pc < kcb ? k - pc : kcb;
+        const float *src = transB ? b + pc : b + pc * ldb;
+        p->im->pack_b(transB != 0, n, kc, src, ldb, p->data + pc * p->padded_n);
+    }
+    return p;
+}
+
+void ck_sgemm_packed_b_free(ck_packed_b *p) {
+    if (p == NULL) return;
+    free(p->data);
+    free(p);
+}
+
+int64_t ck_sgemm_packed_b_bytes(const ck_packed_b *p) {
+    return p == NULL ? 0 : p->padded_n * p->k * (int64_t)sizeof(float);
+}
+
+void ck_sgemm_with_packed_b(int transA, int64_t m, float alpha, const float *a, int64_t lda,
+                            const ck_packed_b *b, float beta, float *c, int64_t ldc) {
+    ck_problem P = { b->im, transA != 0, 0, m, b->n, b->k, alpha, beta, a, lda, NULL, 0, c, ldc,
+                     b->data, b->padded_n };
     gemm_run(&P, ck_get_threads());
 }
 
@@ -272,7 +335,7 @@ void ck_sgemm_batched(int64_t batch, int transA, int transB, int64_t m, int64_t 
                       const float *b, int64_t ldb, int64_t strideB,
                       float beta, float *c, int64_t ldc, int64_t strideC) {
     if (batch <= 0 || m <= 0 || n <= 0) return;
-    ck_batch bt = { { active_impl(), transA != 0, transB != 0, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc },
+    ck_batch bt = { { active_impl(), transA != 0, transB != 0, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc, NULL, 0 },
                     strideA, strideB, strideC };
     const int threads = ck_get_threads();
     const double work = (double)m * (double)n * (double)k;

@@ -57,9 +57,30 @@
         }                                                                                          \
     } while (0)
 
+// A short edge tile (one or two rows left over) with 2 rows instead of 6, reading the same
+// MR-wide A panels: a few-row GEMM (one sentence through a transformer) wastes less.
+CK_TARGET static void kernel_2x16(int64_t kc, const float *restrict a, const float *restrict b,
+                                  float *restrict c, int64_t ldc, float alpha, float beta, int mr,
+                                  int nr) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+#pragma clang loop unroll_count(4)
+    for (int64_t p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        ROW(0); ROW(1);
+        a += MR;
+        b += NR;
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    STORE_EDGE(0); STORE_EDGE(1);
+}
+
 CK_TARGET static void kernel_6x16(int64_t kc, const float *restrict a, const float *restrict b,
                                   float *restrict c, int64_t ldc, float alpha, float beta, int mr,
                                   int nr) {
+    if (mr <= 2) { kernel_2x16(kc, a, b, c, ldc, alpha, beta, mr, nr); return; }
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     // The tile of C will be written (and read when beta != 0): fetch its lines now, so that they
@@ -72,6 +93,8 @@ CK_TARGET static void kernel_6x16(int64_t kc, const float *restrict a, const flo
     for (int64_t p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+        // The same row of the next B panel, into L2 (see gemm_avx512.c).
+        __builtin_prefetch(b + kc * NR, 0, 2);
         a += MR;
         b += NR;
     }

@@ -1,5 +1,5 @@
 // AVX-512 GEMM: a 12×32 register tile (24 zmm accumulators, two B vectors, A values broadcast
-// straight from memory into the FMAs).
+// straight from memory into the FMAs), with 4- and 8-row variants for short edge tiles.
 #if defined(__x86_64__)
 #include "gemm_internal.h"
 
@@ -20,6 +20,11 @@
 
 #define MR 12
 #define NR 32
+
+// The same rows of the next B panel (the macro-kernel's next column step), two lines per k step,
+// into L2: a pre-packed weight streams from memory, and the later row tiles of this panel run
+// from cache while it arrives.
+#define CK_PREFETCH_NEXT_PANEL(p) do { __builtin_prefetch((p), 0, 2); __builtin_prefetch((p) + 16, 0, 2); } while (0)
 
 #define ROW(r)                                                                                     \
     do {                                                                                           \
@@ -58,9 +63,49 @@
 
 #define DECL(r) __m512 c##r##_0 = _mm512_setzero_ps(), c##r##_1 = _mm512_setzero_ps()
 
+// Short edge tiles (a GEMM of a few rows: one sentence through a transformer) with 4 or 8 rows
+// instead of 12, reading the same MR-wide A panels: 14 rows cost 12 + 4 rows of FMAs, not 24.
+#define EDGE_MASKS                                                                                 \
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                           \
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);               \
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1)
+
+CK_TARGET static void kernel_4x32(int64_t kc, const float *restrict a, const float *restrict b,
+                                  float *restrict c, int64_t ldc, float alpha, float beta, int mr,
+                                  int nr) {
+    DECL(0); DECL(1); DECL(2); DECL(3);
+#pragma clang loop unroll_count(4)
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        ROW(0); ROW(1); ROW(2); ROW(3);
+        a += MR;
+        b += NR;
+    }
+    EDGE_MASKS;
+    STORE_EDGE(0); STORE_EDGE(1); STORE_EDGE(2); STORE_EDGE(3);
+}
+
+CK_TARGET static void kernel_8x32(int64_t kc, const float *restrict a, const float *restrict b,
+                                  float *restrict c, int64_t ldc, float alpha, float beta, int mr,
+                                  int nr) {
+    DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5); DECL(6); DECL(7);
+#pragma clang loop unroll_count(2)
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5); ROW(6); ROW(7);
+        a += MR;
+        b += NR;
+    }
+    EDGE_MASKS;
+    STORE_EDGE(0); STORE_EDGE(1); STORE_EDGE(2); STORE_EDGE(3);
+    STORE_EDGE(4); STORE_EDGE(5); STORE_EDGE(6); STORE_EDGE(7);
+}
+
 CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const float *restrict b,
                                    float *restrict c, int64_t ldc, float alpha, float beta, int mr,
                                    int nr) {
+    if (mr <= 4) { kernel_4x32(kc, a, b, c, ldc, alpha, beta, mr, nr); return; }
+    if (mr <= 8) { kernel_8x32(kc, a, b, c, ldc, alpha, beta, mr, nr); return; }
     DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5);
     DECL(6); DECL(7); DECL(8); DECL(9); DECL(10); DECL(11);
     // The tile of C will be written (and read when beta != 0): fetch its lines now, so that they
@@ -74,6 +119,7 @@ CK_TARGET static void kernel_12x32(int64_t kc, const float *restrict a, const fl
         const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
         ROW(6); ROW(7); ROW(8); ROW(9); ROW(10); ROW(11);
+        CK_PREFETCH_NEXT_PANEL(b + kc * NR);
         a += MR;
         b += NR;
     }

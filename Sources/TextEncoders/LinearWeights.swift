@@ -3,13 +3,14 @@ import Tensors
 
 /// The weights of one linear layer laid out for inference: `y = x·Wᵀ + b` with W `[out, in]`.
 ///
-/// Float32 keeps W as it is (the GEMM reads it transposed in place); int8 keeps it quantised per
-/// output channel in the packed layout of the int8 GEMM (see ``QuantizedMatrix``).
+/// Float32 keeps Wᵀ packed once in the GEMM's panels (``PackedMatrix``: a product with a few
+/// rows would otherwise spend most of its time re-packing W); int8 keeps W quantised per output
+/// channel in the packed layout of the int8 GEMM (see ``QuantizedMatrix``).
 final class LinearWeights: @unchecked Sendable {
     let inFeatures: Int
     let outFeatures: Int
     let bias: AlignedBuffer<Float>
-    let weight: AlignedBuffer<Float>?
+    let weight: PackedMatrix?
     let quantized: QuantizedMatrix?
 
     /// From row-major W `[out, in]` (rows of several matrices may be stacked: fused Q, K, V).
@@ -20,7 +21,7 @@ final class LinearWeights: @unchecked Sendable {
         bias = AlignedBuffer(b + [Float](repeating: 0, count: Int(ck_q8_padded_cols(Int64(b.count))) - b.count))
         switch precision {
         case .float32:
-            weight = AlignedBuffer(w)
+            weight = w.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: inFeatures, n: b.count, ld: inFeatures, transposed: true) }
             quantized = nil
         case .int8:
             weight = nil
@@ -34,8 +35,7 @@ final class LinearWeights: @unchecked Sendable {
     func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, addBias: Bool = false,
                   scratch: QuantizationScratch) {
         if let weight {
-            Kernels.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                          a: x, lda: inFeatures, b: weight.pointer, ldb: inFeatures, c: y, ldc: outFeatures)
+            weight.multiply(x, m: rows, lda: inFeatures, into: y, ldc: outFeatures)
             if addBias {
                 let b = SendablePointer(bias.pointer), out = SendablePointer(y), d = outFeatures
                 RowKernels.parallelRows(rows, minimumRows: 32) { start, end in

@@ -59,7 +59,8 @@ import Testing
         var ta = false, tb = false
         var pad = 0                 // extra columns in every leading dimension
         var alpha: Float = 1, beta: Float = 0
-        var description: String { "\(m)×\(n)×\(k) ta=\(ta) tb=\(tb) pad=\(pad) α=\(alpha) β=\(beta)" }
+        var packed = false          // B pre-packed once (PackedMatrix) instead of per call
+        var description: String { "\(m)×\(n)×\(k) ta=\(ta) tb=\(tb) pad=\(pad) α=\(alpha) β=\(beta)\(packed ? " packed" : "")" }
     }
 
     /// Runs one GEMM (or `batch` of them) and compares with a Double reference. Returns the
@@ -87,7 +88,11 @@ import Testing
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    if batch == 1 && !broadcastA && !broadcastB {
+                    if g.packed {
+                        let packed = PackedMatrix(pb.baseAddress!, k: k, n: n, ld: ldb, transposed: g.tb)
+                        packed.multiply(pa.baseAddress!, m: m, lda: lda, transposeA: g.ta, alpha: g.alpha, beta: g.beta,
+                                        into: pc.baseAddress!, ldc: ldc)
+                    } else if batch == 1 && !broadcastA && !broadcastB {
                         Kernels.sgemm(transposeA: g.ta, transposeB: g.tb, m: m, n: n, k: k, alpha: g.alpha,
                                       a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
                                       beta: g.beta, c: pc.baseAddress!, ldc: ldc)
@@ -152,6 +157,51 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func prePackedRightOperandMatchesReferenceOnEveryPath() {
+        // The same edge shapes as the per-call GEMM, plus k over two and three KC blocks of every
+        // implementation (256/384/512) and the inference shapes (a few rows times a weight).
+        let shapes: [(Int, Int, Int)] = [
+            (1, 1, 1), (1, 19, 7), (9, 1, 13), (2, 3, 1), (7, 15, 16), (13, 31, 9), (12, 32, 20),
+            (37, 41, 43), (13, 35, 300), (5, 40, 700), (3, 33, 1100), (10, 1152, 384), (1, 384, 1536),
+        ]
+        Self.forEachPath(threads: [1, 2]) { isa, t in
+            for (m, n, k) in shapes {
+                for ta in [false, true] {
+                    for tb in [false, true] {
+                        Self.checkGEMM(GEMMCase(m: m, n: n, k: k, ta: ta, tb: tb, pad: (m + n) % 3, packed: true), comment: "\(isa) t=\(t)")
+                    }
+                }
+            }
+            Self.checkGEMM(GEMMCase(m: 200, n: 90, k: 260, tb: true, alpha: 0.5, beta: 1, packed: true), comment: "\(isa) t=\(t)")
+            Self.checkGEMM(GEMMCase(m: 64, n: 1536, k: 384, tb: true, beta: 0, packed: true), comment: "\(isa) t=\(t)")
+        }
+    }
+
+    @Test func prePackedRightOperandKeepsItsLayoutWhenTheISAIsLowered() {
+        // Packed for the best path, multiplied after lowering to generic: it must run the
+        // implementation whose layout it holds, not misread the panels.
+        let savedISA = Kernels.isa
+        defer { Kernels.setISA(savedISA) }
+        let (m, n, k) = (9, 70, 530)
+        let a = Self.randomArray(m * k, seed: 7), b = Self.randomArray(n * k, seed: 8)
+        var expected = [Float](repeating: 0, count: m * n), got = expected
+        Kernels.setISA(Self.isaPaths.last!)
+        let packed = b.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: k, n: n, ld: k, transposed: true) }
+        #expect(packed.byteCount >= n * k * 4)
+        Kernels.setISA("generic")
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                expected.withUnsafeMutableBufferPointer { pe in
+                    Kernels.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
+                                  b: pb.baseAddress!, ldb: k, c: pe.baseAddress!, ldc: n)
+                }
+                got.withUnsafeMutableBufferPointer { pg in packed.multiply(pa.baseAddress!, m: m, lda: k, into: pg.baseAddress!, ldc: n) }
+            }
+        }
+        let worst = zip(expected, got).map { abs($0 - $1) / max(abs($0), 1) }.max()!
+        #expect(worst < 1e-4, "packed on \(Self.isaPaths.last!), run after lowering to generic: relative error \(worst)")
     }
 
     @Test func gemmHonoursAlphaBetaAndLeadingDimensions() {

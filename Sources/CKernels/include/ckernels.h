@@ -57,6 +57,19 @@ void ck_sgemm_batched(int64_t batch, int transA, int transB, int64_t m, int64_t 
                       const float *b, int64_t ldb, int64_t strideB,
                       float beta, float *c, int64_t ldc, int64_t strideC);
 
+/// B (op(B) is k×n) packed once into the layout of the GEMM implementation in use, for many
+/// products with it: weight matrices at inference. Opaque; NULL when k or n is not positive or
+/// memory runs out. The source may be freed afterwards.
+typedef struct ck_packed_b ck_packed_b;
+ck_packed_b *ck_sgemm_pack_b(int transB, int64_t k, int64_t n, const float *b, int64_t ldb);
+void ck_sgemm_packed_b_free(ck_packed_b *p);
+/// The bytes its panels take.
+int64_t ck_sgemm_packed_b_bytes(const ck_packed_b *p);
+/// C[m×n] = alpha·op(A)·B + beta·C with B pre-packed (same semantics as ck_sgemm). Runs the
+/// implementation B was packed for, even if ck_set_isa changed the level since.
+void ck_sgemm_with_packed_b(int transA, int64_t m, float alpha, const float *a, int64_t lda,
+                            const ck_packed_b *b, float beta, float *c, int64_t ldc);
+
 // MARK: - Vector math (y may alias x)
 
 void ck_vexp(const float *x, float *y, int64_t n);
