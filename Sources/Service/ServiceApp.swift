@@ -21,7 +21,16 @@ public enum ServiceApp {
         logger.info("loading the demo model (a signature verifier; trained on first use, about ten seconds, then cached)",
                     metadata: ["cache": .string(cache.path)])
         let clock = ContinuousClock(), start = clock.now
-        let loaded = try DemoModelProvider.load(cacheDirectory: cache)
+        let loaded: DemoModelProvider.Loaded
+        do {
+            loaded = try DemoModelProvider.load(cacheDirectory: cache)
+        } catch let error as ConfigurationError where configuration.demoCache == nil {
+            // The default cache is a convenience: an unwritable home must not stop the service.
+            let fallback = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-demo-cache")
+            logger.warning("the demo model cannot be cached in the default folder; using a temporary one",
+                           metadata: ["error": .string(error.description), "cache": .string(fallback.path)])
+            loaded = try DemoModelProvider.load(cacheDirectory: fallback)
+        }
         if loaded.trained {
             let seconds = (clock.now - start) / .seconds(1)
             logger.info("demo model trained and cached", metadata: ["folder": .string(loaded.folder.path), "seconds": .string(String(format: "%.1f", seconds))])
