@@ -3,8 +3,9 @@
 # small CNN, contrastive (margin 0.5, cosine) and batch-hard triplet (margin 0.3, cosine) losses,
 # Adam 1e-3, batch 128, 30 epochs, seed 0; a random 70/30 split and an open-set split (train 0-6,
 # test 7-9). Prints steps/s (training steps only, both sides) and test metrics computed by one
-# script for both systems.
-# Usage: Benchmarks/siamese_train.sh [EPOCHS]
+# script for both systems. One seed's open-set AUC swings by ±0.03–0.05 on either side, so the
+# open split is then repeated over SEEDS seeds (default 5; 0 skips) and compared as mean ± sd.
+# Usage: [SEEDS=N] Benchmarks/siamese_train.sh [EPOCHS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${1:-30}
@@ -73,3 +74,13 @@ PYEOF
   done
 done
 echo "(_o ours, _t PyTorch; steps/s counts training steps only on both sides; metrics on the test split by Benchmarks/siamese/metrics.py)"
+SEEDS=${SEEDS:-5}
+if [ "$SEEDS" -gt 0 ]; then
+  echo
+  echo "open split over seeds 0-$((SEEDS - 1)) (1 thread each): mean and sd of the test metrics, ours (_o) vs PyTorch (_t)"
+  for enc in mlp cnn; do
+    for loss in contrastive triplet; do
+      SIAMESE_BIN=$BIN Benchmarks/siamese/seeds.sh open "$enc" "$loss" "$SEEDS" "$EPOCHS" 2>/dev/null | sed -n '1p;2p;/^mean/p;/^  sd/p;/^AUC/p'
+    done
+  done
+fi
