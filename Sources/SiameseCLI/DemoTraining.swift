@@ -21,7 +21,8 @@ struct DemoTraining {
         print("loss:  triplet (margin \(c.margin), cosine), negatives \(Int(c.skilledFraction * 100))% skilled forgeries, " +
               "rest other writers; Adam \(c.learningRate) with cosine decay, \(c.epochs) epochs")
         let result = try SignatureDemo.run(c, seed: seed) { report in
-            if report.epoch == 0 || (report.epoch + 1) % 2 == 0 || report.epoch + 1 == report.epochs {
+            // About ten lines whatever the number of epochs.
+            if report.epoch == 0 || (report.epoch + 1) % max(1, report.epochs / 10) == 0 || report.epoch + 1 == report.epochs {
                 print(String(format: "  epoch %2d/%d  loss %.4f", report.epoch + 1, report.epochs, report.meanLoss))
             }
             for w in report.warnings { print("  warning: \(w)") }

@@ -119,7 +119,7 @@ struct SignatureDemoTests {
 
     @Test("the trained verifier beats the untrained twin on held-out writers, and its numbers check out")
     func trainedBeatsUntrained() throws {
-        // The demo's own configuration (about ten seconds): what the test vouches for is what users run.
+        // The demo's own configuration (20–30 seconds): what the test vouches for is what users run.
         let config = SignatureDemo.Configuration.standard
         let result = try SignatureDemo.run(config, seed: 3)
         let r = result.report
