@@ -32,7 +32,7 @@ ours() { # split encoder loss threads
   local summary
   summary=$("$BIN" train --data "$DATA/${split}_train.csv" --label-column label "${encflags[@]}" --dim 32 "${lossflags[@]}" \
     --epochs "$EPOCHS" --batch-size 128 --lr 0.001 --seed 0 --threads "$t" --no-resume --output "$out" --json)
-  "$BIN" embed --model "$out" --input "$DATA/${split}_test.csv" --output "$out/test.npy" --threads "$t"
+  "$BIN" embed --model "$out" --input "$DATA/${split}_test.csv" --output "$out/test.npy" --threads "$t" >/dev/null
   "$PY" - "$summary" "$out/test.npy" "$DATA/${split}_test.csv" <<'PYEOF'
 import csv, json, sys
 import numpy as np

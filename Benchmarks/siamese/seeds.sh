@@ -24,7 +24,7 @@ for s in $(seq "${FIRST:-0}" $((${FIRST:-0} + SEEDS - 1))); do
   out="$WORK/s$s"
   "$BIN" train --data "$DATA/${SPLIT}_train.csv" --label-column label "${encflags[@]}" --dim 32 "${lossflags[@]}" \
     --epochs "$EPOCHS" --batch-size 128 --lr 0.001 --seed "$s" --threads 1 --no-resume --output "$out" --json "${extra[@]}" >/dev/null
-  "$BIN" embed --model "$out" --input "$DATA/${SPLIT}_test.csv" --output "$out/test.npy" --threads 1
+  "$BIN" embed --model "$out" --input "$DATA/${SPLIT}_test.csv" --output "$out/test.npy" --threads 1 >/dev/null
   o=$("$PY" -c '
 import csv, json, sys
 import numpy as np
