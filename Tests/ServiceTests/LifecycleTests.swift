@@ -78,8 +78,9 @@ final class Box<T: Sendable>: @unchecked Sendable {
     /// flight when shutdown began still gets its answer, then the listener closes and the index
     /// is saved.
     @Test func gracefulShutdownDrainsAndFinishesInFlightRequests() async throws {
-        // The batcher holds the in-flight embed for 1.5 s; the drain lasts 1 s.
-        let s = try TestService(batchWaitMilliseconds: 1500, drainMilliseconds: 1000)
+        // The batcher holds the in-flight embed for 1.5 s; the drain lasts 3 s (long enough for a
+        // loaded CI machine to deliver the shutdown signal and answer the readiness polls).
+        let s = try TestService(batchWaitMilliseconds: 1500, drainMilliseconds: 3000)
         let port = Box(0)
         let logger = Logger(label: "test")
         let app = Application(router: ServiceRouter.make(state: s.state),
@@ -95,8 +96,14 @@ final class Box<T: Sendable>: @unchecked Sendable {
         let inFlight = Task { try await RawHTTP.request(port: p, method: "POST", path: "/v1/embed", body: "{\"inputs\":[\(vectorJSON(sampleInput(1)))]}") }
         try await Task.sleep(for: .milliseconds(200))
         await group.triggerGracefulShutdown()
-        try await Task.sleep(for: .milliseconds(150))
-        let ready = try await RawHTTP.request(port: p, method: "GET", path: "/readyz")
+        // The shutdown reaches the service asynchronously: poll readiness until it turns (within
+        // the drain, while the listener is still open).
+        var ready = try await RawHTTP.request(port: p, method: "GET", path: "/readyz")
+        let deadline = ContinuousClock.now + .milliseconds(2500)
+        while ready.status == 200 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            ready = try await RawHTTP.request(port: p, method: "GET", path: "/readyz")
+        }
         #expect(ready.status == 503)
         #expect(ready.body.contains("\"not_ready\""))
 
