@@ -60,7 +60,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Early stopping: stop after this many epochs without a better validation AUC, keep the best weights.") var patience: Int?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Model folder to write.") var output: String
-    @Flag(help: "Print the summary as JSON.") var json = false
+    @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
+    @Option(help: "Summary on stdout: text, json (one pretty document) or jsonl (one line).") var format: OutputFormat = .text
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
@@ -96,13 +97,15 @@ struct TrainCommand: ParsableCommand {
         progress.finish()
         try ModelFolder(outputURL).save(model, featureColumns: input.columns, classNames: dataset?.classNames, training: training)
 
-        if json {
+        if json || format != .text {
             var object: [String: Any] = ["steps": summary.steps, "steps_this_run": summary.stepsThisRun, "seconds": summary.seconds,
                                          "steps_per_s": summary.stepsPerSecond, "step_seconds": summary.stepSeconds, "epoch_losses": summary.epochLosses, "output": output]
             if !summary.validations.isEmpty { object["validation"] = summary.validations.map(\.metrics) }
             if let best = summary.bestEpoch { object["best_epoch"] = best + 1 }
             object["stopped_early"] = summary.stoppedEarly
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            let pretty = format == .json && !json
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]),
+                         as: UTF8.self))
         } else {
             if let from = summary.resumedFrom { print("resumed from \(from.path)") }
             print(String(format: "trained %d steps (%d this run) in %.2f s: %.1f steps/s; final epoch loss %.5f",

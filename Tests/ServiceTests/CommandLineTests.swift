@@ -51,7 +51,7 @@ func writeNPY(_ values: [Float], rows: Int, cols: Int, to url: URL) throws {
 struct CommandLineTests {
     /// Every subcommand of the issue, and whether it prints results (and so takes --format).
     static let commands: [(path: [String], printsResults: Bool)] = [
-        (["demo"], false), (["train"], false), (["embed"], true), (["verify"], true), (["evaluate"], true), (["calibrate"], true),
+        (["demo"], false), (["train"], true), (["embed"], true), (["verify"], true), (["evaluate"], true), (["calibrate"], true),
         (["report"], true), (["index", "build"], true), (["index", "add"], true), (["index", "remove"], true), (["index", "compact"], true),
         (["index", "info"], true), (["search"], true), (["dedupe"], true), (["cluster"], true), (["serve"], false),
         (["evaluate-retrieval"], true),
@@ -96,6 +96,30 @@ struct CommandLineTests {
 
     /// --format json and jsonl print parseable results that agree with the text and with a brute
     /// force computed here.
+    @Test func trainPrintsItsSummaryInEachFormat() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var csv = "f0,f1,f2,label\n"
+        for i in 0..<24 { csv += "\(sin(Double(i))),\(cos(Double(i) * 0.7)),\(Double(i % 3)),\(i % 3)\n" }
+        let data = folder.appendingPathComponent("d.csv")
+        try csv.write(to: data, atomically: true, encoding: .utf8)
+        let base = ["train", "--data", data.path, "--label-column", "label", "--layers", "3,8", "--dim", "4", "--epochs", "2",
+                    "--batch-size", "8", "--no-resume"]
+        for format in ["json", "jsonl"] {
+            let out = folder.appendingPathComponent("m-\(format)").path
+            let r = try SiameseExecutable.run(base + ["--output", out, "--format", format])
+            #expect(r.status == 0, "\(r.stderr)")
+            // json is one pretty document, jsonl one line; both parse to the same summary.
+            #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).contains("\n") == (format == "json"), "\(format): \(r.stdout)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            #expect((summary["steps"] as? Int ?? 0) > 0 && summary["output"] as? String == out)
+            #expect((summary["epoch_losses"] as? [Double])?.count == 2)
+        }
+        let text = try SiameseExecutable.run(base + ["--output", folder.appendingPathComponent("m-text").path])
+        #expect(text.status == 0 && text.stdout.contains("steps/s:"), "\(text.stderr)")
+    }
+
     @Test func formatsPrintParseableResults() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
