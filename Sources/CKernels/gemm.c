@@ -104,6 +104,10 @@ static int64_t balanced_block(int64_t total, int64_t max, int64_t align) {
     return bs > max ? max : bs;
 }
 
+// The k blocking of a product: gemm_block packs B in these blocks, and a pre-packed B
+// (ck_sgemm_pack_b) must use the very same ones, so both ask here.
+static int64_t k_block(const ck_gemm_impl *im, int64_t k) { return balanced_block(k, im->kc, 8); }
+
 static void macro_kernel(const ck_gemm_impl *im, int64_t mc, int64_t nc, int64_t kc,
                          const float *pa, const float *pb, float *c, int64_t ldc, float alpha,
                          float beta) {
@@ -124,7 +128,7 @@ static void gemm_block(const ck_problem *P, int64_t i0, int64_t i1, int64_t j0, 
     const ck_gemm_impl *im = P->im;
     const int64_t m = i1 - i0, n = j1 - j0, k = P->k;
     if (m <= 0 || n <= 0) return;
-    const int64_t kcb = balanced_block(k, im->kc, 8);
+    const int64_t kcb = k_block(im, k);
     const int64_t mcb = balanced_block(m, im->mc, im->mr);
     const int64_t ncb = balanced_block(n, im->nc, im->nr);
     const int64_t ncb_padded = (ncb + im->nr - 1) / im->nr * im->nr;
@@ -290,7 +294,7 @@ ck_packed_b *ck_sgemm_pack_b(int transB, int64_t k, int64_t n, const float *b, i
     size_t bytes = (((size_t)(p->padded_n * k) + 64) * sizeof(float) + 63) & ~(size_t)63;
     p->data = aligned_alloc(64, bytes);
     if (p->data == NULL) { free(p); return NULL; }
-    const int64_t kcb = balanced_block(k, p->im->kc, 8);
+    const int64_t kcb = k_block(p->im, k);
     for (int64_t pc = 0; pc < k; pc += kcb) {
         const int64_t kc = k - pc < kcb ? k - pc : kcb;
         const float *src = transB ? b + pc : b + pc * ldb;
