@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import FileSupport
 import Foundation
 import NPY
 import Siamese
@@ -13,7 +14,7 @@ struct EmbedCommand: ParsableCommand {
         discussion: """
         A Siamese model folder (siamese.json) reads a CSV of feature rows: the columns it was
         trained on are picked by name, others (labels, ids) are ignored.
-        A sentence-transformers folder (modules.json) reads a text file, one input per line.
+        A sentence-transformers folder (modules.json) reads a text file (one input per line), or the --text-column of a CSV file with a header or of JSON lines (.jsonl, where texts may hold line breaks).
 
         Examples:
           siamese embed --model model --input test.csv --output test.npy
@@ -21,9 +22,10 @@ struct EmbedCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model folder.") var model: String
+    @Option(help: ArgumentHelp("Model folder, or a name found in $SIAMESE_MODELS or the Hugging Face cache.", valueName: "dir|name")) var model: String
     @Option(help: "Input file: CSV for Siamese models, text (one per line) for sentence-transformers models.") var input: String
     @Option(help: "Output .npy file.") var output: String
+    @Option(help: "Text models: the column (CSV) or key (JSON lines) holding the text.") var textColumn = "text"
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Rows per forward pass.") var batchSize = 1024
     @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
@@ -31,10 +33,15 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
-        let modelURL = URL(fileURLWithPath: model), inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
+        let modelURL = try ModelLocator.resolve(model), inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("modules.json").path) {
-            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8)
+            let ext = inputURL.pathExtension.lowercased()
+            let texts: [String]? = ["csv", "jsonl", "ndjson"].contains(ext)
+                ? try StoreItemsInput.read(inputURL, columns: .init(id: nil, text: textColumn)).map { $0.text ?? "" }
+                : nil
+            if let texts, texts.isEmpty { throw InputError(file: input, message: "holds no texts") }
+            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8, texts: texts)
             summarize(rows: shape.rows, dimension: shape.dimension)
             return
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddingStore
 import Evaluation
 import Foundation
 import NPY
@@ -32,6 +33,25 @@ private func note(_ message: String) { FileHandle.standardError.write(Data((mess
 
 private func runCatching(_ body: () throws -> Void) throws {
     do { try body() } catch let e as ExitCode { throw e } catch { throw fail(error) }
+}
+
+/// Every vector of an embedding store, with the item ids in the same order.
+private func storeVectors(_ path: String) throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) {
+    guard FileManager.default.fileExists(atPath: path) else { throw IndexCLIError(file: path, message: "no such store") }
+    let store = try EmbeddingStore(path: path)
+    var ids: [String] = [], values: [Float] = []
+    var last: Int64?
+    while true {
+        let page = try store.items(after: last, limit: 4096)
+        guard let end = page.last else { break }
+        for (_, item) in page {
+            ids.append(item.id)
+            values += item.vector
+        }
+        last = end.label
+    }
+    let dimension = try store.dimension() ?? 0
+    return ((ids.count, dimension, values), ids)
 }
 
 /// A `rows × dimension` float matrix from a .npy file (float32 or float64), or an error naming it.
@@ -462,10 +482,22 @@ struct SearchCommand: ParsableCommand {
         """)
 
     @Option(help: ArgumentHelp("Index file.", valueName: "index"))
-    var index: String
+    var index: String?
 
-    @Option(help: ArgumentHelp("Queries: .npy, rows × dimensions.", valueName: "q.npy"))
-    var queries: String
+    @Option(help: ArgumentHelp("Queries: .npy, rows × dimensions; with --store, a text file (one query per line).", valueName: "q.npy"))
+    var queries: String?
+
+    @Option(help: ArgumentHelp("Search an embedding store (see `siamese store import`) instead of an index file.", valueName: "store.sqlite"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("With --store: the model folder or name that embeds the queries.", valueName: "dir|name"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("With --store: a query text (repeatable).", valueName: "text"))
+    var query: [String] = []
+
+    @Option(help: ArgumentHelp("With --store: only items whose metadata has KEY equal to VALUE (repeatable).", valueName: "key=value"))
+    var filter: [String] = []
 
     @Option(help: "Hits per query.")
     var k: Int = 10
@@ -491,6 +523,14 @@ struct SearchCommand: ParsableCommand {
     var repetitions: Int = 1
 
     func validate() throws {
+        if store != nil {
+            guard model != nil else { throw usage("--store needs --model (the model that embeds the queries)", "search") }
+            guard !query.isEmpty || queries != nil else { throw usage("--store needs --query TEXT or --queries FILE", "search") }
+            guard index == nil, output == nil else { throw usage("--store searches the store: leave out --index and --output", "search") }
+        } else {
+            guard index != nil, queries != nil else { throw usage("give --index and --queries (vectors), or --store, --model and --query (texts)", "search") }
+            guard query.isEmpty, filter.isEmpty, model == nil else { throw usage("--query, --filter and --model go with --store", "search") }
+        }
         guard k >= 1 else { throw usage("--k must be at least 1", "search") }
         if let ef, ef < 1 { throw usage("--ef must be at least 1", "search") }
         if let rescore, rescore < 1 { throw usage("--rescore must be at least 1", "search") }
@@ -500,6 +540,28 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         applyThreads(threads)
+        if let store, let model {
+            let texts = try query + (queries.map { try readTextLines(URL(fileURLWithPath: $0)) } ?? [])
+            let started = DispatchTime.now().uptimeNanoseconds
+            let search = StoreSearch(store: store, model: model, queries: texts, k: k, ef: ef, filter: try StoreSearch.parseFilters(filter))
+            let results = try search.run()
+            let records = StoreSearch.json(results)
+            switch json ? .jsonl : formatting.format {
+            case .jsonl: for r in records { print(r.serialized(pretty: false)) }
+            // One query gives one object; several, an array of them.
+            case .json: print((records.count == 1 ? records[0] : .array(records)).serialized(pretty: true))
+            case .text:
+                for r in results {
+                    print("query: \(r.query)")
+                    for (i, h) in r.hits.enumerated() {
+                        print("  \(i + 1). \(h.id)  \(jsonNumber(h.score))" + (h.item?.text.map { "  \($0.prefix(100))" } ?? ""))
+                    }
+                }
+            }
+            note(String(format: "searched %d queries in %.3f s (model loading and embedding included)", texts.count, seconds(since: started)))
+            return
+        }
+        let index = self.index!, queries = self.queries!
         try runCatching {
             let loaded = try AnyIndex.load(index)
             let q = try readVectors(queries)
@@ -561,13 +623,19 @@ struct DedupeCommand: ParsableCommand {
         discussion: """
         Compares every pair exactly (cosine similarity unless --no-normalize), in tiles on every thread, with memory bounded by the tiles and the pairs found. With --threshold: every pair at or above it. With --top-k: each item's k most similar others, merged into unique pairs (as sentence-transformers' paraphrase_mining); both options together keep the top-k pairs at or above the threshold. Writes one JSON object per line, {"a":i,"b":j,"score":s} with i < j row numbers, highest score first.
 
+        With --store, the vectors of an embedding store, and pairs named by item id ({"a":"id","b":"id","score":s}), printed unless --output is given.
+
         Example:
           siamese dedupe --vectors x.npy --threshold 0.9 --output pairs.jsonl
+          siamese dedupe --store items.sqlite --threshold 0.95 --format jsonl
           siamese dedupe --vectors x.npy --top-k 10 --output pairs.jsonl
         """)
 
     @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
-    var vectors: String
+    var vectors: String?
+
+    @Option(help: ArgumentHelp("An embedding store instead of --vectors: pairs are named by item id.", valueName: "store.sqlite"))
+    var store: String?
 
     @Option(help: "Similarity at or above which a pair is reported.")
     var threshold: Float?
@@ -581,8 +649,8 @@ struct DedupeCommand: ParsableCommand {
     @Flag(help: "Use raw inner products instead of cosine similarity.")
     var noNormalize = false
 
-    @Option(help: ArgumentHelp("Pairs, as JSON lines.", valueName: "pairs.jsonl"))
-    var output: String
+    @Option(help: ArgumentHelp("Pairs, as JSON lines (default with --store: printed).", valueName: "pairs.jsonl"))
+    var output: String?
 
     @Option(help: "Threads (default: all CPUs).")
     var threads: Int?
@@ -594,6 +662,8 @@ struct DedupeCommand: ParsableCommand {
 
     func validate() throws {
         guard threshold != nil || topK != nil else { throw usage("give --threshold, --top-k or both", "dedupe") }
+        guard (vectors == nil) != (store == nil) else { throw usage("give --vectors or --store", "dedupe") }
+        guard output != nil || store != nil else { throw usage("give --output", "dedupe") }
         guard repetitions >= 1 else { throw usage("--repeat must be at least 1", "dedupe") }
         if let threshold, !threshold.isFinite { throw usage("--threshold must be a finite number", "dedupe") }
         if let topK, topK < 1 { throw usage("--top-k must be at least 1", "dedupe") }
@@ -604,7 +674,14 @@ struct DedupeCommand: ParsableCommand {
     func run() throws {
         applyThreads(threads)
         try runCatching {
-            let x = try readVectors(vectors)
+            let source = vectors ?? store!
+            let x: (rows: Int, dimension: Int, values: [Float]), ids: [String]?
+            if let store {
+                let (matrix, names) = try storeVectors(store)
+                (x, ids) = (matrix, names)
+            } else {
+                (x, ids) = (try readVectors(source), nil)
+            }
             var pairs: [ParaphraseMining.Pair] = []
             var elapsed = Double.infinity
             do {
@@ -619,11 +696,28 @@ struct DedupeCommand: ParsableCommand {
                     elapsed = min(elapsed, seconds(since: t0))
                 }
             } catch let e as IndexError {
-                throw IndexCLIError(file: vectors, message: "\(e)")
+                throw IndexCLIError(file: source, message: "\(e)")
+            }
+            // Cosine similarities computed in float can pass 1 by a rounding error.
+            if !noNormalize { for i in pairs.indices { pairs[i].score = min(1, max(-1, pairs[i].score)) } }
+            guard let output else {
+                // A store's pairs on stdout, named by id.
+                let records: [JSONValue] = pairs.map { .object([("a", .string(ids![$0.a])), ("b", .string(ids![$0.b])), ("score", .number(Double($0.score)))]) }
+                formatting.emit(records: records) {
+                    pairs.map { "\(jsonNumber($0.score))  \(ids![$0.a])  \(ids![$0.b])" }.joined(separator: "\n")
+                }
+                note(String(format: "%d pairs among %d items in %.3f s", pairs.count, x.rows, elapsed))
+                return
             }
             var text = ""
             text.reserveCapacity(pairs.count * 40)
-            for p in pairs { text += "{\"a\":\(p.a),\"b\":\(p.b),\"score\":\(jsonNumber(p.score))}\n" }
+            for p in pairs {
+                if let ids {
+                    text += JSONValue.object([("a", .string(ids[p.a])), ("b", .string(ids[p.b])), ("score", .number(Double(p.score)))]).serialized(pretty: false) + "\n"
+                } else {
+                    text += "{\"a\":\(p.a),\"b\":\(p.b),\"score\":\(jsonNumber(p.score))}\n"
+                }
+            }
             try writeText(text, to: output)
             formatting.emit(.object([("pairs", .int(pairs.count)), ("vectors", .int(x.rows)), ("mining_seconds", .number(elapsed)),
                                      ("threads", .int(Threading.threadCount)), ("output", .string(output))])) {

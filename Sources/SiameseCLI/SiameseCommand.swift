@@ -21,6 +21,7 @@ struct SiameseCommand: AsyncParsableCommand {
             EvaluateCommand.self,
             CalibrateCommand.self,
             VerifyCommand.self,
+            ScoreCommand.self,
             ReportCommand.self,
             EvaluateRetrievalCommand.self,
             FineTuneCommand.self,
@@ -28,6 +29,7 @@ struct SiameseCommand: AsyncParsableCommand {
             SearchCommand.self,
             DedupeCommand.self,
             ClusterCommand.self,
+            StoreCommand.self,
             ServeCommand.self,
             BenchCommand.self,
         ]

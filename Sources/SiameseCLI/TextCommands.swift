@@ -13,12 +13,12 @@ import TextEncoders
 /// final newline does not start another input; `\r\n` endings are accepted), float32 .npy rows in
 /// input order, normalised when the model's modules say so.
 @discardableResult
-func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool) throws -> (rows: Int, dimension: Int) {
+func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool, texts: [String]? = nil) throws -> (rows: Int, dimension: Int) {
     if let threads {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         Threading.threadCount = threads
     }
-    let lines = try readTextLines(input)
+    let lines = try texts ?? readTextLines(input)
     let encoder = try SentenceTransformer(folder: model)
     let embeddings = encoder.encode(lines, batchSize: 64, precision: int8 ? .int8 : .float32)
     try NPY.write(NPYArray(float32: embeddings.scalars, rows: lines.count, cols: encoder.dimension), to: output)

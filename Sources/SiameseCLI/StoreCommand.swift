@@ -1,0 +1,215 @@
+import ArgumentParser
+import EmbeddingStore
+import FileSupport
+import Foundation
+import NPY
+import Service
+import Tensors
+
+/// `siamese store`: the embedding store (`serve --store` serves the same file) from the shell.
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Fill, inspect and export an embedding store (the SQLite file `siamese serve --store` serves).",
+        discussion: """
+        A store holds items (id, text, metadata) with the vectors of one model; `siamese search --store` and `siamese serve --store` read it.
+
+        Example:
+          siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input items.jsonl
+        """,
+        subcommands: [StoreImportCommand.self, StoreExportCommand.self, StoreStatsCommand.self]
+    )
+}
+
+/// The model, the store and its index as `serve` opens them, so that a store filled here is
+/// served as it is (same fingerprint, same metric, same saved index beside the store).
+enum StoreSession {
+    static func model(_ name: String) throws -> any ServedModel {
+        try ModelLoader.load(folder: try ModelLocator.resolve(name))
+    }
+
+    static func indexPath(_ store: String) -> String { store + ".hnsw" }
+
+    /// Opens the store's index (reloading the saved one when it matches), for `model`.
+    static func openIndex(_ store: EmbeddingStore, model: any ServedModel) throws -> StoreIndex {
+        try store.openIndex(metric: IndexMetric.metric(for: model), dimension: model.dimension, indexPath: indexPath(store.path))
+    }
+
+    /// Refuses a store made with another model, naming both.
+    static func checkFingerprint(_ store: EmbeddingStore, model: any ServedModel, modelName: String) throws {
+        if let stored = try store.fingerprint(), stored != model.fingerprint {
+            throw InputError(file: store.path, message: "holds vectors of model \(stored.prefix(16))…, but \(modelName) is \(model.fingerprint.prefix(16))…; use another store, or re-embed it")
+        }
+    }
+}
+
+/// `siamese store import`.
+struct StoreImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Embed items with a model and add them to a store (ids already there are replaced).",
+        discussion: """
+        INPUT is JSON lines (.jsonl: {"id": "…", "text": "…", "metadata": {…}} per line; for a Siamese model "text" holds an array of its feature columns instead), a CSV with a header (--id-column, --text-column, --metadata-columns), or plain text (one item per line, its line number as id). Ids are strings and must be unique in the input. Each batch is committed durably before the next; the store's search index is saved beside it (STORE.hnsw) at the end.
+
+        Examples:
+          siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input items.jsonl
+          siamese store import --store tickets.sqlite --model all-MiniLM-L6-v2 --input tickets.csv --id-column ticket --text-column body --metadata-columns product,lang
+        """
+    )
+
+    @Option(help: ArgumentHelp("Store file (SQLite); created when missing.", valueName: "file")) var store: String
+    @Option(help: ArgumentHelp("Model folder or name.", valueName: "dir|name")) var model: String
+    @Option(help: ArgumentHelp("Items: .jsonl, .csv or text.", valueName: "file")) var input: String
+    @Option(help: "Column (or key) of the id.") var idColumn = "id"
+    @Option(help: "Column (or key) of the text (or feature array).") var textColumn = "text"
+    @Option(help: "Comma-separated columns (or keys) kept as metadata (JSONL default: the \"metadata\" object).") var metadataColumns: String?
+    @Option(help: "Items per embedding batch and transaction.") var batchSize = 256
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var formatting: FormatOption
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { Threading.threadCount = threads }
+        let columns = StoreItemsInput.Columns(id: idColumn, text: textColumn,
+                                              metadata: metadataColumns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+        let items = try StoreItemsInput.read(URL(fileURLWithPath: input), columns: columns)
+        let served = try StoreSession.model(model)
+        for item in items {
+            switch served.kind {
+            case .text where item.text == nil:
+                throw InputError(file: input, line: item.line, field: textColumn, message: "the model \(model) embeds texts, not arrays")
+            case .vector where item.features?.count != served.inputDimension:
+                throw InputError(file: input, line: item.line, field: textColumn,
+                                 message: "the model \(model) takes arrays of \(served.inputDimension ?? 0) numbers")
+            default: break
+            }
+        }
+        let embeddings = try EmbeddingStore(path: store)
+        try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
+        let progress = ProgressBar(label: "import")
+        let started = Date()
+        var lastLog = started, done = 0
+        while done < items.count {
+            let batch = items[done..<min(items.count, done + batchSize)]
+            let inputs = batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) }
+            let vectors = try served.embed(Array(inputs))
+            var stored: [StoredItem] = []
+            for (item, vector) in zip(batch, vectors) {
+                guard vector.allSatisfy(\.isFinite) else {
+                    throw InputError(file: input, line: item.line, message: "the model gives a non-finite embedding for this item")
+                }
+                stored.append(StoredItem(id: item.id, text: item.text, metadata: item.metadata, vector: vector))
+            }
+            try embeddings.upsert(stored, fingerprint: served.fingerprint)
+            done += batch.count
+            let elapsed = Date().timeIntervalSince(started)
+            progress.update(fraction: Double(done) / Double(items.count), detail: String(format: "%d/%d, %.0f items/s", done, items.count, Double(done) / max(elapsed, 1e-9)))
+            // Not a terminal: one line every few seconds instead of a bar.
+            if !progress.enabled, Date().timeIntervalSince(lastLog) >= 5 {
+                lastLog = Date()
+                FileHandle.standardError.write(Data(String(format: "import: %d/%d items, %.0f items/s\n", done, items.count, Double(done) / max(elapsed, 1e-9)).utf8))
+            }
+        }
+        progress.finish()
+        try StoreSession.openIndex(embeddings, model: served).save()
+        let seconds = Date().timeIntervalSince(started)
+        let total = try embeddings.count()
+        formatting.emit(.object([("imported", .int(items.count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
+                                 ("fingerprint", .string(served.fingerprint)), ("store", .string(store)), ("seconds", .number(seconds))])) {
+            String(format: "imported %d items into %@ (%d items in all, dimension %d) in %.1f s", items.count, store, total, served.dimension, seconds)
+        }
+    }
+}
+
+/// `siamese store export`.
+struct StoreExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a store's items out: JSON lines (id, text, metadata, vector) or a .npy matrix with an ids file.",
+        discussion: """
+        Examples:
+          siamese store export --store items.sqlite --output items.jsonl
+          siamese store export --store items.sqlite --output vectors.npy --ids ids.txt
+        """
+    )
+
+    @Option(help: ArgumentHelp("Store file.", valueName: "file")) var store: String
+    @Option(help: ArgumentHelp("Output: .jsonl, or .npy (vectors; ids go to --ids).", valueName: "file")) var output: String
+    @Option(help: ArgumentHelp("With .npy output: the ids, one per line (default OUTPUT.ids.txt).", valueName: "file")) var ids: String?
+    @Flag(help: "Leave the vectors out of JSON lines.") var noVectors = false
+    @OptionGroup var formatting: FormatOption
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
+        let embeddings = try EmbeddingStore(path: store)
+        var all: [StoredItem] = []
+        var last: Int64?
+        while true {
+            let page = try embeddings.items(after: last, limit: 4096)
+            guard let end = page.last else { break }
+            all += page.map(\.item)
+            last = end.label
+        }
+        let url = URL(fileURLWithPath: output)
+        if url.pathExtension.lowercased() == "npy" {
+            let dimension = all.first?.vector.count ?? 0
+            let idsPath = ids ?? output + ".ids.txt"
+            if let bad = all.first(where: { $0.id.contains("\n") || $0.id.contains("\r") }) {
+                throw InputError(file: store, field: "id", message: "the id '\(bad.id)' holds a line break; export to .jsonl instead")
+            }
+            try NPY.write(NPYArray(float32: all.flatMap(\.vector), rows: all.count, cols: dimension), to: url)
+            try AtomicFile.write(Data(all.map { $0.id + "\n" }.joined().utf8), to: URL(fileURLWithPath: idsPath))
+        } else {
+            var out = Data()
+            for item in all {
+                var fields: [(String, Any)] = [("id", item.id)]
+                if let t = item.text { fields.append(("text", t)) }
+                if let m = item.metadata, let object = try? JSONSerialization.jsonObject(with: Data(m.utf8)) { fields.append(("metadata", object)) }
+                if !noVectors { fields.append(("vector", item.vector.map { Double($0) })) }
+                let object = Dictionary(uniqueKeysWithValues: fields)
+                out += try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                out += Data("\n".utf8)
+            }
+            try AtomicFile.write(out, to: url)
+        }
+        formatting.emit(.object([("items", .int(all.count)), ("output", .string(output))])) { "wrote \(all.count) items to \(output)" }
+    }
+}
+
+/// `siamese store stats`.
+struct StoreStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "How many items a store holds, of which model, and its size.",
+        discussion: """
+        Example:
+          siamese store stats --store items.sqlite --format json
+        """
+    )
+
+    @Option(help: ArgumentHelp("Store file.", valueName: "file")) var store: String
+    @OptionGroup var formatting: FormatOption
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
+        let embeddings = try EmbeddingStore(path: store)
+        let count = try embeddings.count(), dimension = try embeddings.dimension(), fingerprint = try embeddings.fingerprint()
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: store)[.size] as? Int) ?? 0
+        let indexSaved = FileManager.default.fileExists(atPath: StoreSession.indexPath(store))
+        formatting.emit(.object([("items", .int(count)), ("dimension", dimension.map { .int($0) } ?? .null),
+                                 ("fingerprint", fingerprint.map { .string($0) } ?? .null), ("bytes", .int(bytes)),
+                                 ("index_saved", .bool(indexSaved))])) {
+            """
+            items        \(count)
+            dimension    \(dimension.map(String.init) ?? "-")
+            model        \(fingerprint ?? "-")
+            size         \(bytes) bytes
+            index saved  \(indexSaved ? "yes (\(StoreSession.indexPath(store)))" : "no")
+            """
+        }
+    }
+}

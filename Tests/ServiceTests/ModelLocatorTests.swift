@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// `--model NAME`: a model found offline in `$SIAMESE_MODELS` or the Hugging Face cache layout.
+@Suite("Models by name", .enabled(if: SiameseExecutable.url != nil, "the siamese executable was not built"))
+struct ModelLocatorTests {
+    /// Lays `model` out as the Hugging Face hub cache does: files in blobs/, the snapshot made of
+    /// symbolic links to them, refs/main naming the revision; a second, older revision is a decoy.
+    static func hubCache(root: URL, org: String, name: String, model: URL) throws {
+        let fm = FileManager.default
+        let repo = root.appendingPathComponent("hub/models--\(org)--\(name)")
+        let blobs = repo.appendingPathComponent("blobs")
+        try fm.createDirectory(at: blobs, withIntermediateDirectories: true)
+        for revision in ["0ld", "c0ffee"] {
+            let snapshot = repo.appendingPathComponent("snapshots/\(revision)")
+            try fm.createDirectory(at: snapshot, withIntermediateDirectories: true)
+            for file in try fm.contentsOfDirectory(atPath: model.path) {
+                let blob = blobs.appendingPathComponent("\(revision)-\(file)")
+                try fm.copyItem(at: model.appendingPathComponent(file), to: blob)
+                try fm.createSymbolicLink(atPath: snapshot.appendingPathComponent(file).path,
+                                          withDestinationPath: "../../blobs/\(revision)-\(file)")
+            }
+        }
+        // The decoy revision has broken weights: picking it instead of refs/main fails the load.
+        try Data("broken".utf8).write(to: blobs.appendingPathComponent("0ld-model.safetensors"))
+        try fm.createDirectory(at: repo.appendingPathComponent("refs"), withIntermediateDirectories: true)
+        try "c0ffee\n".write(to: repo.appendingPathComponent("refs/main"), atomically: true, encoding: .utf8)
+    }
+
+    @Test func namesResolveInTheHubCacheAndSIAMESE_MODELS() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-models-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("built")
+        try TinyModel.build(into: model)
+        let hf = folder.appendingPathComponent("hf")
+        try Self.hubCache(root: hf, org: "acme", name: "tiny-twin", model: model)
+        let pairs = folder.appendingPathComponent("pairs.csv")
+        try "a,b\n\"[1,0,0,0,0,0,0,0]\",\"[1,0,0,0,0,0,0,0]\"\n".write(to: pairs, atomically: true, encoding: .utf8)
+        let clean = ["SIAMESE_MODELS": "", "HF_HUB_CACHE": "", "HF_HOME": hf.path]
+        for name in ["acme/tiny-twin", "tiny-twin"] {
+            let r = try SiameseExecutable.run(["score", "--model", name, "--pairs", pairs.path], environment: clean)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            let score = r.stdout.split(separator: "\n").dropFirst().first.flatMap { Double($0) }
+            #expect(score.map { abs($0 - 1) < 1e-5 } == true, "\(name): identical inputs score \(r.stdout)")
+        }
+        // $SIAMESE_MODELS/NAME.
+        let shelf = folder.appendingPathComponent("shelf")
+        try FileManager.default.createDirectory(at: shelf, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: shelf.appendingPathComponent("mine"), withDestinationURL: model)
+        let r = try SiameseExecutable.run(["score", "--model", "mine", "--pairs", pairs.path],
+                                          environment: ["SIAMESE_MODELS": shelf.path, "HF_HOME": hf.path, "HF_HUB_CACHE": ""])
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+
+    @Test func aMissingNameSaysWhereItLookedAndHowToGetIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-models-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let pairs = folder.appendingPathComponent("pairs.csv")
+        try "a,b\nx,y\n".write(to: pairs, atomically: true, encoding: .utf8)
+        let r = try SiameseExecutable.run(["score", "--model", "all-MiniLM-L6-v2", "--pairs", pairs.path],
+                                          environment: ["HF_HOME": folder.path, "HF_HUB_CACHE": "", "SIAMESE_MODELS": ""])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("all-MiniLM-L6-v2: no such model folder"), "\(r.stderr)")
+        #expect(r.stderr.contains(folder.path + "/hub/models--sentence-transformers--all-MiniLM-L6-v2/snapshots/"), "\(r.stderr)")
+        #expect(r.stderr.contains("huggingface-cli download sentence-transformers/all-MiniLM-L6-v2"), "\(r.stderr)")
+    }
+}

@@ -1,0 +1,154 @@
+import EmbeddingStore
+import Foundation
+import Siamese
+import Tensors
+import Testing
+
+/// `siamese store import|export|stats`: a store filled from the shell holds what `serve` would
+/// have stored for the same items (same vectors, same fingerprint).
+@Suite("siamese store", .enabled(if: SiameseExecutable.url != nil, "the siamese executable was not built"))
+struct StoreCommandTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    func jsonLine(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    @Test func importStatsExportRoundTrip() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try TinyModel.build(into: model)
+        let (network, _) = try ModelFolder(model).load()
+        var generator = SeededGenerator(seed: 11)
+        let ids = ["python3-ipalib", "é/ü ?%", "3", "line\nbreak"]
+        let rows = ids.map { _ in (0..<TinyModel.inputDimension).map { _ in generator.nextNormal() } }
+        var jsonl = ""
+        for (i, id) in ids.enumerated() {
+            jsonl += try jsonLine(["id": id, "text": rows[i].map(Double.init), "metadata": ["lang": i % 2 == 0 ? "en" : "de", "n": i]]) + "\n"
+        }
+        let input = folder.appendingPathComponent("items.jsonl"), store = folder.appendingPathComponent("items.sqlite")
+        try jsonl.write(to: input, atomically: true, encoding: .utf8)
+        let r = try SiameseExecutable.run(["store", "import", "--store", store.path, "--model", model.path, "--input", input.path, "--batch-size", "3", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(summary["imported"] as? Int == 4 && summary["items"] as? Int == 4)
+        #expect(FileManager.default.fileExists(atPath: store.path + ".hnsw"), "the index is saved beside the store")
+
+        // The stored vectors are the model's embeddings (computed here through the network itself).
+        let opened = try EmbeddingStore(path: store.path)
+        #expect(try opened.fingerprint() == (try ModelFolder(model).fingerprint()))
+        for (i, id) in ids.enumerated() {
+            let item = try #require(try opened.item(id), "item \(id)")
+            let expected = withoutGradients { network.embed(Tensor(shape: [1, rows[i].count], rows[i])) }.scalars
+            #expect(zip(item.vector, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "vector of \(id)")
+            let metadata = try #require(try JSONSerialization.jsonObject(with: Data((item.metadata ?? "").utf8)) as? [String: Any])
+            #expect(metadata["n"] as? Int == i)
+        }
+
+        let stats = try SiameseExecutable.run(["store", "stats", "--store", store.path, "--format", "json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let s = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        #expect(s["items"] as? Int == 4 && s["dimension"] as? Int == 16 && s["index_saved"] as? Bool == true)
+
+        let exported = folder.appendingPathComponent("out.jsonl")
+        let e = try SiameseExecutable.run(["store", "export", "--store", store.path, "--output", exported.path])
+        #expect(e.status == 0, "\(e.stderr)")
+        let lines = try String(contentsOf: exported, encoding: .utf8).split(separator: "\n")
+        let back = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(back.compactMap { $0["id"] as? String } == ids, "export keeps every id, in insertion order")
+        #expect((back[0]["metadata"] as? [String: Any])?["lang"] as? String == "en")
+
+        // .npy export refuses an id that one line per id cannot hold, and writes nothing.
+        let npy = folder.appendingPathComponent("v.npy")
+        let refused = try SiameseExecutable.run(["store", "export", "--store", store.path, "--output", npy.path])
+        #expect(refused.status == 1 && refused.stderr.contains("line break"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: npy.path))
+
+        // Importing again replaces by id; the count stays.
+        let again = try SiameseExecutable.run(["store", "import", "--store", store.path, "--model", model.path, "--input", input.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try EmbeddingStore(path: store.path).count() == 4)
+    }
+
+    @Test func badInputsAreClearErrorsAndWriteNothing() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try TinyModel.build(into: model)
+        let eight = Array(repeating: 0.5, count: 8)
+        let cases: [(name: String, content: String, expected: String)] = [
+            ("dup.jsonl", try jsonLine(["id": "a", "text": eight]) + "\n" + (try jsonLine(["id": "a", "text": eight])) + "\n", "dup.jsonl:2: field 'id': the id 'a' appears twice"),
+            ("short.jsonl", try jsonLine(["id": "a", "text": [1.0, 2.0]]) + "\n", "short.jsonl:1: field 'text': the model"),
+            ("noid.jsonl", try jsonLine(["text": eight]) + "\n", "noid.jsonl:1: field 'id': missing key 'id'"),
+            ("text.jsonl", try jsonLine(["id": "a", "text": "words"]) + "\n", "takes arrays of 8 numbers"),
+            ("bad.jsonl", "{\"id\": \"a\", \n", "bad.jsonl:1: is not a JSON object"),
+        ]
+        for c in cases {
+            let input = folder.appendingPathComponent(c.name), store = folder.appendingPathComponent(c.name + ".sqlite")
+            try c.content.write(to: input, atomically: true, encoding: .utf8)
+            let r = try SiameseExecutable.run(["store", "import", "--store", store.path, "--model", model.path, "--input", input.path])
+            #expect(r.status == 1, "\(c.name): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains(c.expected), "\(c.name): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: store.path), "\(c.name): nothing is created for a bad input")
+        }
+    }
+
+    @Test func aStoreOfAnotherModelIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try TinyModel.build(into: model)
+        let store = folder.appendingPathComponent("other.sqlite")
+        try EmbeddingStore(path: store.path).upsert([StoredItem(id: "x", vector: Array(repeating: 1, count: 16))], fingerprint: "another-model")
+        let input = folder.appendingPathComponent("items.jsonl")
+        try (try jsonLine(["id": "a", "text": Array(repeating: 0.5, count: 8)]) + "\n").write(to: input, atomically: true, encoding: .utf8)
+        let r = try SiameseExecutable.run(["store", "import", "--store", store.path, "--model", model.path, "--input", input.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("holds vectors of model another-model"), "\(r.stderr)")
+        #expect(try EmbeddingStore(path: store.path).count() == 1)
+    }
+
+    @Test func searchTheStoreWithFiltersBestFirst() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try TinyModel.build(into: model)
+        let (network, _) = try ModelFolder(model).load()
+        var generator = SeededGenerator(seed: 23)
+        let rows = (0..<40).map { _ in (0..<TinyModel.inputDimension).map { _ in generator.nextNormal() } }
+        var jsonl = ""
+        for (i, row) in rows.enumerated() {
+            jsonl += try jsonLine(["id": "item-\(i)", "text": row.map(Double.init), "metadata": ["half": i < 20 ? "low" : "high"]]) + "\n"
+        }
+        let input = folder.appendingPathComponent("items.jsonl"), store = folder.appendingPathComponent("s.sqlite")
+        try jsonl.write(to: input, atomically: true, encoding: .utf8)
+        let imported = try SiameseExecutable.run(["store", "import", "--store", store.path, "--model", model.path, "--input", input.path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        // Brute force over the embeddings, independent of the index.
+        let embed = { (v: [Float]) in withoutGradients { network.embed(Tensor(shape: [1, v.count], v)) }.scalars }
+        let query = rows[7].map { $0 + 0.01 }
+        let q = embed(query)
+        func ranked(_ allowed: (Int) -> Bool) -> [String] {
+            rows.indices.filter(allowed).map { ($0, ScoreCommandTests.cosine(q, embed(rows[$0]))) }
+                .sorted { $0.1 > $1.1 }.prefix(5).map { "item-\($0.0)" }
+        }
+        let queryText = "[" + query.map { "\($0)" }.joined(separator: ",") + "]"
+        for (filter, allowed) in [(nil, { (_: Int) in true }), ("half=high", { (i: Int) in i >= 20 })] as [(String?, (Int) -> Bool)] {
+            let r = try SiameseExecutable.run(["search", "--store", store.path, "--model", model.path, "--query", queryText, "--k", "5",
+                                               "--format", "json"] + (filter.map { ["--filter", $0] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let hits = try #require(object["hits"] as? [[String: Any]])
+            #expect(hits.compactMap { $0["id"] as? String } == ranked(allowed), "filter \(filter ?? "none")")
+            let scores = hits.compactMap { ($0["score"] as? NSNumber)?.doubleValue }
+            #expect(scores == scores.sorted(by: >), "best first")
+            #expect(hits.allSatisfy { (($0["metadata"] as? [String: Any])?["half"] as? String) != nil }, "hits carry their metadata")
+        }
+        // Usage errors.
+        let noModel = try SiameseExecutable.run(["search", "--store", store.path, "--query", queryText])
+        #expect(noModel.status == 2 && noModel.stderr.contains("--store needs --model"), "\(noModel.stderr)")
+    }
+}
