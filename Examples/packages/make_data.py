@@ -8,7 +8,9 @@ Writes, beside this script:
   "metadata": {"section", "priority", "source"}} — texts with ids and metadata for a store;
 - pairs.csv: a,b,label,group — two packages' descriptions; label 1 when both come from the same
   source package (libfoo3 and libfoo-dev), 0 for two packages of different sources; group is
-  the first package's section (for the per-group audit).
+  the first package's section (for the per-group audit);
+- train.jsonl: more such pairs, {"sentence1", "sentence2", "label"}, for `siamese finetune`,
+  drawn from other source packages than pairs.csv (so that evaluating on pairs.csv is fair).
 
 Deterministic for a given database (sorted, seeded). The committed files were made once on the
 project's machine image; rerunning on another machine gives other (equally valid) data.
@@ -48,25 +50,41 @@ rng = random.Random(20261206)
 by_source = {}
 for n in names:
     by_source.setdefault(packages[n]["source"], []).append(n)
-positives = []
-for source in sorted(by_source):
-    members = by_source[source]
-    if len(members) < 2:
-        continue
-    candidates = [(a, b) for i, a in enumerate(members) for b in members[i + 1:]
-                  if packages[a]["text"] != packages[b]["text"]]
-    rng.shuffle(candidates)
-    positives += candidates[:3]
-negatives = []
-while len(negatives) < len(positives):
-    a, b = rng.sample(names, 2)
-    if packages[a]["source"] != packages[b]["source"]:
-        negatives.append((a, b))
-rows = [(a, b, 1) for a, b in positives] + [(a, b, 0) for a, b in negatives]
-rng.shuffle(rows)
+# Sources split once: 60% for training pairs, 40% for the evaluation pairs.
+sources = sorted(by_source)
+rng.shuffle(sources)
+cut = int(0.6 * len(sources))
+splits = {"train": sorted(sources[:cut]), "eval": sorted(sources[cut:])}
+
+
+def make_pairs(split):
+    members_of = {s: by_source[s] for s in splits[split]}
+    pool = [n for s in splits[split] for n in by_source[s]]
+    positives = []
+    for source in splits[split]:
+        members = members_of[source]
+        candidates = [(a, b) for i, a in enumerate(members) for b in members[i + 1:]
+                      if packages[a]["text"] != packages[b]["text"]]
+        rng.shuffle(candidates)
+        positives += candidates[:3]
+    negatives = []
+    while len(negatives) < len(positives):
+        a, b = rng.sample(pool, 2)
+        if packages[a]["source"] != packages[b]["source"]:
+            negatives.append((a, b))
+    rows = [(a, b, 1) for a, b in positives] + [(a, b, 0) for a, b in negatives]
+    rng.shuffle(rows)
+    return rows
+
+
+evaluation, training = make_pairs("eval"), make_pairs("train")
 with open(os.path.join(here, "pairs.csv"), "w", encoding="utf-8", newline="") as out:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["a", "b", "label", "group"])
-    for a, b, label in rows:
+    for a, b, label in evaluation:
         w.writerow([packages[a]["text"], packages[b]["text"], label, packages[a]["section"]])
-print(f"{len(names)} items, {len(rows)} pairs ({len(positives)} same-source)", file=sys.stderr)
+with open(os.path.join(here, "train.jsonl"), "w", encoding="utf-8") as out:
+    for a, b, label in training:
+        out.write(json.dumps({"sentence1": packages[a]["text"], "sentence2": packages[b]["text"], "label": label},
+                             ensure_ascii=False) + "\n")
+print(f"{len(names)} items, {len(evaluation)} evaluation pairs, {len(training)} training pairs", file=sys.stderr)

@@ -1,4 +1,5 @@
 import Evaluation
+import FileSupport
 import Foundation
 import Siamese
 import Tensors
@@ -48,9 +49,28 @@ struct DemoTraining {
         print("  (accuracy, FAR and FRR at each model's threshold calibrated on the validation writers)")
         if let output {
             try SignatureDemo.save(result.network, calibration: cal, steps: c.steps, to: URL(fileURLWithPath: output))
-            print("model written to \(output) (with \(CalibrationRecord.fileName))")
+            let examples = try writeExamples(into: URL(fileURLWithPath: output).appendingPathComponent("examples"))
+            print("model written to \(output) (with \(CalibrationRecord.fileName)); inputs to try it with in \(examples)")
         }
         let elapsed = clock.now - start
         print(String(format: "time: %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    }
+
+    /// Signatures of a writer no part of the demo used, as JSON arrays `siamese verify` reads:
+    /// a reference, another genuine signature, a skilled forgery of it, and another writer's.
+    private func writeExamples(into folder: URL) throws -> String {
+        let c = configuration
+        let generator = SignatureGenerator(steps: c.steps, seed: seed)
+        let w = c.trainWriters + c.validationWriters + c.testWriters
+        let inputs: [(String, [Float])] = [
+            ("reference", generator.genuine(writer: w, sample: 0)), ("genuine", generator.genuine(writer: w, sample: 1)),
+            ("skilled_forgery", generator.forgery(writer: w, sample: 0)), ("other_writer", generator.genuine(writer: w + 1, sample: 0)),
+        ]
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, values) in inputs {
+            let text = "[" + values.map { "\($0)" }.joined(separator: ", ") + "]\n"
+            try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name + ".json"))
+        }
+        return folder.path
     }
 }
