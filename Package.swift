@@ -44,7 +44,7 @@ let package = Package(
         // WordPiece tokenisation from tokenizer.json / vocab.txt (BERT family).
         .target(name: "Tokenizers"),
         // Pretrained text bi-encoders: BERT, pooling, sentence-transformers folders, int8 inference.
-        .target(name: "TextEncoders", dependencies: ["Tensors", "NN", "SafeTensors", "Tokenizers", "Siamese"]),
+        .target(name: "TextEncoders", dependencies: ["Tensors", "NN", "SafeTensors", "Tokenizers", "Siamese", "FileSupport"]),
         // Embedding search: exact and HNSW indexes, quantisation, index files, duplicate mining, clustering.
         .target(name: "VectorIndex", dependencies: ["Tensors", "NPY"]),
         // Items, metadata and vectors in SQLite (GRDB), tied to the fingerprint of the model that made them.

@@ -63,4 +63,6 @@ if [[ $# -eq 0 && "${SIAMESE_SKIP_SERVICE_CHECKS:-}" != 1 ]]; then
   Tests/Scripts/crash_test.sh --quick
   Tests/Scripts/web_page_test.sh --quick
   Tests/Scripts/api_fuzz.sh --quick
+  # kill -9 during every command that writes a kept file (issue 12): it stays old or new, whole.
+  Tests/Scripts/kill_writers_test.sh --quick
 fi

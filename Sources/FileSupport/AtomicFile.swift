@@ -15,10 +15,13 @@ import Darwin
 public enum AtomicFile {
     /// An operating-system call failed; `call` names it and `errno` says why.
     public struct WriteError: Error, CustomStringConvertible, Sendable {
+        /// The file the caller asked for (not the hidden temporary file beside it).
         public let path: String
         public let call: String
         public let code: Int32
-        public var description: String { "\(path): \(call) failed: \(String(cString: strerror(code)))" }
+        /// What failed, without the path (for messages that name the file already).
+        public var reason: String { "\(call) failed: \(String(cString: strerror(code)))" }
+        public var description: String { "\(path): \(reason)" }
     }
 
     /// Atomically replaces (or creates) the file at `url` with `data`.
@@ -27,7 +30,7 @@ public enum AtomicFile {
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WriteError(path: temporary, call: "open", code: errno) }
+        guard fd >= 0 else { throw WriteError(path: path, call: "open", code: errno) }
         var committed = false
         defer {
             if !committed { unlink(temporary) }
@@ -39,17 +42,17 @@ public enum AtomicFile {
                     let n = Glibc_write(fd, raw.baseAddress! + offset, raw.count - offset)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw WriteError(path: temporary, call: "write", code: errno)
+                        throw WriteError(path: path, call: "write", code: errno)
                     }
                     offset += n
                 }
             }
-            guard fsync(fd) == 0 else { throw WriteError(path: temporary, call: "fsync", code: errno) }
+            guard fsync(fd) == 0 else { throw WriteError(path: path, call: "fsync", code: errno) }
         } catch {
             close(fd)
             throw error
         }
-        guard close(fd) == 0 else { throw WriteError(path: temporary, call: "close", code: errno) }
+        guard close(fd) == 0 else { throw WriteError(path: path, call: "close", code: errno) }
         guard rename(temporary, path) == 0 else { throw WriteError(path: path, call: "rename", code: errno) }
         committed = true
         let dirFD = open(directory, O_RDONLY | O_CLOEXEC)

@@ -34,9 +34,10 @@ public final class SiameseModelAdapter: ServedModel, @unchecked Sendable {
     /// defaults to the folder's.
     public convenience init(folder: URL, name: String? = nil) throws {
         let model = ModelFolder(folder)
-        let (network, _) = try model.load()
-        self.init(network: network, name: name ?? folder.lastPathComponent, fingerprint: try model.fingerprint(),
-                  calibration: try ServedCalibration.load(from: folder))
+        let (network, config) = try model.load()
+        self.init(network: network, name: name ?? folder.lastPathComponent, fingerprint: config.weightsSHA256,
+                  calibration: try ServedCalibration.load(from: folder, fingerprint: config.weightsSHA256,
+                                                          higherIsSame: network.higherScoreMeansSame))
     }
 
     public var higherScoreMeansSame: Bool { network.higherScoreMeansSame }
@@ -83,7 +84,7 @@ public final class TextModelAdapter: ServedModel, @unchecked Sendable {
         name = folder.lastPathComponent
         dimension = encoder.dimension
         fingerprint = try Self.fingerprint(of: folder)
-        calibration = try ServedCalibration.load(from: folder)
+        calibration = try ServedCalibration.load(from: folder, fingerprint: fingerprint, higherIsSame: true)
         self.batchSize = batchSize
     }
 
@@ -115,10 +116,13 @@ public final class TextModelAdapter: ServedModel, @unchecked Sendable {
 }
 
 extension ServedCalibration {
-    /// The `calibration.json` beside a model, as the service reports and applies it.
-    static func load(from folder: URL) throws -> ServedCalibration? {
-        guard let record = try CalibrationRecord.load(fromModelDirectory: folder) else { return nil }
-        return ServedCalibration(record)
+    /// The `calibration.json` beside a model, as the service reports and applies it; one made
+    /// for other weights or the other score direction is left out (the model is served
+    /// uncalibrated) with a warning on stderr, since applying it could invert decisions.
+    static func load(from folder: URL, fingerprint: String, higherIsSame: Bool) throws -> ServedCalibration? {
+        let checked = try CalibrationRecord.load(fromModelDirectory: folder, fingerprint: fingerprint, higherIsSame: higherIsSame)
+        if let warning = checked.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return checked.record.map(ServedCalibration.init)
     }
 
     init(_ record: CalibrationRecord) {

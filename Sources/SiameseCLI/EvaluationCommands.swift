@@ -64,7 +64,7 @@ struct EvaluateCommand: ParsableCommand {
         var calibrationSource: String? = nil
         if let model, rule.rule == nil {
             let dir = URL(fileURLWithPath: model)
-            guard let record = try CalibrationRecord.load(fromModelDirectory: dir) else {
+            guard let record = try savedCalibration(dir) else {
                 throw InputError(file: dir.appendingPathComponent(CalibrationRecord.fileName).path,
                                  message: "no calibration saved for this model; run `siamese calibrate --model \(model)` or give a threshold rule")
             }
@@ -139,7 +139,14 @@ struct CalibrateCommand: ParsableCommand {
         if platt { record.platt = try namingFile(input.scoresFile) { try PlattScaling(scores: pairs.scores, labels: pairs.labels) } }
         var written: String? = nil
         if let model {
-            try record.save(toModelDirectory: URL(fileURLWithPath: model))
+            // Stamp the record with the weights it is for: loaders ignore it once they change.
+            let folder = URL(fileURLWithPath: model)
+            AtomicFolder.recover(folder)
+            record.modelFingerprint = try ModelFingerprint.of(folder)
+            if record.modelFingerprint == nil {
+                FileHandle.standardError.write(Data("warning: \(model) holds no model weights; the calibration names no model_fingerprint and loaders will treat it as unverified\n".utf8))
+            }
+            try record.save(toModelDirectory: folder)
             written = URL(fileURLWithPath: model).appendingPathComponent(CalibrationRecord.fileName).path
         }
         let counts = curve.counts(at: record.threshold)

@@ -106,8 +106,25 @@ enum OutputFile {
     static func write(_ text: String, to path: String) throws {
         do {
             try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: path))
+        } catch let error as AtomicFile.WriteError {
+            // The error's own description names the path again (once printed as "a: /dir/a: …").
+            throw InputError(file: path, message: "cannot write: \(error.reason)")
         } catch {
-            throw InputError(file: path, message: "cannot write: \(error)")
+            throw InputError(file: path, message: "cannot write: \(error.localizedDescription)")
         }
     }
+}
+
+/// The calibration saved in a model folder for `evaluate` and `report --model`: one made for other
+/// weights than the folder holds now is refused (its threshold and direction belong to a model
+/// that is gone); one that names no weights is used with a warning.
+func savedCalibration(_ dir: URL) throws -> CalibrationRecord? {
+    guard let fingerprint = try ModelFingerprint.of(dir) else { return try CalibrationRecord.load(fromModelDirectory: dir) }
+    let checked = try CalibrationRecord.load(fromModelDirectory: dir, fingerprint: fingerprint, higherIsSame: nil)
+    if let record = checked.record {
+        if let warning = checked.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return record
+    }
+    if let warning = checked.warning { throw ValidationError(warning) }
+    return nil
 }

@@ -57,13 +57,25 @@ private func storeVectors(_ path: String) throws -> ((rows: Int, dimension: Int,
 /// A `rows × dimension` float matrix from a .npy file (float32 or float64), or an error naming it.
 private func readVectors(_ path: String) throws -> (rows: Int, dimension: Int, values: [Float]) {
     let array: NPYArray
-    do { array = try NPY.read(URL(fileURLWithPath: path)) } catch { throw IndexCLIError(file: path, message: "\(error)".replacingOccurrences(of: "\(path): ", with: "")) }
+    do { array = try NPY.read(URL(fileURLWithPath: path)) } catch { throw IndexCLIError(file: path, message: withoutFile(error)) }
     guard array.shape.count == 2 else { throw IndexCLIError(file: path, message: "expected a 2-D array (rows × dimensions), found shape \(array.shape)") }
+    // Before anything is sized from it: an empty (0, 10^17) array is a valid .npy of 128 bytes.
+    guard array.shape[1] <= IndexFileFormat.maximumDimension else {
+        throw IndexCLIError(file: path, message: "vectors have \(array.shape[1]) components; an index holds at most \(IndexFileFormat.maximumDimension)")
+    }
     do {
         let m = try array.float32Matrix()
         guard m.cols > 0 else { throw IndexCLIError(file: path, message: "vectors have no components") }
         return (m.rows, m.cols, m.values)
     } catch let e as IndexCLIError { throw e } catch { throw IndexCLIError(file: path, message: "\(error)") }
+}
+
+/// An NPY error's message without its file: the reader names the file by its absolute path, and
+/// the CLI error names it as the user typed it (printing both gave "x.npy: /dir/x.npy: …").
+private func withoutFile(_ error: Error) -> String {
+    guard var e = error as? NPYError else { return "\(error)" }
+    e.file = nil
+    return "\(e)"
 }
 
 /// Ids from a 1-D int64/int32 .npy file or a text file with one integer per line.
@@ -74,7 +86,7 @@ private func readIDs(_ path: String) throws -> [UInt64] {
                 guard v >= 0 else { throw IndexCLIError(file: path, message: "ids must be non-negative, found \(v)") }
                 return UInt64(v)
             }
-        } catch let e as IndexCLIError { throw e } catch { throw IndexCLIError(file: path, message: "\(error)") }
+        } catch let e as IndexCLIError { throw e } catch { throw IndexCLIError(file: path, message: withoutFile(error)) }
     }
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw IndexCLIError(file: path, message: "cannot read") }
     return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { i, line in

@@ -41,7 +41,7 @@ struct ReportCommand: ParsableCommand {
         if let model, rule.rule == nil {
             let dir = URL(fileURLWithPath: model)
             let path = dir.appendingPathComponent(CalibrationRecord.fileName).path
-            guard let record = try CalibrationRecord.load(fromModelDirectory: dir) else {
+            guard let record = try savedCalibration(dir) else {
                 throw InputError(file: path, message: "no calibration saved for this model; run `siamese calibrate --model \(model)` or give a threshold rule")
             }
             if let flag = input.direction, flag.direction != record.scoreDirection {

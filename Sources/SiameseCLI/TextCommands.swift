@@ -83,7 +83,7 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Margin of the contrastive loss (cosine distance).") var margin: Float = 0.5
     @Option(help: "Seed for batching and dropout.") var seed: UInt64 = 0
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
-    @Flag(help: "Start from scratch even if OUTPUT.checkpoints holds a checkpoint.") var noResume = false
+    @Flag(help: "Start from scratch (removing OUTPUT.checkpoints) even if it holds a checkpoint; needed when the data or setup changed.") var noResume = false
     @Option(help: "Folder to write the fine-tuned model to.") var output: String
 
     func validate() throws {
@@ -116,6 +116,10 @@ struct FineTuneCommand: ParsableCommand {
         let outputURL = URL(fileURLWithPath: output)
         let checkpoints = outputURL.deletingLastPathComponent().appendingPathComponent(outputURL.lastPathComponent + ".checkpoints")
         let trainer = try Trainer(model: encoder, task: task, configuration: configuration, checkpointDirectory: checkpoints)
+        // Checkpoints name the data, base model and loss they continue: a resume after any of them
+        // changed is refused (--no-resume starts over).
+        let setup = "\(try SHA256.hex(ofFile: URL(fileURLWithPath: data))) \(try ModelFingerprint.of(URL(fileURLWithPath: model)) ?? "-") \(loss) \(scale) \(margin)"
+        trainer.dataFingerprint = SHA256.hash(Array(setup.utf8)).hexString
         let progress = ProgressBar(label: "fine-tuning")
         trainer.onProgress = { p in
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),

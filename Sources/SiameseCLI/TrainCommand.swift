@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip the gradient norm to this value.") var clip: Float?
     @Option(help: "Seed for initialisation and sampling.") var seed: UInt64 = 0
     @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
-    @Flag(help: "Start from scratch even if OUTPUT/checkpoints has a checkpoint.") var noResume = false
+    @Flag(help: "Start from scratch (removing OUTPUT/checkpoints) even if it has a checkpoint; needed when the data or setup changed.") var noResume = false
     @Option(help: "Held-out validation CSV (same columns; labelled CSV data only); default: --validation-split of the training data.") var validation: String?
     @Option(help: "Fraction of the training data held out for validation each epoch (0 = none).") var validationSplit = 0.0
     @Option(help: "Early stopping: stop after this many epochs without a better validation AUC, keep the best weights.") var patience: Int?
@@ -82,17 +82,18 @@ struct TrainCommand: ParsableCommand {
             gradientClipNorm: clip, seed: seed, checkpointEverySteps: checkpointEvery, earlyStoppingPatience: patience)
         let checkpoints = outputURL.appendingPathComponent("checkpoints")
         let progress = ProgressBar(label: "training")
+        let fingerprint = runFingerprint(input, trainingSet: dataset, model: config)
 
         let summary: TrainingSummary
         switch input {
         case .pairs(let pairs, _):
-            summary = try fit(model, try explicitPairTask(pairs, comparison), training, checkpoints, progress, nil)
+            summary = try fit(model, try explicitPairTask(pairs, comparison), training, checkpoints, progress, nil, fingerprint)
         case .triplets(let triplets, _):
             guard loss == "triplet" else { throw ValidationError("pre-built triplets train with --loss triplet, got \(loss)") }
             let task = try ExplicitTripletTask(data: triplets, loss: TripletMarginLoss(margin: margin ?? 0.3, distance: comparison), batchSize: batchSize)
-            summary = try fit(model, task, training, checkpoints, progress, nil)
+            summary = try fit(model, task, training, checkpoints, progress, nil, fingerprint)
         case .labelled:
-            summary = try fitLabelled(model, dataset!, comparison, training, checkpoints, progress, held)
+            summary = try fitLabelled(model, dataset!, comparison, training, checkpoints, progress, held, fingerprint)
         }
         progress.finish()
         try ModelFolder(outputURL).save(model, featureColumns: input.columns, classNames: dataset?.classNames, training: training)
@@ -116,8 +117,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func fit<T: TrainingTask>(_ model: SiameseNetwork, _ task: T, _ config: TrainingConfiguration, _ checkpoints: URL,
-                              _ progress: ProgressBar, _ held: FeatureDataset?) throws -> TrainingSummary where T.Model == SiameseNetwork {
+                              _ progress: ProgressBar, _ held: FeatureDataset?, _ fingerprint: String) throws -> TrainingSummary where T.Model == SiameseNetwork {
         let trainer = try Trainer(model: model, task: task, configuration: config, checkpointDirectory: checkpoints)
+        trainer.dataFingerprint = fingerprint
         trainer.onProgress = { p in
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))

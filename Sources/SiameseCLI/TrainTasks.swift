@@ -46,7 +46,7 @@ extension TrainCommand {
 
     /// Trains on labelled items with pairs or triplets sampled (or mined) from the labels.
     func fitLabelled(_ model: SiameseNetwork, _ dataset: FeatureDataset, _ comparison: Distance, _ training: TrainingConfiguration,
-                     _ checkpoints: URL, _ progress: ProgressBar, _ held: FeatureDataset?) throws -> TrainingSummary {
+                     _ checkpoints: URL, _ progress: ProgressBar, _ held: FeatureDataset?, _ fingerprint: String) throws -> TrainingSummary {
         switch loss {
         case "contrastive", "online-contrastive", "bce":
             let kind: PairTrainingTask.Loss = switch loss {
@@ -56,7 +56,7 @@ extension TrainCommand {
             }
             let task = try PairTrainingTask(data: dataset, loss: kind, batchSize: batchSize,
                                             positiveFraction: try PairSampler.fraction(fromRatio: pairRatio), balanceClasses: balanceClasses)
-            return try fit(model, task, training, checkpoints, progress, held)
+            return try fit(model, task, training, checkpoints, progress, held, fingerprint)
         case "triplet":
             let margin = margin ?? 0.3
             if let miner {
@@ -66,15 +66,15 @@ extension TrainCommand {
                 let m = MPerClassSampler.itemsPerClass(labels: dataset.labels, batchSize: batchSize)
                 let task = try BatchMiningTask(data: dataset, loss: BatchTripletLoss(strategy: strategy, margin: margin, distance: comparison),
                                                batchSize: batchSize, itemsPerClass: m)
-                return try fit(model, task, training, checkpoints, progress, held)
+                return try fit(model, task, training, checkpoints, progress, held, fingerprint)
             }
             let mining = hardNegatives ? HardNegativeMiner(rankRange: try parseRange(mineRanks), refreshEvery: max(1, mineEvery)) : nil
             let task = try TripletTrainingTask(data: dataset, loss: TripletMarginLoss(margin: margin, distance: comparison),
                                                batchSize: batchSize, miner: mining)
-            return try fit(model, task, training, checkpoints, progress, held)
+            return try fit(model, task, training, checkpoints, progress, held, fingerprint)
         case "mnrl":
             let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(), batchSize: batchSize)
-            return try fit(model, task, training, checkpoints, progress, held)
+            return try fit(model, task, training, checkpoints, progress, held, fingerprint)
         default:
             throw ValidationError("--loss must be contrastive, online-contrastive, triplet, mnrl or bce (cosine: pre-built pairs only), got \(loss)")
         }

@@ -40,17 +40,23 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         if let threads { Threading.threadCount = threads }
         let folder = URL(fileURLWithPath: model)
-        let calibration = try CalibrationRecord.load(fromModelDirectory: folder)
+        // The model first: its weights' fingerprint and score direction decide whether the
+        // calibration beside it applies (a folder trained again keeps no stale threshold).
+        let (score, modelDirection, kind, fingerprint) = try computeScore(folder)
+        let checked = try CalibrationRecord.load(fromModelDirectory: folder, fingerprint: fingerprint,
+                                                 higherIsSame: modelDirection == .higherIsSame)
+        if let warning = checked.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        let calibration = checked.record
         let decisionThreshold: Double, rule: String, source: String
         if let threshold {
             (decisionThreshold, rule, source) = (threshold, ThresholdRule.fixed(threshold).kind, "--threshold")
         } else if let calibration {
             (decisionThreshold, rule, source) = (calibration.threshold, calibration.rule.kind, folder.appendingPathComponent(CalibrationRecord.fileName).path)
         } else {
+            let why = checked.warning == nil ? "no calibrated threshold" : "no calibrated threshold for these weights"
             throw InputError(file: folder.appendingPathComponent(CalibrationRecord.fileName).path,
-                             message: "no calibrated threshold: run `siamese calibrate --scores VAL.csv --eer --model \(model)` or give --threshold")
+                             message: "\(why): run `siamese calibrate --scores VAL.csv --eer --model \(model)` or give --threshold")
         }
-        let (score, modelDirection, kind) = try computeScore(folder)
         let direction = calibration?.scoreDirection ?? modelDirection
         let same = direction.isSame(score: score, threshold: decisionThreshold)
         let probability = threshold == nil ? calibration?.platt?.probability(score) : nil
@@ -71,8 +77,8 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    /// The pair's score, which way it points, and the kind of model.
-    private func computeScore(_ folder: URL) throws -> (Double, ScoreDirection, String) {
+    /// The pair's score, which way it points, the kind of model and its weights' fingerprint.
+    private func computeScore(_ folder: URL) throws -> (Double, ScoreDirection, String, String) {
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("modules.json").path) {
             let encoder = try SentenceTransformer(folder: folder)
             let e = encoder.encode([first, second]).scalars
@@ -81,13 +87,13 @@ struct VerifyCommand: ParsableCommand {
             for i in 0..<d {
                 dot += Double(e[i]) * Double(e[d + i]); na += Double(e[i]) * Double(e[i]); nb += Double(e[d + i]) * Double(e[d + i])
             }
-            return (dot / max(1e-12, (na * nb).squareRoot()), .higherIsSame, "sentence-transformers")
+            return (dot / max(1e-12, (na * nb).squareRoot()), .higherIsSame, "sentence-transformers", try ModelFingerprint.of(folder) ?? "")
         }
         let (network, config) = try ModelFolder(folder).load()
         let columns = config.featureColumns ?? (0..<config.encoder.inputFeatures).map { "f\($0)" }
         let a = try VerifyInput.features(first, option: "--a", columns: columns)
         let b = try VerifyInput.features(second, option: "--b", columns: columns)
         let s = withoutGradients { network.score(Tensor(shape: [1, columns.count], a), Tensor(shape: [1, columns.count], b)) }
-        return (Double(s.scalars[0]), network.higherScoreMeansSame ? .higherIsSame : .lowerIsSame, "siamese")
+        return (Double(s.scalars[0]), network.higherScoreMeansSame ? .higherIsSame : .lowerIsSame, "siamese", config.weightsSHA256)
     }
 }

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import NN
 import SafeTensors
@@ -18,6 +19,7 @@ extension SentenceTransformer {
     /// missing or truncated weights, shapes that do not match `config.json`, an unknown module type,
     /// a tokenizer whose ids exceed the embedding table.
     public convenience init(folder: URL) throws(TextEncoderError) {
+        AtomicFolder.recover(folder)  // a save killed mid-swap left the folder under a hidden name
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -159,32 +161,17 @@ extension SentenceTransformer {
     /// `config.json`, `model.safetensors` (HuggingFace BERT names, `format: pt`), the tokenizer
     /// files, `sentence_bert_config.json`, `1_Pooling/config.json` and each Dense module's folder.
     ///
-    /// The folder is written under a temporary name next to `folder` and moved into place at the
-    /// end, so an interrupted save never leaves a half-written model under the final name (an
-    /// existing folder of that name is replaced).
+    /// The folder is written whole under a staging name beside `folder`, every file synced, and
+    /// swapped in (``AtomicFolder``): a kill at any moment leaves the previous folder or the new
+    /// one complete, and the next load finishes an interrupted swap. An existing folder of that
+    /// name is replaced (a `calibration.json` in it, made for the old weights, is not kept).
     public func save(to folder: URL) throws(TextEncoderError) {
-        let fm = FileManager.default
-        let parent = folder.deletingLastPathComponent()
-        let temporary = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(UUID().uuidString)")
         do {
-            try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
-        } catch { throw TextEncoderError("\(temporary.path): cannot create (\(error.localizedDescription))") }
-        do {
-            try writeFolder(temporary)
-            if fm.fileExists(atPath: folder.path) {
-                let old = parent.appendingPathComponent(".\(folder.lastPathComponent).old-\(UUID().uuidString)")
-                try fm.moveItem(at: folder, to: old)
-                try fm.moveItem(at: temporary, to: folder)
-                try? fm.removeItem(at: old)
-            } else {
-                try fm.moveItem(at: temporary, to: folder)
-            }
+            try AtomicFolder.replace(folder) { staging in try writeFolder(staging) }
         } catch let e as TextEncoderError {
-            try? fm.removeItem(at: temporary)
             throw e
         } catch {
-            try? fm.removeItem(at: temporary)
-            throw TextEncoderError("\(folder.path): cannot save (\(error.localizedDescription))")
+            throw TextEncoderError("\(folder.path): cannot save (\(error))")
         }
     }
 

@@ -31,7 +31,8 @@ enum Format {
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
         var ticks = [(Double, String)]()
         var v = ceil(lo / step) * step
-        while v <= hi + step * 1e-9 {
+        // Bounded: where `step` is below the spacing of doubles near `v`, `v += step` stands still.
+        while v <= hi + step * 1e-9 && ticks.count <= 4 * count {
             // Snap values like 0.30000000000000004 for the label.
             let label = String(format: "%.6g", (v / step).rounded() * step)
             ticks.append((v, label == "-0" ? "0" : label))

@@ -32,6 +32,11 @@ public struct CalibrationRecord: Sendable, Equatable, Codable {
     public var created: String
     /// Optional Platt scaling fitted on the same data, to report P(same) next to the decision.
     public var platt: PlattScaling?
+    /// The fingerprint of the weights the threshold was chosen for (``ModelFingerprint``: the
+    /// SHA-256 of a Siamese model's `model.safetensors`). A model trained again into the same
+    /// folder has other weights, maybe another score direction: its loaders refuse a calibration
+    /// whose fingerprint differs. `nil` in records written before it was recorded (unverified).
+    public var modelFingerprint: String?
 
     public init(threshold: Double, scoreDirection: ScoreDirection, rule: ThresholdRule, far: Double, frr: Double,
                 farInterval: ConfidenceInterval?, frrInterval: ConfidenceInterval?, genuineCount: Int, impostorCount: Int,
@@ -73,8 +78,10 @@ public struct CalibrationRecord: Sendable, Equatable, Codable {
         try AtomicFile.write(data, to: modelDirectory.appendingPathComponent(Self.fileName))
     }
 
-    /// Loads the calibration saved in `modelDirectory`, or returns `nil` if it has none.
+    /// Loads the calibration saved in `modelDirectory`, or returns `nil` if it has none; it is
+    /// not checked against the model's weights (see ``load(fromModelDirectory:fingerprint:)``).
     public static func load(fromModelDirectory modelDirectory: URL) throws(InputError) -> CalibrationRecord? {
+        AtomicFolder.recover(modelDirectory)
         let url = modelDirectory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         return try load(url)

@@ -75,6 +75,11 @@ public struct VerificationReport: Sendable {
     public static func evaluate(_ pairs: ScoredPairs, options: Options) throws -> VerificationReport {
         let direction = options.calibration?.scoreDirection ?? options.direction
         let curve = try VerificationCurve(pairs, direction: direction)
+        let range = curve.scoreRange
+        // Plots and bins need the span of the scores as a number: ±1e308 are finite, their span is not.
+        guard (range.upperBound - range.lowerBound).isFinite else {
+            throw EvaluationError("the scores span \(range.lowerBound) to \(range.upperBound), a range wider than a Double can hold; rescale the scores (e.g. divide them by 1e10)")
+        }
         let point: OperatingPoint
         if let calibration = options.calibration {
             point = OperatingPoint(threshold: calibration.threshold, rule: calibration.rule, counts: curve.counts(at: calibration.threshold))
@@ -118,18 +123,24 @@ public struct VerificationReport: Sendable {
         var bins = max(1, bins)
         var lo = range.lowerBound, hi = range.upperBound
         if hi <= lo { lo -= 0.5; hi += 0.5 }
-        let width = (hi - lo) / Double(bins)
+        // A span too narrow to divide (subnormal) gets bins of the smallest width that is not 0.
+        let width = max((hi - lo) / Double(bins), Double.leastNormalMagnitude)
+        /// Bins from `lo` to `x`, clamped to `0...limit` (never converts an infinite or NaN value).
+        func binsTo(_ x: Double, _ rounding: FloatingPointRoundingRule, limit: Int) -> Int {
+            let n = ((x - lo) / width).rounded(rounding)
+            return n.isNaN || n <= 0 ? 0 : n >= Double(limit) ? limit : Int(n)
+        }
         var edgeIndex: Int? = nil
         if threshold > lo, threshold <= hi {
-            let below = Int(((threshold - lo) / width).rounded(.up))
+            let below = binsTo(threshold, .up, limit: bins)
             lo = threshold - Double(below) * width
-            bins = Int(((hi - lo) / width).rounded(.down)) + 1
+            bins = binsTo(hi, .down, limit: bins + 1) + 1
             edgeIndex = below
         }
         var g = [Int](repeating: 0, count: bins), im = g
         for i in 0..<pairs.count {
             let s = pairs.scores[i]
-            var b = min(bins - 1, max(0, Int(((s - lo) / width).rounded(.down))))
+            var b = binsTo(s, .down, limit: bins - 1)
             if let k = edgeIndex {
                 // Rounding must not move a score across the threshold edge.
                 if direction.isSame(score: s, threshold: threshold) == (direction == .higherIsSame) { b = max(b, k) } else { b = min(b, k - 1) }

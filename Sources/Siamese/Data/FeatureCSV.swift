@@ -18,6 +18,7 @@ public enum FeatureCSV {
         var labelTexts: [String] = []
         var columns: [String] = []
         try scan(url) { header in
+            try refuseDuplicates(header, in: url)
             guard let labelIndex = header.firstIndex(of: labelColumn) else {
                 throw InputError(file: url.path, line: 1, field: labelColumn, message: "no such column; the header has \(header.joined(separator: ", "))")
             }
@@ -41,13 +42,23 @@ public enum FeatureCSV {
     public static func readFeatures(_ url: URL, columns wanted: [String]) throws -> Tensor {
         var features: [Float] = []
         var rows = 0
+        var seen = Set<String>()
+        for name in wanted where !seen.insert(name).inserted {
+            throw InputError(file: url.path, field: name, message: "the model names this column twice")
+        }
         try scan(url) { header in
             var roles = [Role](repeating: .ignored, count: header.count)
             var position: [String: Int] = [:]
-            for (i, name) in header.enumerated() where position[name] == nil { position[name] = i }
+            var repeated = Set<String>()
+            for (i, name) in header.enumerated() {
+                if position[name] == nil { position[name] = i } else { repeated.insert(name) }
+            }
             for (k, name) in wanted.enumerated() {
                 guard let i = position[name] else {
                     throw InputError(file: url.path, line: 1, field: name, message: "the model reads this column, but the header lacks it")
+                }
+                guard !repeated.contains(name) else {
+                    throw InputError(file: url.path, line: 1, field: name, message: "the header names this column twice; which one the model reads is ambiguous")
                 }
                 roles[i] = .featureAt(k)
             }
@@ -60,6 +71,15 @@ public enum FeatureCSV {
     }
 
     enum Role: Equatable { case feature, featureAt(Int), label, ignored }
+
+    /// A header that names a column twice is refused: a model trained on it would record the
+    /// name twice, and every later reader (embed, verify) could not tell the columns apart.
+    static func refuseDuplicates(_ header: [String], in url: URL) throws {
+        var seen = Set<String>()
+        for name in header where !seen.insert(name).inserted {
+            throw InputError(file: url.path, line: 1, field: name, message: "the header names this column twice; column names must be unique")
+        }
+    }
 
     /// Parses the file: `header` maps column names to roles; `row` receives each line's features
     /// (in file order, or in `featureAt` order) and label.

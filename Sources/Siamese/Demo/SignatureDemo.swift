@@ -149,8 +149,8 @@ public enum SignatureDemo {
     /// `x0…, y0…, p0…` as feature columns) and its `calibration.json`.
     public static func save(_ network: SiameseNetwork, calibration: CalibrationRecord, steps: Int, to folder: URL) throws {
         let columns = SignatureGenerator(steps: steps, seed: 0).featureColumns
-        try ModelFolder(folder).save(network, featureColumns: columns)
-        try calibration.save(toModelDirectory: folder)
+        // One folder swap: the calibration lands with the weights it was made for, stamped with them.
+        try ModelFolder(folder).save(network, featureColumns: columns, calibration: calibration)
     }
 
     /// Calibrates a threshold on the validation writers' pairs, then measures the test writers'.

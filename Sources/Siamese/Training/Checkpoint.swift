@@ -20,6 +20,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     /// True once early stopping has ended the run.
     public var stoppedEarly = false
     public var configuration: TrainingConfiguration
+    /// The run's ``Trainer/dataFingerprint`` (data and setup); a resume with another is refused.
+    public var dataFingerprint: String?
 
     public init(configuration: TrainingConfiguration) {
         epoch = 0
@@ -53,6 +55,15 @@ public struct CheckpointDirectory: Sendable {
 
     /// The newest completed checkpoint, if any.
     public var latest: URL? { checkpoints().last }
+
+    /// Removes every checkpoint and the best epoch's weights (a run that starts from scratch must
+    /// not leave older, higher-numbered checkpoints for the next resume to pick up).
+    public func removeAll() throws {
+        let fm = FileManager.default
+        let names = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+        for name in names where name.hasPrefix(Self.prefix) { try fm.removeItem(at: url.appendingPathComponent(name)) }
+        if fm.fileExists(atPath: best.path) { try fm.removeItem(at: best) }
+    }
 
     /// Weights of the best validated epoch (kept beside the checkpoints for early stopping).
     public var best: URL { url.appendingPathComponent("best.safetensors") }

@@ -66,6 +66,10 @@ public final class Trainer<Task: TrainingTask> {
     public var onEpochEnd: ((EpochReport) -> Void)?
     /// Validation after every epoch (higher score is better); drives early stopping.
     public var validation: ((Task.Model) throws -> ValidationResult)?
+    /// A fingerprint of what is trained on and how (e.g. the SHA-256 of the training arrays and of
+    /// the loss settings), stored in every checkpoint: a resume whose fingerprint differs is
+    /// refused, since continuing an old run on other data would silently keep the old weights.
+    public var dataFingerprint: String?
     let optimizer: any StatefulOptimizer
 
     public init(model: Task.Model, task: Task, configuration: TrainingConfiguration, checkpointDirectory: URL? = nil) throws {
@@ -78,19 +82,29 @@ public final class Trainer<Task: TrainingTask> {
     }
 
     /// Runs the remaining epochs. With `resume` (the default) and a checkpoint directory holding a
-    /// checkpoint, continues from the newest one exactly where it stopped.
+    /// checkpoint, continues from the newest one exactly where it stopped — only if it was made
+    /// with the same settings and ``dataFingerprint``. Without `resume`, existing checkpoints are
+    /// removed and the run starts from scratch.
     @discardableResult
     public func fit(resume: Bool = true) throws -> TrainingSummary {
         let clock = ContinuousClock.now
         var state = TrainerState(configuration: configuration)
+        state.dataFingerprint = dataFingerprint
         var plan: [Task.Batch]? = nil
         var resumedFrom: URL? = nil
+        if !resume, let dir = checkpoints { try dir.removeAll() }
         if resume, let dir = checkpoints, let latest = dir.latest {
             let (saved, savedPlan) = try dir.load(latest, into: model, optimizer: optimizer, batch: Task.Batch.self)
             var a = saved.configuration, b = configuration
             a.epochs = 0; b.epochs = 0
+            let fresh = "start from scratch with --no-resume (fit(resume: false)) or use a new output folder"
             guard a == b else {
-                throw TrainingError("\(latest.path) was made with other training settings; use a new output folder or the same settings")
+                throw TrainingError("\(latest.path) was made with other training settings; use the same settings, or \(fresh)")
+            }
+            guard saved.dataFingerprint == dataFingerprint else {
+                let was = saved.dataFingerprint.map { "\($0.prefix(12))…" } ?? "none recorded"
+                let now = dataFingerprint.map { "\($0.prefix(12))…" } ?? "none given"
+                throw TrainingError("\(latest.path) was made with other training data or setup (fingerprint \(was), this run \(now)); resuming would keep the old run's weights: \(fresh)")
             }
             state = saved
             state.configuration = configuration

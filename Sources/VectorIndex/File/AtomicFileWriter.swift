@@ -28,9 +28,28 @@ final class AtomicFileWriter {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        Self.removeStaleTemporaries(directory: directory.isEmpty ? "/" : directory, name: name)
         temporary = (directory.isEmpty ? "" : directory + "/") + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw IndexFileError(.io("cannot create a temporary file next to it: \(String(cString: strerror(errno)))"), file: path) }
+    }
+
+    /// Removes `.NAME.tmp-PID-…` files that a killed writer left beside the file: only those
+    /// whose process is gone (a live writer's file is its work in progress).
+    static func removeStaleTemporaries(directory: String, name: String) {
+        let prefix = ".\(name).tmp-"
+        guard let dir = opendir(directory) else { return }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let entryName = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            guard entryName.hasPrefix(prefix),
+                  let pid = entryName.dropFirst(prefix.count).split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { stale.append(entryName) }
+        }
+        closedir(dir)
+        for entryName in stale { unlink(directory + "/" + entryName) }
     }
 
     deinit {

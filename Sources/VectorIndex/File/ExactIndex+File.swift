@@ -39,7 +39,7 @@ extension ExactIndex {
         let labels = try c.section("LABL", bytes: try c.size(n, 8))
         _ = try Fingerprint.read(c)
         let v = vectors.baseAddress!.assumingMemoryBound(to: Float.self)
-        guard n == 0 || ck_all_finite(v, Int64(n * dim)) != 0 else { throw c.error(.malformed("a vector holds NaN or infinity")) }
+        try c.checkVectors(v, count: n, dimension: dim)
         let ids = (0..<n).map { UInt64(littleEndian: labels.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
         guard Set(ids).count == n else { throw c.error(.malformed("an id appears twice")) }
         let storage = ExactStorage(dimension: dim, metric: c.metric, count: n, vectors: v, owner: c.file, ids: ids)

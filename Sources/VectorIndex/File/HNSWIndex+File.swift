@@ -95,7 +95,7 @@ extension HNSWIndex {
         }
         let upperSection = try c.section("LNKU", bytes: try c.size(upperWords, 4))
         let v = vectors.baseAddress!.assumingMemoryBound(to: Float.self)
-        guard n == 0 || ck_all_finite(v, Int64(n * dim)) != 0 else { throw c.error(.malformed("a vector holds NaN or infinity")) }
+        try c.checkVectors(v, count: n, dimension: dim)
 
         // Flags: keep the tombstone bit, mark every node ready (it was fully inserted when saved).
         let f = flags.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -148,6 +148,8 @@ extension HNSWIndex {
             }
         }
 
+        try checkReachability(c, n: n, entry: entry, links0: l0, stride: links0Stride, flags: f)
+
         // Ids: unique among live nodes.
         let lab = labels.baseAddress!.assumingMemoryBound(to: UInt64.self)
         var nodeOfID: [UInt64: UInt32] = [:]
@@ -179,6 +181,31 @@ extension HNSWIndex {
                               owner: owner, entry: entry, tombstones: deleted)
         return HNSWIndex(graph: graph, configuration: configuration, nodeOfID: nodeOfID, insertionSequence: max(sequence, UInt64(n)),
                          nextDefaultID: max(nextID, maxID.map { $0 &+ 1 } ?? 0))
+    }
+}
+
+extension HNSWIndex {
+    /// Every live node must be reachable from the entry point through layer-0 links, where every
+    /// search ends: a node no link leads to is never found (a crafted graph without links answers
+    /// 1 hit where 5 were asked). One breadth-first pass over the links, linear in their number.
+    static func checkReachability(_ c: IndexFileFormat.Contents, n: Int, entry: UInt64, links0 l0: UnsafeMutablePointer<UInt32>,
+                                  stride: Int, flags f: UnsafeMutablePointer<UInt8>) throws(IndexFileError) {
+        guard n > 1 else { return }
+        let start = Int((entry >> 8) &- 1)
+        var seen = [Bool](repeating: false, count: n)
+        var stack = [start]
+        seen[start] = true
+        while let s = stack.popLast() {
+            let record = l0 + s * stride
+            for j in 0..<Int(UInt32(littleEndian: record[0])) {
+                let t = Int(UInt32(littleEndian: record[1 + j]))
+                if !seen[t] { seen[t] = true; stack.append(t) }
+            }
+        }
+        if let lost = (0..<n).first(where: { !seen[$0] && f[$0] & HNSWGraph.flagDeleted == 0 }) {
+            let count = (0..<n).filter { !seen[$0] && f[$0] & HNSWGraph.flagDeleted == 0 }.count
+            throw c.error(.malformed("node \(lost) (and \(count - 1) more live nodes) cannot be reached from the entry point through the graph's links"))
+        }
     }
 }
 

@@ -33,6 +33,9 @@ public enum IndexFileFormat {
     static let sectionEntrySize = 32
     static let maxSections = 32
     static let maxDimension = 1 << 16
+    /// The largest vector dimension an index file holds (readers refuse larger ones, so builders
+    /// refuse them before writing: a file no reader accepts must never replace a good one).
+    public static var maximumDimension: Int { maxDimension }
 
     enum Kind: UInt16 {
         case exact = 1, hnsw = 2, scalarQuantized = 3, binaryQuantized = 4

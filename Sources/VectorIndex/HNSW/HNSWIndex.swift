@@ -49,6 +49,10 @@ public final class HNSWIndex: @unchecked Sendable {
     /// An empty index with room for `capacity` vectors before its first growth.
     public init(dimension: Int, metric: Metric, configuration: HNSWConfiguration = HNSWConfiguration(), capacity: Int = 1024) throws(IndexError) {
         guard dimension > 0 else { throw .invalidArgument("dimension must be positive, got \(dimension)") }
+        // Checked before the graph reserves capacity × dimension floats (a crafted 10^17 would ask for exabytes).
+        guard dimension <= IndexFileFormat.maxDimension else {
+            throw .invalidArgument("dimension \(dimension) is above \(IndexFileFormat.maxDimension), the most an index file holds")
+        }
         try configuration.validate()
         self.dimension = dimension
         self.metric = metric

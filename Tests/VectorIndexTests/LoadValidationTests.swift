@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import VectorIndex
+
+/// Index files with valid checksums but impossible contents (issue 12): vectors a real index
+/// never stores, a graph whose nodes cannot be reached, a dimension no reader accepts, and the
+/// temporary files an interrupted save leaves behind.
+@Suite("Index load validation")
+struct LoadValidationTests {
+    static func isMalformed(containing text: String) -> (IndexFileError.Reason) -> Bool {
+        { if case .malformed(let m) = $0 { m.contains(text) } else { false } }
+    }
+
+    @Test("a cosine vector that is not unit length is refused (a crafted 4.9e36 used to rank first)")
+    func hugeCosineVector() throws {
+        let (_, index) = try FileTests.sampleHNSW(200, tombstones: false)
+        var b = try FileTests.bytes(of: index)
+        let vecs = FileTests.section(b, "VECS")
+        for d in 0..<FileTests.dim {
+            let at = vecs.offset + 4 * d
+            let v = b[at..<(at + 4)].withUnsafeBytes { $0.loadUnaligned(as: Float.self) } * 7e35
+            FileTests.put32(&b, at, v.bitPattern)
+        }
+        FileTests.reseal(&b)
+        try FileTests.expectFailure(b, Self.isMalformed(containing: "vector 0 has length"))
+    }
+
+    @Test("a graph without links (every node but the entry unreachable) is refused")
+    func graphWithoutLinks() throws {
+        let (_, index) = try FileTests.sampleHNSW(200, tombstones: false)
+        var b = try FileTests.bytes(of: index)
+        let l0 = FileTests.section(b, "LNK0")
+        let stride = l0.length / 200
+        for s in 0..<200 { FileTests.put32(&b, l0.offset + s * stride, 0) }
+        FileTests.reseal(&b)
+        try FileTests.expectFailure(b, Self.isMalformed(containing: "cannot be reached from the entry point"))
+    }
+
+    @Test("graphs the builder makes, duplicates and removals included, pass the reachability check")
+    func builtGraphsAreReachable() throws {
+        let dir = try TemporaryDirectory()
+        // Many exact duplicates are the classic way for pruning to strand a node.
+        var data = TestData.clustered(1500, 8, clusters: 5, seed: 91)
+        data += Array(data[0..<(8 * 300)])
+        let index = try HNSWIndex(vectors: data, dimension: 8, metric: .l2, configuration: HNSWConfiguration(m: 4, efConstruction: 20))
+        index.remove(Array(0..<200).map(UInt64.init))
+        try index.save(to: dir.file("g.idx").path)
+        let loaded = try HNSWIndex.load(from: dir.file("g.idx").path)
+        #expect(loaded.count == index.count)
+    }
+
+    @Test("an exact dot index with a vector whose squared length overflows is refused")
+    func overflowingDotVector() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("f.idx").path
+        var flat = ExactIndex(dimension: 4, metric: .dot)
+        try flat.add([1e20, 0, 0, 0, 1, 2, 3, 4])
+        try flat.save(to: path)
+        let error = try #require(throws: IndexFileError.self) { try ExactIndex.load(from: path) }
+        #expect(Self.isMalformed(containing: "vector 0 is so large")(error.reason), "\(error)")
+    }
+
+    @Test("an index above 65,536 dimensions is refused when it is made, before any allocation")
+    func dimensionLimit() throws {
+        #expect(throws: IndexError.self) { try HNSWIndex(dimension: 100_000_000_000_000_000, metric: .cosine) }
+        #expect(throws: IndexError.self) { try HNSWIndex(dimension: IndexFileFormat.maximumDimension + 1, metric: .l2) }
+        _ = try HNSWIndex(dimension: IndexFileFormat.maximumDimension, metric: .l2, capacity: 1)
+    }
+
+    @Test("a save removes the temporary files of killed writers, never a live writer's")
+    func staleTemporariesAreRemoved() throws {
+        let dir = try TemporaryDirectory()
+        let dead = dir.file(".g.idx.tmp-999999999-12345"), live = dir.file(".g.idx.tmp-1-777")
+        try Data("partial".utf8).write(to: dead)
+        try Data("partial".utf8).write(to: live)
+        var flat = ExactIndex(dimension: 2, metric: .l2)
+        try flat.add([1, 2])
+        try flat.save(to: dir.file("g.idx").path)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
+        #expect(names == [".g.idx.tmp-1-777", "g.idx"])
+    }
+}
