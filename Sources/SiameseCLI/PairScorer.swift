@@ -37,17 +37,7 @@ struct PairScorer {
     func scores(_ pairs: [PairRecord], pairsFile: String, int8: Bool = false) throws -> [Double] {
         switch model {
         case .text(let encoder):
-            // Each distinct text is embedded once: pair files repeat their texts a lot.
-            var index: [String: Int] = [:], unique: [String] = []
-            for p in pairs {
-                for t in [p.a, p.b] where index[t] == nil {
-                    index[t] = unique.count
-                    unique.append(t)
-                }
-            }
-            let e = encoder.encode(unique, batchSize: 64, precision: int8 ? .int8 : .float32).scalars
-            let d = encoder.dimension
-            return pairs.map { p in cosine(e, index[p.a]! * d, index[p.b]! * d, d) }
+            return Self.textScores(encoder, pairs, int8: int8)
         case .siamese(let network, let columns):
             let n = columns.count
             let base = URL(fileURLWithPath: pairsFile).deletingLastPathComponent()
@@ -75,6 +65,24 @@ struct PairScorer {
         }
     }
 
+    /// Cosine similarities of text pairs under `encoder` (in inference mode); each distinct text
+    /// is embedded once, since pair files repeat their texts a lot.
+    static func textScores(_ encoder: SentenceTransformer, _ pairs: [PairRecord], int8: Bool = false) -> [Double] {
+        var index: [String: Int] = [:], unique: [String] = []
+        for p in pairs {
+            for t in [p.a, p.b] where index[t] == nil {
+                index[t] = unique.count
+                unique.append(t)
+            }
+        }
+        let wasTraining = encoder.isTraining
+        encoder.isTraining = false
+        defer { encoder.isTraining = wasTraining }
+        let e = encoder.encode(unique, batchSize: 64, precision: int8 ? .int8 : .float32).scalars
+        let d = encoder.dimension
+        return pairs.map { p in cosine(e, index[p.a]! * d, index[p.b]! * d, d) }
+    }
+
     private func features(_ cell: String, line: Int, column: String, columns: [String], base: URL, pairsFile: String) throws -> [Float] {
         var argument = cell
         if !cell.hasPrefix("["), !cell.hasPrefix("/"),
@@ -89,7 +97,7 @@ struct PairScorer {
         }
     }
 
-    private func cosine(_ e: [Float], _ i: Int, _ j: Int, _ d: Int) -> Double {
+    private static func cosine(_ e: [Float], _ i: Int, _ j: Int, _ d: Int) -> Double {
         var dot = 0.0, na = 0.0, nb = 0.0
         for k in 0..<d {
             let x = Double(e[i + k]), y = Double(e[j + k])

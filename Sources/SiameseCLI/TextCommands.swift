@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import FileSupport
 import Foundation
 import NN
@@ -72,7 +73,7 @@ struct FineTuneCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "sentence-transformers model folder to start from.") var model: String
+    @Option(help: ArgumentHelp("sentence-transformers model folder (or name) to start from.", valueName: "dir|name")) var model: String
     @Option(help: "Training data, JSON Lines.") var data: String
     @Option(help: "Loss: mnrl, cosent, contrastive or cosine.") var loss = "mnrl"
     @Option(help: "Epochs.") var epochs = 1
@@ -85,6 +86,7 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Flag(help: "Start from scratch (removing OUTPUT.checkpoints) even if it holds a checkpoint; needed when the data or setup changed.") var noResume = false
     @Option(help: "Folder to write the fine-tuned model to.") var output: String
+    @Option(help: ArgumentHelp("Held-out labelled pairs (CSV with a header, or JSON lines; columns a, b, label) scored after every epoch (AUC, EER); the threshold is then calibrated on them at the equal-error rate and saved as OUTPUT/calibration.json, so that `siamese verify --model OUTPUT` works at once.", valueName: "pairs")) var validation: String?
 
     func validate() throws {
         guard ["mnrl", "cosent", "contrastive", "cosine"].contains(loss) else {
@@ -106,7 +108,10 @@ struct FineTuneCommand: ParsableCommand {
         default: .cosineSimilarity(CosineSimilarityLoss())
         }
         let dataset = try TextPairDataset(jsonl: URL(fileURLWithPath: data), kind: kind.kind)
-        let encoder = try SentenceTransformer(folder: URL(fileURLWithPath: model))
+        let modelURL = try ModelLocator.resolve(model)
+        let encoder = try SentenceTransformer(folder: modelURL)
+        // Read before training, so a bad validation file fails at once, not after an epoch.
+        let held = try validation.map { try ValidationPairs(file: $0) }
         let task = try TextPairTrainingTask(data: dataset, loss: kind, batchSize: batchSize)
         let stepsPerEpoch = try task.batches(epoch: 0, seed: seed, model: encoder).count
         let configuration = TrainingConfiguration(
@@ -118,17 +123,31 @@ struct FineTuneCommand: ParsableCommand {
         let trainer = try Trainer(model: encoder, task: task, configuration: configuration, checkpointDirectory: checkpoints)
         // Checkpoints name the data, base model and loss they continue: a resume after any of them
         // changed is refused (--no-resume starts over).
-        let setup = "\(try SHA256.hex(ofFile: URL(fileURLWithPath: data))) \(try ModelFingerprint.of(URL(fileURLWithPath: model)) ?? "-") \(loss) \(scale) \(margin)"
+        let setup = "\(try SHA256.hex(ofFile: URL(fileURLWithPath: data))) \(try ModelFingerprint.of(modelURL) ?? "-") \(loss) \(scale) \(margin)"
         trainer.dataFingerprint = SHA256.hash(Array(setup.utf8)).hexString
         let progress = ProgressBar(label: "fine-tuning")
         trainer.onProgress = { p in
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
         }
+        if let held {
+            trainer.validation = { try held.result(of: $0) }
+            trainer.onEpochEnd = { report in
+                if let v = report.validation {
+                    progress.log(String(format: "epoch %d/%d  loss %.5f  validation AUC %.4f  EER %.2f%%", report.epoch + 1, report.epochs,
+                                        report.meanLoss, v.metrics["auc"] ?? .nan, 100 * (v.metrics["eer"] ?? .nan)), always: true)
+                }
+            }
+        }
         let summary = try trainer.fit(resume: !noResume)
         progress.finish()
         encoder.isTraining = false
         try encoder.save(to: outputURL)
+        if let held {
+            let record = try held.calibrate(encoder, modelFolder: outputURL)
+            print(String(format: "calibrated on %d validation pairs: same when cosine ≥ %.6f (equal error rate %.2f%%); wrote %@",
+                         held.pairs.count, record.threshold, 100 * record.far, outputURL.appendingPathComponent(CalibrationRecord.fileName).path))
+        }
         if let from = summary.resumedFrom { print("resumed from \(from.path)") }
         for (e, l) in summary.epochLosses.enumerated() { print(String(format: "epoch %d/%d  mean loss %.5f", e + 1, epochs, l)) }
         print(String(format: "fine-tuned %d examples, %d steps in %.1f s (%.2f steps/s); final epoch loss %.5f",

@@ -58,3 +58,22 @@ dupes = [json.loads(l) for l in open(f"{work}/dupes.jsonl")]
 assert dupes and all(d["score"] >= 0.97 for d in dupes), "near-duplicates above the threshold"
 print(f"journey 2: OK ({len(dupes)} near-duplicate pairs)")
 PY
+
+echo "== journey 3: labelled pairs -> fine-tuned, calibrated model -> served"
+step finetune --model "$model" --data "$data/train.jsonl" --loss contrastive --epochs 1 --validation "$data/pairs.csv" --output "$work/tuned"
+port="$(free_port)"
+echo "\$ siamese serve --model $work/tuned --port $port" >&2
+start_server "$work/serve.log" --model "$work/tuned" --host 127.0.0.1 --port "$port"
+trap 'stop_server; rm -rf "$work"' EXIT
+curl -sf "http://127.0.0.1:$port/v1/verify" -d '{"a":"Secure Sockets Layer toolkit - shared libraries","b":"Secure Sockets Layer toolkit - development files"}' | tee "$work/served.json"
+echo
+stop_server
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+v = json.load(open(f"{work}/served.json"))
+cal = json.load(open(f"{work}/tuned/calibration.json"))
+assert v["rule"]["source"] == "calibration.json" and abs(v["threshold"] - cal["threshold"]) < 1e-9, f"the served threshold is the fine-tuned model's calibration: {v}"
+assert v["same"] is True, v
+print("journey 3: OK")
+PY
