@@ -174,6 +174,6 @@ struct ModelFolderCLITests {
         try f.write("s.csv", "score,label\n0.1,0\n0.9,1\n")
         r = try Self.run(["evaluate", "--scores", "s.csv", "--json", "missing/m.json"], in: f.url)
         #expect(r.status == 1)
-        #expect(r.stderr == "error: missing/m.json: cannot write: open failed: No such file or directory\n", "\(r.stderr)")
+        #expect(r.stderr == "Error: missing/m.json: cannot write: open failed: No such file or directory\n", "\(r.stderr)")
     }
 }
