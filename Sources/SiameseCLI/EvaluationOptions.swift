@@ -125,6 +125,10 @@ func savedCalibration(_ dir: URL) throws -> CalibrationRecord? {
         if let warning = checked.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         return record
     }
-    if let warning = checked.warning { throw ValidationError(warning) }
+    if let warning = checked.warning {
+        // A failure with the file (exit 1), not a usage error: the warning starts with the path.
+        let path = dir.appendingPathComponent(CalibrationRecord.fileName).path
+        throw InputError(file: path, field: "model_fingerprint", message: String(warning.dropFirst(path.count + 2)))
+    }
     return nil
 }

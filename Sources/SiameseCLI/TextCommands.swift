@@ -65,7 +65,8 @@ struct FineTuneCommand: ParsableCommand {
 
         Optimiser: AdamW (weight decay 0.01), linear warm-up over --warmup-ratio of the steps then
         linear decay, gradient norm clipped to 1 — sentence-transformers' defaults.
-        Checkpoints go to OUTPUT.checkpoints; running the same command again resumes from the newest.
+        Checkpoints go to OUTPUT.checkpoints; running the same command again resumes from the newest
+        (only with the same data, base model and loss: otherwise it stops and names --no-resume).
 
         Example:
           siamese finetune --model all-MiniLM-L6-v2 --data pairs.jsonl --loss mnrl --epochs 1 \\

@@ -25,7 +25,7 @@ struct TrainCommand: ParsableCommand {
           siamese train --idx-images train-images-idx3-ubyte --idx-labels train-labels-idx1-ubyte --encoder cnn --loss triplet --miner batch-hard --output mnist
           siamese train --data faces/ --encoder cnn --loss triplet --miner semi-hard --output faces-model
 
-        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one.
+        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one (only with the same data and settings: otherwise it stops and names --no-resume). The model folder is replaced whole (a kill leaves the old or the new model); a calibration.json made for the old weights is not kept.
         """
     )
 

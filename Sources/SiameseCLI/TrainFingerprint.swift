@@ -28,7 +28,10 @@ extension TrainCommand {
             add("triplets \(columns)")
             add(t.anchor); add(t.positive); add(t.negative)
         }
-        let encoded = (try? JSONEncoder().encode(model)).map { String(decoding: $0, as: UTF8.self) } ?? "\(model)"
+        // Sorted keys: the encoder's key order varies from run to run (hash seeding).
+        let json = JSONEncoder()
+        json.outputFormatting = [.sortedKeys]
+        let encoded = (try? json.encode(model)).map { String(decoding: $0, as: UTF8.self) } ?? "\(model)"
         add("model \(encoded) distance \(distance)")
         add("loss \(loss) margin \(margin.map { "\($0)" } ?? "-") miner \(miner ?? "-") hard \(hardNegatives) ranks \(mineRanks) every \(mineEvery) ratio \(pairRatio) balance \(balanceClasses)")
         return hash.finalize().hexString

@@ -15,7 +15,7 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
         Inputs, for a Siamese model folder (siamese.json): a .csv file with a header and one row (columns picked by name), a .npy file (1-D, or 2-D with one row), a .json file (an array of numbers, or an object keyed by column name), or an inline JSON array such as '[0.1, 0.2]'. For a sentence-transformers folder (modules.json): the two texts themselves.
 
-        The threshold is --threshold if given, otherwise the one in MODEL/calibration.json (written by `siamese calibrate --model` or `siamese demo --output`); with neither, verify fails and says so. The exit status is 0 whatever the decision (read it from the output); 1 for a failure, 2 for a usage error.
+        The threshold is --threshold if given, otherwise the one in MODEL/calibration.json (written by `siamese calibrate --model` or `siamese demo --output`) when it was made for the model's current weights and score direction (a stale one is ignored with a warning); with neither, verify fails and says so. The exit status is 0 whatever the decision (read it from the output); 1 for a failure, 2 for a usage error.
 
         Examples:
           siamese demo --output sig-model

@@ -14,7 +14,7 @@ import Testing
     @Test func hugeScoresWithARepresentableSpanGiveAReport() throws {
         let pairs = try ScoredPairs(scores: [1e308, 1.7e308, 1.1e308, 1.6e308], labels: [false, true, false, true])
         let report = try VerificationReport.evaluate(pairs, options: .init())
-        #expect(report.histogram.edges.allSatisfy(\.isFinite))
+        #expect(report.histogram.edges.allSatisfy { $0.isFinite })
         #expect(report.histogram.genuine.reduce(0, +) == 2 && report.histogram.impostor.reduce(0, +) == 2)
         #expect(HTMLReport.render(report).contains("<svg"))
     }

@@ -28,8 +28,16 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # kill_during MAX_MS CMD… : starts CMD, kills it with SIGKILL after a random 0..MAX_MS ms (if it
 # is still running), and waits for it. Counts a kill only when the process was still alive.
+# MAX_MS "auto": the duration of the last run_timed command, so that kills land inside the run.
+last_ms=1000
+run_timed() {
+  local t0; t0=$(date +%s%N)
+  "$@" >/dev/null
+  last_ms=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
+}
 kill_during() {
   local max_ms="$1"; shift
+  [[ "$max_ms" == auto ]] && max_ms=$last_ms
   "$@" >/dev/null 2>&1 &
   victim=$!
   local ms=$((RANDOM % (max_ms + 1)))
@@ -84,8 +92,9 @@ check_model() {  # the folder loads (weights match siamese.json) and scores a pa
 # --- train --output ---------------------------------------------------------------------------
 train=("$SIAMESE_BIN" train --data "$work/a.csv" --label-column label --layers 4,16 --dim 8 --batch-size 32 --no-resume)
 "${train[@]}" --epochs 2 --output "$model" >/dev/null
+run_timed "${train[@]}" --epochs 3 --output "$model"
 for round in $(seq 1 "$rounds"); do
-  kill_during 1500 "${train[@]}" --epochs 3 --seed "$round" --output "$model"
+  kill_during auto "${train[@]}" --epochs 3 --seed "$round" --output "$model"
   check_model "$model" "train round $round"
 done
 "${train[@]}" --epochs 1 --output "$model" >/dev/null
@@ -93,8 +102,9 @@ no_leftovers "$work" a.csv scores.csv x.npy y.npy pairs.jsonl model err
 echo "train --output: $rounds rounds, model loads after every kill"
 
 # --- calibrate --model ------------------------------------------------------------------------
+run_timed "$SIAMESE_BIN" calibrate --scores "$work/scores.csv" --target-far 0.05 --model "$model"
 for round in $(seq 1 "$rounds"); do
-  kill_during 120 "$SIAMESE_BIN" calibrate --scores "$work/scores.csv" --target-far "0.0$((round % 9 + 1))" --model "$model"
+  kill_during auto "$SIAMESE_BIN" calibrate --scores "$work/scores.csv" --target-far "0.0$((round % 9 + 1))" --model "$model"
   if [[ -f "$model/calibration.json" ]]; then
     # A calibration is there: complete, made for these weights, and used without --threshold.
     "$SIAMESE_BIN" verify --model "$model" --a '[0.1,0.2,0.3,0.4]' --b '[0.1,0.2,0.3,0.5]' >/dev/null 2>"$work/err" \
@@ -109,10 +119,10 @@ if [[ -z "${SIAMESE_MINILM_DIR:-}" ]]; then
 else
   tuned="$work/tuned"
   finetune=("$SIAMESE_BIN" finetune --model "$SIAMESE_MINILM_DIR" --data "$work/pairs.jsonl" --batch-size 16 --no-resume)
-  "${finetune[@]}" --output "$tuned" >/dev/null
+  run_timed "${finetune[@]}" --output "$tuned"
   ft_rounds=$(( rounds < 6 ? 2 : 6 ))
   for round in $(seq 1 "$ft_rounds"); do
-    kill_during 8000 "${finetune[@]}" --seed "$round" --output "$tuned"
+    kill_during auto "${finetune[@]}" --seed "$round" --output "$tuned"
     "$SIAMESE_BIN" verify --model "$tuned" --a "one text" --b "another text" --threshold 0.5 >/dev/null 2>"$work/err" \
       || fail "finetune round $round: $tuned does not load: $(head -3 "$work/err")"
   done
@@ -125,15 +135,19 @@ check_index() {
   "$SIAMESE_BIN" index info --index "$index" --verify >/dev/null 2>"$work/err" || fail "$1: $index does not load: $(head -3 "$work/err")"
 }
 "$SIAMESE_BIN" index build --vectors "$work/x.npy" --output "$index" --hnsw --m 8 --ef-construction 40 >/dev/null
+run_timed "$SIAMESE_BIN" index build --vectors "$work/x.npy" --output "$index" --hnsw --m 8 --ef-construction 40
+build_ms=$last_ms
+run_timed "$SIAMESE_BIN" index compact --index "$index"
+compact_ms=$last_ms
 for round in $(seq 1 "$rounds"); do
-  kill_during 2500 "$SIAMESE_BIN" index build --vectors "$work/x.npy" --output "$index" --hnsw --m 8 --ef-construction 40
+  kill_during "$build_ms" "$SIAMESE_BIN" index build --vectors "$work/x.npy" --output "$index" --hnsw --m 8 --ef-construction 40
   check_index "index build round $round"
   seq $((100000 + round * 4000)) $((100000 + round * 4000 + 3999)) >"$work/y.ids"  # new ids each round
-  kill_during 1500 "$SIAMESE_BIN" index add --index "$index" --vectors "$work/y.npy" --ids "$work/y.ids"
+  kill_during "$build_ms" "$SIAMESE_BIN" index add --index "$index" --vectors "$work/y.npy" --ids "$work/y.ids"
   check_index "index add round $round"
-  kill_during 800 "$SIAMESE_BIN" index remove --index "$index" --ids "$((round * 7)),$((round * 7 + 1)),$((round * 7 + 2))"
+  kill_during "$compact_ms" "$SIAMESE_BIN" index remove --index "$index" --ids "$((round * 7)),$((round * 7 + 1)),$((round * 7 + 2))"
   check_index "index remove round $round"
-  kill_during 2000 "$SIAMESE_BIN" index compact --index "$index"
+  kill_during "$compact_ms" "$SIAMESE_BIN" index compact --index "$index"
   check_index "index compact round $round"
 done
 "$SIAMESE_BIN" index build --vectors "$work/y.npy" --output "$index" >/dev/null

@@ -25,7 +25,7 @@ struct LoadValidationTests {
         try FileTests.expectFailure(b, Self.isMalformed(containing: "vector 0 has length"))
     }
 
-    @Test("a graph without links (every node but the entry unreachable) is refused")
+    @Test("a graph without links, or whose entry point leads nowhere, is refused")
     func graphWithoutLinks() throws {
         let (_, index) = try FileTests.sampleHNSW(200, tombstones: false)
         var b = try FileTests.bytes(of: index)
@@ -33,10 +33,26 @@ struct LoadValidationTests {
         let stride = l0.length / 200
         for s in 0..<200 { FileTests.put32(&b, l0.offset + s * stride, 0) }
         FileTests.reseal(&b)
-        try FileTests.expectFailure(b, Self.isMalformed(containing: "cannot be reached from the entry point"))
+        try FileTests.expectFailure(b, Self.isMalformed(containing: "has no links"))
+        // Links only among the others: the entry point (on layer 0) leads nowhere.
+        b = try FileTests.bytes(of: index)
+        let parm = FileTests.section(b, "PARM")
+        let entry = Int((b[(parm.offset + 24)..<(parm.offset + 32)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) } >> 8) - 1)
+        FileTests.put32(&b, l0.offset + entry * stride, 1)
+        FileTests.put32(&b, l0.offset + entry * stride + 4, UInt32(entry))
+        let lvls = FileTests.section(b, "LVLS"), upper = FileTests.section(b, "LNKU")
+        var offset = upper.offset
+        for s in 0..<200 {
+            for _ in 0..<Int(b[lvls.offset + s]) {
+                if s == entry { FileTests.put32(&b, offset, 0) }
+                offset += 4 * (1 + 6)
+            }
+        }
+        FileTests.reseal(&b)
+        try FileTests.expectFailure(b, Self.isMalformed(containing: "only 1 of 200 live nodes can be reached"))
     }
 
-    @Test("graphs the builder makes, duplicates and removals included, pass the reachability check")
+    @Test("graphs the builder makes, duplicates and removals included, pass the reachability check (its pruning strands nodes, so full reachability is not required)")
     func builtGraphsAreReachable() throws {
         let dir = try TemporaryDirectory()
         // Many exact duplicates are the classic way for pruning to strand a node.

@@ -148,7 +148,8 @@ extension HNSWIndex {
             }
         }
 
-        try checkReachability(c, n: n, entry: entry, links0: l0, stride: links0Stride, flags: f)
+        try checkReachability(c, n: n, entry: entry, links0: l0, stride: links0Stride, upper: upper,
+                              levels: UnsafeRawBufferPointer(levelBytes), m: m, flags: f)
 
         // Ids: unique among live nodes.
         let lab = labels.baseAddress!.assumingMemoryBound(to: UInt64.self)
@@ -185,26 +186,39 @@ extension HNSWIndex {
 }
 
 extension HNSWIndex {
-    /// Every live node must be reachable from the entry point through layer-0 links, where every
-    /// search ends: a node no link leads to is never found (a crafted graph without links answers
-    /// 1 hit where 5 were asked). One breadth-first pass over the links, linear in their number.
+    /// A graph must give searches somewhere to go: with two or more live nodes, every live node
+    /// has a layer-0 link (the builder links each node it inserts, and compaction repairs the
+    /// links it drops) and the entry point reaches at least one other node — a crafted graph
+    /// without links answered 1 hit where 5 were asked. Not full reachability: the builder's
+    /// pruning strands nodes in legitimate graphs (under `dot`, most of them), and a file this
+    /// program wrote must load. One pass over the link counts and one breadth-first walk.
     static func checkReachability(_ c: IndexFileFormat.Contents, n: Int, entry: UInt64, links0 l0: UnsafeMutablePointer<UInt32>,
-                                  stride: Int, flags f: UnsafeMutablePointer<UInt8>) throws(IndexFileError) {
-        guard n > 1 else { return }
+                                  stride: Int, upper: AlignedBuffer<UnsafeMutablePointer<UInt32>?>, levels: UnsafeRawBufferPointer,
+                                  m: Int, flags f: UnsafeMutablePointer<UInt8>) throws(IndexFileError) {
+        let live = (0..<n).filter { f[$0] & HNSWGraph.flagDeleted == 0 }.count
+        guard live > 1 else { return }
+        if let isolated = (0..<n).first(where: { f[$0] & HNSWGraph.flagDeleted == 0 && UInt32(littleEndian: (l0 + $0 * stride)[0]) == 0 }) {
+            throw c.error(.malformed("live node \(isolated) has no links: a search can never reach past it"))
+        }
         let start = Int((entry >> 8) &- 1)
         var seen = [Bool](repeating: false, count: n)
         var stack = [start]
         seen[start] = true
-        while let s = stack.popLast() {
-            let record = l0 + s * stride
+        func visit(_ record: UnsafeMutablePointer<UInt32>) {
             for j in 0..<Int(UInt32(littleEndian: record[0])) {
                 let t = Int(UInt32(littleEndian: record[1 + j]))
                 if !seen[t] { seen[t] = true; stack.append(t) }
             }
         }
-        if let lost = (0..<n).first(where: { !seen[$0] && f[$0] & HNSWGraph.flagDeleted == 0 }) {
-            let count = (0..<n).filter { !seen[$0] && f[$0] & HNSWGraph.flagDeleted == 0 }.count
-            throw c.error(.malformed("node \(lost) (and \(count - 1) more live nodes) cannot be reached from the entry point through the graph's links"))
+        while let s = stack.popLast() {
+            visit(l0 + s * stride)
+            if let records = upper.pointer[s] {
+                for level in 0..<Int(levels[s]) { visit(records + level * (1 + m)) }
+            }
+        }
+        let reached = (0..<n).filter { seen[$0] && f[$0] & HNSWGraph.flagDeleted == 0 }.count
+        guard reached >= 2 else {
+            throw c.error(.malformed("only \(reached) of \(live) live nodes can be reached from the entry point through the graph's links"))
         }
     }
 }
