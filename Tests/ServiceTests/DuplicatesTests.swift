@@ -99,12 +99,12 @@ import VectorIndex
         #expect(none.pairs.isEmpty && none.total == 0)
     }
 
-    /// Threshold −1 and limit 10,000 over 4,000 items (8 million pairs) answers the 10,000 best,
+    /// Threshold −1 and limit 10,000 over 3,000 items (4.5 million pairs) answers the 10,000 best,
     /// `truncated`, the same as the all-pairs collector cut to the limit. (Resident memory is
     /// shared with the other suites of this process; the attack script checks a server's peak.)
     @Test func floodOverAStoreAnswersTheLimitBestPairs() async throws {
         let s = try TestService()
-        let items = try await Self.fill(s, count: 4000)
+        let items = try await Self.fill(s, count: 3000)
         let d = s.state.model.dimension
         let expected = try await blocking { Array(try ParaphraseMining.pairs(items.flatMap(\.vector), dimension: d, threshold: -1).prefix(10_000)) }
         try await s.test { client in
