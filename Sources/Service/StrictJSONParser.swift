@@ -207,8 +207,9 @@ enum StrictJSONParser {
             }
             let text = String(decoding: bytes[start..<i], as: UTF8.self)
             if integral, let exact = Int64(text), exact.magnitude > 1 << 53 { return .integer(exact) }
-            // Overflow gives ±infinity, refused by the accessors as a non-finite number.
-            guard let d = Double(text) else { throw fail("invalid number") }
+            // A literal beyond Double's range (1e400) is refused as JSONDecoder refused it: as
+            // infinity it could not be written back as JSON.
+            guard let d = Double(text), d.isFinite else { throw fail("a number out of range") }
             return .number(d)
         }
     }

@@ -58,11 +58,15 @@ import Glibc
         #expect(o["s"] == .string("a\"\\/\u{8}\u{c}\n\r\té😀"))
         #expect(o["n"] == .array([.number(-0.0), .number(1500), .number(-0.02), .number(0)]))
         #expect(o["t"] == .bool(true) && o["z"] == .null)
-        for bad in ["", "{", "{\"a\":1,}", "[1,]", "01", "1.", "-", "\"\u{1}\"", "\"\\ud800\"", "\"\\x\"", "{\"a\" 1}", "nul", "[1] 2", "{1:2}"] {
+        for bad in ["", "{", "{\"a\":1,}", "[1,]", "01", "1.", "-", "\"\u{1}\"", "\"\\ud800\"", "\"\\x\"", "{\"a\" 1}", "nul", "[1] 2", "{1:2}", "1e400", "[-1e999]"] {
             #expect(throws: StrictJSONParser.Failure.self, "\(bad)") { try StrictJSONParser.parse(Data(bad.utf8)) }
         }
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: StrictJSONParser.Failure.self, "nesting is bounded") { try StrictJSONParser.parse(Data(deep.utf8)) }
+        // Metadata is stored as `jsonText`: it reads back as the same value.
+        let sample = #"{"a":[1,-0,1.5,1e300,-2.5e-300,9007199254740993,-9223372036854775808,1000000000000000],"s":"\u0000\n\"é","o":{"t":true,"n":null}}"#
+        let value = JSONValue.object(try JSONValue.parseObject(Data(sample.utf8)).fields)
+        #expect(JSONValue.object(try JSONValue.parseObject(Data(value.jsonText.utf8)).fields) == value, "\(value.jsonText)")
         #expect(try StrictJSONParser.parse(Data("9007199254740993".utf8)) == .integer(9_007_199_254_740_993))
         #expect(try StrictJSONParser.parse(Data("9007199254740992".utf8)) == .number(9_007_199_254_740_992))
     }
