@@ -66,8 +66,6 @@ public enum ServiceApp {
     public static func run(_ configuration: ServiceConfiguration, logger: Logger) async throws {
         let state = try makeState(configuration, logger: logger)
         try await serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true).run()
-        // Items are durable as they are acknowledged; saving the index only spares the next
-        // start a rebuild.
         if configuration.store == nil {
             // A temporary store lives as long as its server: nothing will ever open it again.
             let folder = URL(fileURLWithPath: state.store.path).deletingLastPathComponent()
@@ -75,6 +73,8 @@ public enum ServiceApp {
             logger.info("stopped; temporary store removed", metadata: ["path": .string(folder.path)])
             return
         }
+        // Items are durable as they are acknowledged; saving the index only spares the next
+        // start a rebuild.
         try state.flush()
         logger.info("stopped; index saved")
     }
