@@ -48,7 +48,8 @@ swift test -c release "$@"
 # The service's quick checks (issue 7), on a full run only (arguments such as --filter skip them):
 # kill -9 during a stream of upserts loses no acknowledged item; schemathesis against
 # /openapi.json finds no 5xx (pip, into Benchmarks/.venv-service); the web page works in headless
-# Chromium with no network (Debian's chromium, installed here when missing). About 1.5 minutes.
+# Chromium with no network (Debian's chromium, installed here when missing); the attack script
+# (issue 12) replays hostile clients with a memory ceiling. About 2.5 minutes.
 # SIAMESE_SKIP_SERVICE_CHECKS=1 leaves them out on purpose.
 if [[ $# -eq 0 && "${SIAMESE_SKIP_SERVICE_CHECKS:-}" != 1 ]]; then
   SIAMESE_BIN="$(swift build -c release --show-bin-path)/siamese"
@@ -63,6 +64,10 @@ if [[ $# -eq 0 && "${SIAMESE_SKIP_SERVICE_CHECKS:-}" != 1 ]]; then
   Tests/Scripts/crash_test.sh --quick
   Tests/Scripts/web_page_test.sh --quick
   Tests/Scripts/api_fuzz.sh --quick
+  Tests/Scripts/attack_test.sh --quick
   # kill -9 during every command that writes a kept file (issue 12): it stays old or new, whole.
   Tests/Scripts/kill_writers_test.sh --quick
+  # The new user's journeys (issue 16) and every shell block of the README, as written.
+  Tests/Scripts/journeys.sh
+  Tests/Scripts/readme_test.sh
 fi

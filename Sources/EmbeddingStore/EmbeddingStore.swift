@@ -105,18 +105,20 @@ public final class EmbeddingStore: Sendable {
 
     /// The item with this id, or nil.
     public func item(_ id: String) throws -> StoredItem? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item) }
+        guard !Self.holdsNUL(id) else { return nil }
+        return try read { db in try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item) }
     }
 
     /// The items with these ids, in the order given (nil where no item has the id), read in one
     /// snapshot with one query per 500 ids rather than one per id.
     public func items(ids: [String]) throws -> [StoredItem?] {
         guard !ids.isEmpty else { return [] }
+        let storable = ids.filter { !Self.holdsNUL($0) }
         let found: [String: StoredItem] = try read { db in
             var byID: [String: StoredItem] = [:]
             // Chunks stay far below SQLite's limit on bound parameters.
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            for start in stride(from: 0, to: storable.count, by: 500) {
+                let chunk = Array(storable[start..<min(storable.count, start + 500)])
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM items WHERE id IN (\(marks))", arguments: StatementArguments(chunk)) {
                     let item = Self.item(row)
@@ -130,7 +132,8 @@ public final class EmbeddingStore: Sendable {
 
     /// The fingerprint stored with one item's vector.
     public func fingerprint(of id: String) throws -> String? {
-        try read { try String.fetchOne($0, sql: "SELECT fingerprint FROM items WHERE id = ?", arguments: [id]) }
+        guard !Self.holdsNUL(id) else { return nil }
+        return try read { try String.fetchOne($0, sql: "SELECT fingerprint FROM items WHERE id = ?", arguments: [id]) }
     }
 
     /// Items in storage order, `limit` at a time after `label` (pass nil to start); returns the
@@ -159,6 +162,9 @@ public final class EmbeddingStore: Sendable {
         guard !fingerprint.isEmpty, fingerprint.utf8.count <= 4096 else { throw StoreError.invalidFingerprint(fingerprint) }
         var seen = Set<String>()
         for item in items {
+            for (field, value) in [("id", item.id), ("text", item.text), ("source", item.source)] where value.map(Self.holdsNUL) ?? false {
+                throw StoreError.nulCharacter(field: field, id: item.id)
+            }
             guard seen.insert(item.id).inserted else { throw StoreError.duplicateID(item.id) }
             guard !item.vector.isEmpty, item.vector.allSatisfy(\.isFinite) else { throw StoreError.invalidVector(id: item.id) }
             if let m = item.metadata {
@@ -198,7 +204,9 @@ public final class EmbeddingStore: Sendable {
         return try write { db in
             let g = try Self.nextGeneration(db)
             var removed = 0
-            for id in ids {
+            // An id with a NUL names no item (none can be stored); bound as a C string it would
+            // name the item of its prefix.
+            for id in ids where !Self.holdsNUL(id) {
                 guard let label = try Int64.fetchOne(db, sql: "SELECT label FROM items WHERE id = ?", arguments: [id]) else { continue }
                 try db.execute(sql: "DELETE FROM items WHERE label = ?", arguments: [label])
                 try db.execute(sql: "INSERT OR REPLACE INTO deletions (label, generation) VALUES (?, ?)", arguments: [label, g])
@@ -213,6 +221,9 @@ public final class EmbeddingStore: Sendable {
         }
     }
 
+    /// Whether `s` holds U+0000, which SQLite's C-string binding would cut at.
+    public static func holdsNUL(_ s: String) -> Bool { s.utf8.contains(0) }
+
     /// Labels (index ids) of the items whose metadata has every given key equal to the given
     /// value (compared as text: `json_extract(metadata, '$.key')`).
     public func labels(matching metadata: [String: String]) throws -> Set<UInt64> {
@@ -220,6 +231,8 @@ public final class EmbeddingStore: Sendable {
             var sql = "SELECT label FROM items WHERE 1"
             var arguments: [(any DatabaseValueConvertible)?] = []
             for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+                // No stored metadata value holds a raw NUL (JSON escapes it); bound, it would cut.
+                if Self.holdsNUL(key) || Self.holdsNUL(value) { return [] }
                 sql += " AND CAST(json_extract(metadata, ?) AS TEXT) = ?"
                 arguments.append("$.\"\(key.replacingOccurrences(of: "\"", with: "\\\""))\"")
                 arguments.append(value)

@@ -112,7 +112,7 @@ public final class StoreIndex: @unchecked Sendable {
         writeLock.lock()
         defer { writeLock.unlock() }
         let labels = try store.read { db in
-            try ids.compactMap { try Int64.fetchOne(db, sql: "SELECT label FROM items WHERE id = ?", arguments: [$0]) }
+            try ids.filter { !EmbeddingStore.holdsNUL($0) }.compactMap { try Int64.fetchOne(db, sql: "SELECT label FROM items WHERE id = ?", arguments: [$0]) }
         }
         let n = try store.remove(ids)
         index.remove(labels.map { UInt64($0) })

@@ -42,6 +42,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidFingerprint(String)
     /// The same id twice in one upsert.
     case duplicateID(String)
+    /// An id, text or source holding a NUL character: SQLite's C strings end at the first NUL,
+    /// so it would be stored cut short (and two ids could become one).
+    case nulCharacter(field: String, id: String)
     /// The database file is unusable (the message says why).
     case database(String)
 
@@ -55,6 +58,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .embedderReturned(let e, let g): "the embedding function returned \(g) vectors for \(e) texts"
         case .invalidFingerprint(let f): "invalid model fingerprint '\(f)'"
         case .duplicateID(let id): "id '\(id)' appears twice in one upsert"
+        case .nulCharacter(let field, let id): "item '\(id.replacingOccurrences(of: "\0", with: "\\u0000"))': the \(field) holds a NUL character (U+0000), which the store cannot keep"
         case .database(let m): m
         }
     }

@@ -26,6 +26,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case storeConflict = "store_conflict"
         case timeout = "timeout"
         case notReady = "not_ready"
+        /// A heavy route is at its concurrency limit (429; retry later).
+        case busy = "busy"
         case modelUnavailable = "model_unavailable"
         case badRequest = "bad_request"
         case internalError = "internal_error"
@@ -40,6 +42,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .notCalibrated, .storeConflict: .conflict
+            case .busy: .tooManyRequests
             case .timeout, .notReady, .modelUnavailable: .serviceUnavailable
             case .internalError: .internalServerError
             }

@@ -131,8 +131,12 @@ extension ServiceState {
                     throw APIError(.invalidValue, "filter keys must be 1 to 256 characters without quotes, backslashes or control characters", field: "filter")
                 }
                 switch value {
-                case .string(let s): pairs[key] = s
+                case .string(let s):
+                    // No stored value holds a raw NUL, and SQLite would cut the bound text at it.
+                    guard !EmbeddingStore.holdsNUL(s) else { throw APIError(.invalidValue, "'filter.\(key)' holds a NUL character", field: "filter.\(key)") }
+                    pairs[key] = s
                 case .number(let d): pairs[key] = JSONValue.numberText(d)
+                case .integer(let i): pairs[key] = String(i)
                 case .bool(let b): pairs[key] = b ? "1" : "0"
                 default: throw APIError(.wrongType, "'filter.\(key)' must be a string, a number or a boolean", field: "filter.\(key)")
                 }
@@ -172,10 +176,13 @@ extension ServiceState {
             }
             let o = JSONObject(fields: fields, path: "items[\(i)]")
             try o.allowOnly(["id", "text", "vector", "metadata"])
-            let id = try o.string("id")
-            guard !id.isEmpty, id.utf8.count <= 512 else { throw APIError(.invalidValue, "'items[\(i)].id' must be 1 to 512 bytes", field: "items[\(i)].id") }
+            let id = try Self.validID(try o.string("id"), field: "items[\(i)].id")
             guard seen.insert(id).inserted else { throw APIError(.invalidValue, "id '\(id)' appears twice", field: "items[\(i)].id") }
             let text = try o.optionalString("text")
+            if let text, EmbeddingStore.holdsNUL(text) {
+                // The store keeps texts as SQLite C strings: refused rather than cut at the NUL.
+                throw APIError(.invalidValue, "'items[\(i)].text' holds a NUL character (U+0000), which the store cannot keep", field: "items[\(i)].text")
+            }
             let input: ModelInput
             switch model.kind {
             case .text:
@@ -218,11 +225,31 @@ extension ServiceState {
         var collected: [String] = []
         for (i, v) in raw.enumerated() {
             guard case .string(let s) = v else { throw APIError(.wrongType, "'ids[\(i)]' must be a string", field: "ids[\(i)]") }
-            collected.append(s)
+            collected.append(try Self.validID(s, field: "ids[\(i)]"))
         }
         let ids = collected
         let index = storeIndex
         return DeleteResponse(deleted: try await write { try index.remove(ids) })
+    }
+
+    /// An item id as the API accepts it: 1 to 512 bytes without control characters. A NUL would
+    /// be cut by SQLite (so `victim\u0000evil` would overwrite `victim`); the other control
+    /// characters have no business in an id that also travels in URLs and log lines.
+    static func validID(_ id: String, field: String) throws(APIError) -> String {
+        guard !id.isEmpty, id.utf8.count <= 512 else { throw APIError(.invalidValue, "'\(field)' must be 1 to 512 bytes", field: field) }
+        guard !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw APIError(.invalidValue, "'\(field)' holds a control character (U+0000 to U+001F or U+007F); ids may not", field: field)
+        }
+        return id
+    }
+
+    /// Deletes one item by id (`DELETE /v1/items/{id}`); 404 when there is none.
+    func deleteItem(_ id: String) async throws -> DeleteResponse {
+        let id = try Self.validID(id, field: "id")
+        let index = storeIndex
+        let n = try await write { try index.remove([id]) }
+        guard n > 0 else { throw APIError(.notFound, "no item with id '\(id)'", field: "id") }
+        return DeleteResponse(deleted: n)
     }
 
     struct ItemResponse: Encodable {
@@ -256,42 +283,85 @@ extension ServiceState {
 
     /// Pairs with cosine similarity at or above `threshold` among the given inputs (named by
     /// their position) or, without `inputs`, among the store's items (named by id).
-    func duplicates(_ body: JSONObject) async throws -> DuplicatesResponse {
+    ///
+    /// - Parameter authorizeStore: checks the API key (when one is configured) before a search
+    ///   over the store, the heaviest request there is.
+    func duplicates(_ body: JSONObject, authorizeStore: () throws -> Void = {}) async throws -> DuplicatesResponse {
         try body.allowOnly(["inputs", "threshold", "limit"])
         let threshold = try body.number("threshold")
         guard (-1...1).contains(threshold) else { throw APIError(.invalidValue, "'threshold' is a cosine similarity, from -1 to 1", field: "threshold") }
         let limit = try body.integer("limit", default: 100, in: 1...10_000)
-        var names: [String], vectors: [Float] = []
-        let source: String
         if body.has("inputs") {
             let inputs = try modelInputs(body, key: "inputs")
-            names = inputs.indices.map(String.init)
-            vectors = try await embedChecked(inputs).flatMap { $0 }
-            source = "inputs"
-        } else {
-            let count = try store.count()
-            guard count <= Self.maxDuplicateItems else {
-                throw APIError(.invalidValue, "the store holds \(count) items; duplicates over the store handles at most \(Self.maxDuplicateItems) (use `siamese dedupe`)")
+            let vectors = try await embedChecked(inputs).flatMap { $0 }
+            // Among at most `maxInputs` inputs the search is small: done here, not queued behind
+            // a search over the store.
+            let found = try ParaphraseMining.topPairs(vectors, dimension: model.dimension, threshold: Float(threshold), limit: limit)
+            let kept = found.pairs.map { DuplicatesResponse.Pair(a: String($0.a), b: String($0.b), score: $0.score) }
+            return DuplicatesResponse(source: "inputs", threshold: threshold, pairs: kept, truncated: found.total > kept.count)
+        }
+        if configuration.apiKey != nil { try authorizeStore() }
+        // One search over the store at a time, taken before the store is read: a flood of
+        // requests is turned away at once instead of each loading the store.
+        guard duplicatesGate.tryEnter() else {
+            throw APIError(.busy, "another duplicates search over the store is running; retry when it has finished (one at a time)")
+        }
+        defer { duplicatesGate.leave() }
+        let count = try store.count()
+        guard count <= Self.maxDuplicateItems else {
+            throw APIError(.invalidValue, "the store holds \(count) items; duplicates over the store handles at most \(Self.maxDuplicateItems) (use `siamese dedupe`)")
+        }
+        let (found, names) = try await mineStoreDuplicates(threshold: Float(threshold), limit: limit)
+        let kept = found.pairs.map { DuplicatesResponse.Pair(a: names[$0.a], b: names[$0.b], score: $0.score) }
+        return DuplicatesResponse(source: "store", threshold: threshold, pairs: kept, truncated: found.total > kept.count)
+    }
+
+    /// The store's ids and vectors, in storage order (read on the duplicates thread).
+    static func storeVectors(_ store: EmbeddingStore, dimension: Int) throws -> (names: [String], vectors: [Float]) {
+        var names: [String] = [], vectors: [Float] = []
+        var last: Int64?
+        while true {
+            let page = try store.items(after: last, limit: 4096)
+            guard let end = page.last else { break }
+            for (_, item) in page where item.vector.count == dimension {
+                names.append(item.id)
+                vectors += item.vector
             }
-            names = []
-            var last: Int64?
-            while true {
-                let page = try store.items(after: last, limit: 4096)
-                guard let end = page.last else { break }
-                for (_, item) in page where item.vector.count == model.dimension {
-                    names.append(item.id)
-                    vectors += item.vector
+            last = end.label
+        }
+        return (names, vectors)
+    }
+
+    /// The best `limit` pairs of the store's items and the items' ids, read and mined on the
+    /// duplicates thread (not the inference thread, so that embed, compare and verify keep
+    /// answering, nor a cooperative thread; the caller holds ``duplicatesGate``), and stopped
+    /// between tiles once the request's timeout has passed or its task is cancelled. Memory: the
+    /// store's vectors, one heap of `limit` pairs and one score tile per thread.
+    func mineStoreDuplicates(threshold: Float, limit: Int) async throws -> (ParaphraseMining.BoundedPairs, [String]) {
+        let (d, store) = (model.dimension, self.store)
+        let stop = Flag()
+        let deadline = ContinuousClock.now + .milliseconds(configuration.timeoutMilliseconds)
+        let (queue, probe) = (duplicatesQueue, duplicatesProbe)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    queue.async {
+                        continuation.resume(with: Result {
+                            let (names, vectors) = try Self.storeVectors(store, dimension: d)
+                            let found = try ParaphraseMining.topPairs(vectors, dimension: d, threshold: threshold, limit: limit, shouldStop: {
+                                probe.fire()
+                                return stop.isSet || ContinuousClock.now >= deadline
+                            })
+                            return (found, names)
+                        })
+                    }
                 }
-                last = end.label
+            } onCancel: {
+                stop.set()
             }
-            source = "store"
+        } catch is CancellationError {
+            throw APIError(.timeout, "the request took longer than \(configuration.timeoutMilliseconds) ms; the duplicates search was stopped")
         }
-        let (d, all) = (model.dimension, vectors)
-        let pairs: [ParaphraseMining.Pair] = names.count < 2 ? [] : try await batcher.run {
-            try ParaphraseMining.pairs(all, dimension: d, threshold: Float(threshold))
-        }
-        let kept = pairs.prefix(limit).map { DuplicatesResponse.Pair(a: names[$0.a], b: names[$0.b], score: $0.score) }
-        return DuplicatesResponse(source: source, threshold: threshold, pairs: kept, truncated: pairs.count > limit)
     }
 
     // MARK: models
@@ -345,7 +415,8 @@ struct JSONText: Encodable {
     let text: String
     func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
-        let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+        // The strict parser keeps integers beyond 2⁵³ exact on the way out, as they were stored.
+        let value = (try? StrictJSONParser.parse(Data(text.utf8))) ?? .null
         try c.encode(EncodableJSON(value: value))
     }
 }
@@ -369,7 +440,10 @@ struct EncodableJSON: Encodable {
         switch value {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
-        case .number(let d): try c.encode(d)
+        case .number(let d):
+            // Whole numbers as integers: JSONEncoder writes the Double 1e15 as `1e+15`.
+            if d == d.rounded(), abs(d) <= 9_007_199_254_740_992 { try c.encode(Int64(d)) } else { try c.encode(d) }
+        case .integer(let i): try c.encode(i)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a.map { EncodableJSON(value: $0) })
         case .object(let o): try c.encode(o.mapValues { EncodableJSON(value: $0) })

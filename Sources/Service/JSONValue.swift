@@ -3,40 +3,42 @@ import Foundation
 /// A parsed JSON value, read strictly: request bodies are decoded into this and then checked
 /// field by field, so that unknown fields, wrong types and bad numbers get errors naming the
 /// field instead of being ignored or coerced.
-enum JSONValue: Sendable, Equatable, Decodable {
+enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
+    /// An integer literal beyond ±2⁵³ (within Int64), which a Double would round: kept exact so
+    /// that metadata such as `{"account": 9007199254740993}` is stored, returned and filtered as written.
+    case integer(Int64)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
 
     /// Parses a request body; anything but a JSON object is a ``APIError/Code/malformedJSON``.
     static func parseObject(_ data: Data) throws(APIError) -> JSONObject {
         guard !data.isEmpty else { throw APIError(.malformedJSON, "the request body is empty; send a JSON object") }
         let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw APIError(.malformedJSON, "the request body is not valid JSON")
+        do { value = try StrictJSONParser.parse(data) } catch {
+            throw APIError(.malformedJSON, "the request body is not valid JSON: \(error.message)", field: error.field)
         }
         guard case .object(let o) = value else { throw APIError(.malformedJSON, "the request body must be a JSON object") }
         return JSONObject(fields: o, path: "")
+    }
+
+    /// The value as a Double (integers beyond 2⁵³ rounded), for fields that are numbers.
+    var double: Double? {
+        switch self {
+        case .number(let d): d
+        case .integer(let i): Double(i)
+        default: nil
+        }
     }
 
     var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .number: "number"
+        case .number, .integer: "number"
         case .string: "string"
         case .array: "array"
         case .object: "object"
@@ -74,7 +76,7 @@ struct JSONObject: Sendable {
     func optionalString(_ key: String) throws(APIError) -> String? { has(key) ? try string(key) : nil }
 
     func number(_ key: String) throws(APIError) -> Double {
-        guard case .number(let d) = try value(key) else { throw wrongType(key, "a number") }
+        guard let d = try value(key).double else { throw wrongType(key, "a number") }
         guard d.isFinite else { throw APIError(.nonFinite, "'\(name(key))' must be a finite number", field: name(key)) }
         return d
     }
@@ -121,7 +123,7 @@ extension JSONValue {
             var v = [Float]()
             v.reserveCapacity(a.count)
             for (i, x) in a.enumerated() {
-                guard case .number(let d) = x else {
+                guard let d = x.double else {
                     throw APIError(.wrongType, "'\(field)[\(i)]' must be a number, got \(x.typeName)", field: "\(field)[\(i)]")
                 }
                 let f = Float(d)
@@ -145,6 +147,7 @@ extension JSONValue {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .number(let d): return JSONValue.numberText(d)
+        case .integer(let i): return String(i)
         case .string(let s): return JSONValue.quoted(s)
         case .array(let a): return "[" + a.map(\.jsonText).joined(separator: ",") + "]"
         case .object(let o):
@@ -152,8 +155,10 @@ extension JSONValue {
         }
     }
 
+    /// Whole numbers as integers (up to 2⁵³, where every integer is a Double, exactly as written;
+    /// `1e15` was once written `1e+15`, which no filter on `1000000000000000` matched).
     static func numberText(_ d: Double) -> String {
-        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        d == d.rounded() && abs(d) <= 9_007_199_254_740_992 ? String(Int64(d)) : String(d)
     }
 
     static func quoted(_ s: String) -> String {

@@ -56,10 +56,11 @@ enum OpenAPIDocument {
         "POST /v1/compare": "Score of a pair",
         "POST /v1/verify": "Same/different decision with score, threshold and the rule that chose it",
         "POST /v1/search": "Top-k items of the store for a query, with metadata filters",
-        "POST /v1/duplicates": "Pairs above a cosine threshold among given inputs or the whole store",
+        "POST /v1/duplicates": "Pairs above a cosine threshold among given inputs or the whole store (the store: needs the API key when the server has one; one search at a time, else 429)",
         "POST /v1/items": "Upsert items into the store (durable when acknowledged); needs the API key",
         "DELETE /v1/items": "Delete items by id; needs the API key",
-        "GET /v1/items/{id}": "One stored item",
+        "GET /v1/items/{id}": "One stored item (the id percent-encoded)",
+        "DELETE /v1/items/{id}": "Delete one item by id (percent-encoded); needs the API key",
         "GET /v1/models": "The served model: kind, dimension, fingerprint, calibration",
         "POST /v1/admin/save-index": "Save the search index now; needs the API key",
     ]

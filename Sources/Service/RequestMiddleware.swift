@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Wraps every request: gives it an id (the `X-Request-Id` response header and the `request_id`
 /// of its log line), turns every error into a JSON error body with a stable code, logs one
@@ -36,6 +37,12 @@ struct RequestMiddleware: RouterMiddleware {
             if apiError.code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
             if !allowed.isEmpty { response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
         }
+        if request.method == .head, let length = response.body.contentLength, length > 0 {
+            // Errors to a HEAD request carry their headers but no body (the GET routes' own HEAD
+            // answers come without one already).
+            response.body = .init()
+            response.headers[.contentLength] = String(length)
+        }
         response.headers[.init("X-Request-Id")!] = requestID
         let elapsed = clock.now - start
         let route = context.endpointPath ?? "unmatched"
@@ -65,6 +72,8 @@ struct RequestMiddleware: RouterMiddleware {
                 if (400..<500).contains(e.status.code) { return APIError(.badRequest, e.body ?? e.status.reasonPhrase) }
                 return APIError(.internalError, "internal error")
             }
+        case let e as HTTPResponseError where e.status == .contentTooLarge: return APIError(.bodyTooLarge, "the request body is too large")
+        case is HTTPParserError: return APIError(.badRequest, "the request is not valid HTTP (bad chunk size or framing)")
         case is DecodingError: return APIError(.malformedJSON, "the request body does not match the expected shape")
         default: return APIError(.internalError, "internal error")
         }

@@ -10,6 +10,7 @@ public enum ServiceApp {
     public static func application(state: ServiceState, logger: Logger) -> some ApplicationProtocol {
         Application(
             router: ServiceRouter.make(state: state),
+            server: server(state.configuration),
             configuration: .init(address: .hostname(state.configuration.host, port: state.configuration.port), serverName: "siamese"),
             logger: logger)
     }
@@ -45,7 +46,8 @@ public enum ServiceApp {
         if let s = configuration.store {
             storePath = s
         } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-serve-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+            TemporaryStores.removeStale(in: FileManager.default.temporaryDirectory, logger: logger)
+            let dir = TemporaryStores.make(in: FileManager.default.temporaryDirectory)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             storePath = dir.appendingPathComponent("store.sqlite").path
         }
@@ -64,6 +66,13 @@ public enum ServiceApp {
     public static func run(_ configuration: ServiceConfiguration, logger: Logger) async throws {
         let state = try makeState(configuration, logger: logger)
         try await serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true).run()
+        if configuration.store == nil {
+            // A temporary store lives as long as its server: nothing will ever open it again.
+            let folder = URL(fileURLWithPath: state.store.path).deletingLastPathComponent()
+            try? FileManager.default.removeItem(at: folder)
+            logger.info("stopped; temporary store removed", metadata: ["path": .string(folder.path)])
+            return
+        }
         // Items are durable as they are acknowledged; saving the index only spares the next
         // start a rebuild.
         try state.flush()

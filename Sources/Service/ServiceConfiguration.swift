@@ -13,6 +13,9 @@ import Foundation
 /// | max body bytes | `--max-body-bytes` | `SIAMESE_MAX_BODY_BYTES` | `max_body_bytes` | 1 MiB |
 /// | max inputs per request | `--max-inputs` | `SIAMESE_MAX_INPUTS` | `max_inputs` | 256 |
 /// | request timeout (ms) | `--timeout-ms` | `SIAMESE_TIMEOUT_MS` | `timeout_ms` | 30000 |
+/// | idle connection timeout (ms) | `--idle-timeout-ms` | `SIAMESE_IDLE_TIMEOUT_MS` | `idle_timeout_ms` | 30000 |
+/// | request head timeout (ms) | `--header-timeout-ms` | `SIAMESE_HEADER_TIMEOUT_MS` | `header_timeout_ms` | 10000 |
+/// | request body timeout (ms) | `--body-timeout-ms` | `SIAMESE_BODY_TIMEOUT_MS` | `body_timeout_ms` | 30000 |
 /// | batch wait (ms) | `--batch-wait-ms` | `SIAMESE_BATCH_WAIT_MS` | `batch_wait_ms` | 2 |
 /// | max batch (inputs) | `--max-batch` | `SIAMESE_MAX_BATCH` | `max_batch` | 64 |
 /// | demo model cache | `--demo-cache` | `SIAMESE_DEMO_CACHE` | `demo_cache` | `$XDG_CACHE_HOME/siamese` or `~/.cache/siamese` |
@@ -33,6 +36,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var maxBodyBytes = 1 << 20
     public var maxInputs = 256
     public var timeoutMilliseconds = 30_000
+    /// How long a connection may stay without a byte of a next request before it is closed.
+    public var idleTimeoutMilliseconds = 30_000
+    /// How long a request head may take to arrive, from its first byte (slowly sent headers).
+    public var headerTimeoutMilliseconds = 10_000
+    /// How long a request body may take to arrive, from the end of the head (slowly sent bodies).
+    public var bodyTimeoutMilliseconds = 30_000
     public var batchWaitMilliseconds = 2
     public var maxBatch = 64
     /// Where the demo model is cached (nil: ``DemoModelProvider/defaultCacheDirectory()``).
@@ -51,13 +60,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
         case json
     }
 
+    /// The shortest API key accepted, in bytes.
+    public static let minimumKeyLength = 16
+
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
 
     /// The settings that can come from each source, by config-file key.
     public static let keys = ["host", "port", "model", "store", "api_key_file", "max_body_bytes", "max_inputs",
-                              "timeout_ms", "batch_wait_ms", "max_batch", "demo_cache", "drain_ms", "log_level", "log_format"]
+                              "timeout_ms", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "batch_wait_ms", "max_batch", "demo_cache", "drain_ms", "log_level", "log_format"]
 
     static func environmentName(_ key: String) -> String { "SIAMESE_" + key.uppercased() }
 
@@ -84,8 +96,19 @@ public struct ServiceConfiguration: Sendable, Equatable {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError("\(path): cannot read the API key file")
             }
-            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard key.utf8.count >= 16 else { throw ConfigurationError("\(path): the API key must be at least 16 characters") }
+            // One key on one line: a file of several keys would start a server whose writes can never
+            // succeed (no client can send the lines joined by a newline in a header).
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard lines.count <= 1 else {
+                throw ConfigurationError("\(path): the API key file holds \(lines.count) non-empty lines; it must hold exactly one key on one line")
+            }
+            let key = lines.first ?? ""
+            guard key.utf8.count >= minimumKeyLength else {
+                throw ConfigurationError("\(path): the API key is \(key.utf8.count) characters; the minimum is \(minimumKeyLength)")
+            }
+            guard key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ConfigurationError("\(path): the API key must be printable ASCII without spaces (it travels in the Authorization header)")
+            }
             c.apiKey = key
         }
         return c
@@ -107,6 +130,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         case "max_body_bytes": maxBodyBytes = try int(1024...(1 << 30))
         case "max_inputs": maxInputs = try int(1...100_000)
         case "timeout_ms": timeoutMilliseconds = try int(1...3_600_000)
+        case "idle_timeout_ms": idleTimeoutMilliseconds = try int(1...3_600_000)
+        case "header_timeout_ms": headerTimeoutMilliseconds = try int(1...3_600_000)
+        case "body_timeout_ms": bodyTimeoutMilliseconds = try int(1...3_600_000)
         case "batch_wait_ms": batchWaitMilliseconds = try int(0...1000)
         case "max_batch": maxBatch = try int(1...100_000)
         case "demo_cache": demoCache = raw

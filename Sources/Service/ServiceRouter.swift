@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Builds the service's router: the `/v1` JSON API, health and readiness, metrics, the OpenAPI
 /// document and the web page.
@@ -16,7 +17,8 @@ public enum ServiceRouter {
     }
 
     public static func make(state: ServiceState) -> Router<Context> {
-        let router = Router(context: Context.self)
+        // HEAD on every GET route answers like GET without the body (not 405).
+        let router = Router(context: Context.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestMiddleware(state: state))
 
         router.get("/healthz") { _, _ in try json(["status": "ok"]) }
@@ -52,7 +54,8 @@ public enum ServiceRouter {
             try await handle(request, context, state) { try await state.search($0) }
         }
         router.post("/v1/duplicates") { request, context in
-            try await handle(request, context, state) { try await state.duplicates($0) }
+            // Over the whole store it is the heaviest route: it needs the key when one is configured.
+            try await handle(request, context, state) { try await state.duplicates($0, authorizeStore: { try authorize(request, state) }) }
         }
         router.post("/v1/items") { request, context in
             try authorize(request, state)
@@ -63,8 +66,13 @@ public enum ServiceRouter {
             return try await handle(request, context, state) { try await state.delete($0) }
         }
         router.get("/v1/items/:id") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try pathID(context)
             return try await timed(state) { try encode(try state.item(id)) }
+        }
+        router.delete("/v1/items/:id") { request, context in
+            try authorize(request, state)
+            let id = try pathID(context)
+            return try await timed(state) { try encode(try await state.deleteItem(id)) }
         }
         router.get("/v1/models") { _, _ in try encode(try state.models()) }
         router.post("/v1/admin/save-index") { request, _ in
@@ -92,6 +100,7 @@ public enum ServiceRouter {
         Route(method: .post, path: "/v1/items", requiresKey: true),
         Route(method: .delete, path: "/v1/items", requiresKey: true),
         Route(method: .get, path: "/v1/items/{id}", requiresKey: false),
+        Route(method: .delete, path: "/v1/items/{id}", requiresKey: true),
         Route(method: .get, path: "/v1/models", requiresKey: false),
         Route(method: .post, path: "/v1/admin/save-index", requiresKey: true),
     ]
@@ -103,7 +112,17 @@ public enum ServiceRouter {
             let pattern = route.path.split(separator: "/")
             return pattern.count == segments.count
                 && zip(pattern, segments).allSatisfy { p, s in p.hasPrefix("{") && p.hasSuffix("}") || p == s }
-        }.map(\.method)
+        }.flatMap { route -> [HTTPRequest.Method] in route.method == .get ? [.get, .head] : [route.method] }
+    }
+
+    /// The `{id}` of an item path, percent-decoded (the router hands the segment over as sent),
+    /// so that ids with `é`, spaces, `/`, `?` or `%` can be named as `%C3%A9`, `%20`, `%2F`, `%3F`, `%25`.
+    static func pathID(_ context: Context) throws -> String {
+        let raw = try context.parameters.require("id")
+        guard let id = raw.removingPercentEncoding else {
+            throw APIError(.invalidValue, "the id in the path is not valid percent-encoding: '\(raw)'", field: "id")
+        }
+        return id
     }
 
     /// Reads the body (within the size limit), parses it, runs `body` under the request timeout
@@ -115,8 +134,12 @@ public enum ServiceRouter {
             throw APIError(.bodyTooLarge, "the body is \(length) bytes; the limit is \(limit)")
         }
         let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
+        do { buffer = try await request.body.collect(upTo: limit) } catch let e as HTTPResponseError where e.status == .contentTooLarge {
+            // A chunked body has no Content-Length to refuse up front: collecting stops at the limit
+            // (NIOTooManyBytesError, which is not an HTTPError).
             throw APIError(.bodyTooLarge, "the body is larger than the limit of \(limit) bytes")
+        } catch is HTTPParserError {
+            throw APIError(.badRequest, "the request body is not valid HTTP (bad chunk size or framing)")
         }
         let object = try JSONValue.parseObject(Data(buffer.readableBytesView))
         return try await timed(state) { try encode(try await body(object)) }
@@ -128,17 +151,20 @@ public enum ServiceRouter {
         let timeout = Duration.milliseconds(state.configuration.timeoutMilliseconds)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
             let once = Once()
-            let work = Task {
+            // The work sees `once` (``RequestScope/current``) so that a store write can take it
+            // over before it begins: a write is either not started (timeout answered) or finished
+            // and answered, never answered 503 and applied anyway.
+            let work = RequestScope.$current.withValue(once) { Task {
                 do {
                     let r = try await body()
                     if once.claim() { continuation.resume(returning: r) }
                 } catch {
                     if once.claim() { continuation.resume(throwing: error) }
                 }
-            }
+            } }
             Task {
                 try? await Task.sleep(for: timeout)
-                if once.claim() {
+                if once.claimForTimeout() {
                     work.cancel()
                     continuation.resume(throwing: APIError(.timeout, "the request took longer than \(state.configuration.timeoutMilliseconds) ms"))
                 }
@@ -180,9 +206,40 @@ public enum APIKey {
     }
 }
 
-/// A flag that exactly one caller can claim.
+/// Who answers a request: its work or its timeout, exactly one of them. Once the work has begun
+/// a store write (``beginWrite()``), the timeout no longer answers: the client gets the write's
+/// real outcome.
 final class Once: @unchecked Sendable {
+    private enum State { case open, writing, claimed }
     private let lock = NSLock()
-    private var claimed = false
-    func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
+    private var state = State.open
+
+    /// The work's answer: true for the first claim.
+    func claim() -> Bool { lock.withLock { defer { state = .claimed }; return state != .claimed } }
+
+    /// The timeout's answer: true unless the work answered or is writing.
+    func claimForTimeout() -> Bool {
+        lock.withLock {
+            guard state == .open else { return false }
+            state = .claimed
+            return true
+        }
+    }
+
+    /// Called before a store write: false when the timeout has already answered (do not write).
+    func beginWrite() -> Bool {
+        lock.withLock {
+            switch state {
+            case .open, .writing:
+                state = .writing
+                return true
+            case .claimed: return false
+            }
+        }
+    }
+}
+
+/// The answer-once state of the request the current task works for (nil outside ``ServiceRouter/timed(_:_:)``).
+enum RequestScope {
+    @TaskLocal static var current: Once?
 }

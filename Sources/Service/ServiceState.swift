@@ -13,6 +13,13 @@ public final class ServiceState: Sendable {
     public let metrics: ServiceMetrics
     /// Store writes run here, one at a time and off the event loops (each ends with an fsync).
     let writeQueue = DispatchQueue(label: "siamese.service.store-writes")
+    /// Duplicate mining runs here, off the inference thread, so that a large search over the
+    /// store does not hold up embed, compare and verify.
+    let duplicatesQueue = DispatchQueue(label: "siamese.service.duplicates", qos: .utility)
+    /// At most one duplicates request at a time: each may use every core for a while.
+    let duplicatesGate = Gate(capacity: 1)
+    /// Called before every tile of a duplicates search (tests hold a search open with it).
+    let duplicatesProbe = Probe()
     private let shutdown = Flag()
 
     /// True once graceful shutdown has begun: `/readyz` then answers 503 so that load balancers
@@ -53,8 +60,14 @@ public final class ServiceState: Sendable {
     var store: EmbeddingStore { storeIndex.store }
 
     /// Runs a store write on the write queue.
+    ///
+    /// Inside a request with a timeout, the write first takes the answer over from the timeout:
+    /// once begun it is finished and reported, and if the timeout already answered, nothing is written.
     func write<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        if let once = RequestScope.current, !once.beginWrite() {
+            throw APIError(.timeout, "the request timed out before its write began; nothing was written")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             writeQueue.async { continuation.resume(with: Result { try body() }) }
         }
     }
@@ -71,4 +84,41 @@ final class Flag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
+}
+
+/// Admits at most `capacity` holders at a time; others are turned away at once, not queued
+/// (a queue of heavy requests would only grow while the client keeps retrying).
+final class Gate: @unchecked Sendable {
+    private let lock = NSLock()
+    private let capacity: Int
+    private var holders = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Enters when a place is free; returns false otherwise.
+    func tryEnter() -> Bool {
+        lock.withLock {
+            guard holders < capacity else { return false }
+            holders += 1
+            return true
+        }
+    }
+
+    func leave() { lock.withLock { holders -= 1 } }
+
+    /// Whether every place is taken.
+    var isFull: Bool { lock.withLock { holders >= capacity } }
+}
+
+/// An optional callback, set by tests, called at a point of interest.
+final class Probe: @unchecked Sendable {
+    private let lock = NSLock()
+    private var body: (@Sendable () -> Void)?
+
+    func set(_ body: (@Sendable () -> Void)?) { lock.withLock { self.body = body } }
+
+    func fire() {
+        let current = lock.withLock { body }
+        current?()
+    }
 }

@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         DELETE /v1/items (API key), GET /v1/items/{id}, /v1/models, /healthz, /readyz, /metrics, /openapi.json, /.
         Settings come from flags, then SIAMESE_* environment variables (SIAMESE_PORT, SIAMESE_MODEL, …), then the
         JSON file named by --config or SIAMESE_CONFIG (its top-level keys, or its "serve" section: host, port, model,
-        store, api_key_file, max_body_bytes, max_inputs, timeout_ms, batch_wait_ms, max_batch, demo_cache, drain_ms,
+        store, api_key_file, max_body_bytes, max_inputs, timeout_ms, idle_timeout_ms,
+        header_timeout_ms, body_timeout_ms, batch_wait_ms, max_batch, demo_cache, drain_ms,
         log_level, log_format).
 
         Without --model the demo model is served: the signature verifier of `siamese demo` (inputs: 192 numbers,
@@ -43,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default 1 MiB).") var maxBodyBytes: Int?
     @Option(help: "Most inputs or items per request (default 256).") var maxInputs: Int?
     @Option(help: "Request timeout in milliseconds (default 30000).") var timeoutMs: Int?
+    @Option(help: "Close a connection that sends no request for this many milliseconds (default 30000).") var idleTimeoutMs: Int?
+    @Option(help: "Close a connection whose request head takes longer than this many milliseconds (default 10000).") var headerTimeoutMs: Int?
+    @Option(help: "Close a connection whose request body takes longer than this many milliseconds (default 30000).") var bodyTimeoutMs: Int?
     @Option(help: "Longest wait for an embedding batch to fill, in milliseconds (default 2).") var batchWaitMs: Int?
     @Option(help: "Most inputs per model forward pass (default 64).") var maxBatch: Int?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
@@ -57,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let given: [(String, CustomStringConvertible?)] = [
             ("host", host), ("port", port), ("model", model), ("store", store), ("api_key_file", apiKeyFile), ("config", config),
             ("max_body_bytes", maxBodyBytes), ("max_inputs", maxInputs), ("timeout_ms", timeoutMs),
+            ("idle_timeout_ms", idleTimeoutMs), ("header_timeout_ms", headerTimeoutMs), ("body_timeout_ms", bodyTimeoutMs),
             ("batch_wait_ms", batchWaitMs), ("max_batch", maxBatch), ("demo_cache", demoCache), ("drain_ms", drainMs),
             ("log_level", logLevel), ("log_format", logFormat),
         ]

@@ -150,7 +150,10 @@ func referenceEmbedding(_ network: SiameseNetwork, _ x: [Float]) -> [Double] {
             #expect(Set(pairs.map { "\($0["a"] as? String ?? "")-\($0["b"] as? String ?? "")" }) == Set(expected))
             let items = "{\"items\":[{\"id\":\"x\",\"vector\":\(vectorJSON(base))},{\"id\":\"y\",\"vector\":\(vectorJSON(near))},{\"id\":\"z\",\"vector\":\(vectorJSON(sampleInput(9)))}]}"
             #expect(try await client.json("/v1/items", body: items, key: TestService.key).status == 200)
-            let st = try await client.json("/v1/duplicates", body: "{\"threshold\":0.999}")
+            // Over the store, the key is needed when the server has one.
+            let refused = try await client.json("/v1/duplicates", body: "{\"threshold\":0.999}")
+            #expect(refused.status == 401)
+            let st = try await client.json("/v1/duplicates", body: "{\"threshold\":0.999}", key: TestService.key)
             let storePairs = st.json["pairs"] as? [[String: Any]] ?? []
             #expect(storePairs.count == expected.count)
             #expect(storePairs.contains { Set([$0["a"] as? String, $0["b"] as? String]) == Set(["x", "y"]) })

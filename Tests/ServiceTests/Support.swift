@@ -51,7 +51,8 @@ struct TestService {
     let folder: URL
 
     init(maxInputs: Int = 256, maxBodyBytes: Int = 1 << 20, apiKey: String? = TestService.key, batchWaitMilliseconds: Int = 2,
-         timeoutMilliseconds: Int = 30_000, drainMilliseconds: Int = 0) throws {
+         timeoutMilliseconds: Int = 30_000, drainMilliseconds: Int = 0, idleTimeoutMilliseconds: Int = 30_000,
+         headerTimeoutMilliseconds: Int = 10_000, bodyTimeoutMilliseconds: Int = 30_000) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-service-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let modelFolder = folder.appendingPathComponent("model")
@@ -64,6 +65,9 @@ struct TestService {
         c.batchWaitMilliseconds = batchWaitMilliseconds
         c.timeoutMilliseconds = timeoutMilliseconds
         c.drainMilliseconds = drainMilliseconds
+        c.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        c.headerTimeoutMilliseconds = headerTimeoutMilliseconds
+        c.bodyTimeoutMilliseconds = bodyTimeoutMilliseconds
         let store = folder.appendingPathComponent("store.sqlite").path
         state = try ServiceState(model: model, storePath: store, indexPath: store + ".hnsw", configuration: c)
     }
