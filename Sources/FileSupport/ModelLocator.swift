@@ -15,7 +15,8 @@ public enum ModelLocator {
     /// The files that make a folder a model folder (any one of them).
     public static let markers = ["modules.json", "siamese.json", "config.json"]
 
-    /// The model folder for `name`; a path that exists is returned as it is (symbolic links kept).
+    /// The model folder for `name` (symbolic links to the folder resolved; links inside it, as in
+    /// the Hugging Face cache, are followed when files are read).
     /// - Parameters:
     ///   - name: a path, `NAME` or `ORG/NAME`.
     ///   - environment: where `SIAMESE_MODELS`, `HF_HUB_CACHE`, `HF_HOME` and `HOME` are read.
@@ -24,7 +25,8 @@ public enum ModelLocator {
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: name, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw InputError(file: name, message: "is a file; --model takes a model folder") }
-            return URL(fileURLWithPath: name)
+            // Links resolved: a folder enumerated through a link to it would look empty.
+            return URL(fileURLWithPath: name).resolvingSymlinksInPath()
         }
         let parts = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // Only NAME or ORG/NAME are names; anything else that does not exist is a missing path.
@@ -35,7 +37,7 @@ public enum ModelLocator {
                 let candidates = parts.count == 2 ? [root + "/" + name, root + "/" + parts[1]] : [root + "/" + name]
                 for c in candidates {
                     looked.append(c)
-                    if isModelFolder(c) { return URL(fileURLWithPath: c) }
+                    if isModelFolder(c) { return URL(fileURLWithPath: c).resolvingSymlinksInPath() }
                 }
             } else {
                 looked.append("$SIAMESE_MODELS (not set)")

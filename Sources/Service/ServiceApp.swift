@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import Hummingbird
 import Logging
@@ -17,7 +18,8 @@ public enum ServiceApp {
 
     /// Loads the model `configuration` names, or the demo model (trained and cached on first use).
     public static func loadModel(_ configuration: ServiceConfiguration, logger: Logger) throws -> any ServedModel {
-        if let path = configuration.model { return try ModelLoader.load(folder: URL(fileURLWithPath: path)) }
+        // A path, or a name found in $SIAMESE_MODELS or the Hugging Face cache (as the CLI's --model).
+        if let path = configuration.model { return try ModelLoader.load(folder: try ModelLocator.resolve(path)) }
         let cache = configuration.demoCache.map { URL(fileURLWithPath: $0) } ?? DemoModelProvider.defaultCacheDirectory()
         logger.info("loading the demo model (a signature verifier; trained on first use, about ten seconds, then cached)",
                     metadata: ["cache": .string(cache.path)])

@@ -44,17 +44,8 @@ public final class ServiceState: Sendable {
         self.model = model
         self.configuration = configuration
         self.batcher = EmbedBatcher(model: model, maxWait: .milliseconds(configuration.batchWaitMilliseconds), maxBatch: configuration.maxBatch)
-        self.storeIndex = try store.openIndex(metric: Self.metric(for: model), dimension: model.dimension, indexPath: indexPath)
+        self.storeIndex = try store.openIndex(metric: IndexMetric.metric(for: model), dimension: model.dimension, indexPath: indexPath)
         self.metrics = ServiceMetrics()
-    }
-
-    /// The index metric matching the model's comparison (learned heads are indexed by cosine).
-    static func metric(for model: any ServedModel) -> Metric {
-        switch model.scoreName {
-        case "dot": .dot
-        case "euclidean", "squared_euclidean": .l2
-        default: .cosine
-        }
     }
 
     var store: EmbeddingStore { storeIndex.store }

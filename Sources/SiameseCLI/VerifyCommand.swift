@@ -39,7 +39,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
-        let folder = URL(fileURLWithPath: model)
+        let folder = try ModelLocator.resolve(model)
         // The model first: its weights' fingerprint and score direction decide whether the
         // calibration beside it applies (a folder trained again keeps no stale threshold).
         let (score, modelDirection, kind, fingerprint) = try computeScore(folder)
@@ -67,7 +67,7 @@ struct VerifyCommand: ParsableCommand {
                                          "direction": direction.rawValue, "model": model, "model_kind": kind]
             if let calibration, threshold == nil, let value = calibration.rule.value { object["rule_value"] = value }
             if let probability { object["p_same"] = probability }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
         case .text:
             print("score      \(String(format: "%.6f", score))")
             print("decision   \(same ? "same" : "different")")

@@ -43,7 +43,8 @@ exit 1
 SH
 chmod +x "$work/bin/swift"
 # curl in a block fails on an HTTP error status, as a person reading the answer would notice.
-printf '#!/usr/bin/env bash\nexec %s --fail-with-body "$@"\n' "$(command -v curl)" > "$work/bin/curl"
+real_curl="$(command -v curl)"
+printf '#!/usr/bin/env bash\nexec %s --fail-with-body "$@"\n' "$real_curl" > "$work/bin/curl"
 chmod +x "$work/bin/curl"
 if [[ -n "${SIAMESE_MINILM_DIR:-}" ]]; then ln -s "$SIAMESE_MINILM_DIR" "$work/models/all-MiniLM-L6-v2"; fi
 ln -s "$repo/Examples" "$work/run/Examples"
@@ -85,13 +86,13 @@ for block in "$work"/blocks/*.sh; do
     skip*) echo "readme: $name SKIPPED (${kind#skip })"; skipped=$((skipped + 1)); continue ;;
     serve)
       first="$(head -1 "$block")"
-      port="$(grep -o -- '--port [0-9]*' <<<"$first" | awk '{print $2}')"; port="${port:-8080}"
+      port="$(grep -o -- '--port [0-9]*' <<<"$first" | awk '{print $2}' || true)"; port="${port:-8080}"
       echo "readme: $name: starting: $first"
       bash -c "$first" > "$work/server.log" 2>&1 &
       server=$!
       ok=""
       for _ in $(seq 1 1800); do
-        if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then ok=1; break; fi
+        if "$real_curl" -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then ok=1; break; fi
         kill -0 "$server" 2>/dev/null || break
         sleep 0.1
       done
