@@ -54,7 +54,8 @@ struct CommandLineTests {
         (["demo"], false), (["train"], true), (["embed"], true), (["verify"], true), (["evaluate"], true), (["calibrate"], true),
         (["report"], true), (["index", "build"], true), (["index", "add"], true), (["index", "remove"], true), (["index", "compact"], true),
         (["index", "info"], true), (["search"], true), (["dedupe"], true), (["cluster"], true), (["serve"], false),
-        (["evaluate-retrieval"], true),
+        (["evaluate-retrieval"], true), (["score"], true), (["store", "import"], true), (["store", "export"], true),
+        (["store", "stats"], true),
     ]
 
     @Test func everySubcommandHasHelpWithAnExampleAndFormat() throws {
