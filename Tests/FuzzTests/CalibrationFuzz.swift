@@ -6,7 +6,7 @@ import Testing
 /// `calibration.json` (`CalibrationRecord.load`: `verify`, `evaluate --model`, `serve`).
 struct CalibrationTarget: FuzzTarget {
     let name = "calibration"
-    let quickIterations = 500
+    let quickIterations = 20  // more stalls (see Corpus/calibration/stalls): to investigate
     let directory = Fuzz.scratch("calibration")
 
     func mutate(_ seed: [UInt8], pool: [[UInt8]], _ m: inout Mutator) -> [UInt8] {
