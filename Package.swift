@@ -82,5 +82,12 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
+        // Mutation fuzzing of every reader of outside data, from the committed corpus (Tests/FuzzTests/Corpus).
+        .testTarget(name: "FuzzTests", dependencies: [
+            "Siamese", "Evaluation", "NPY", "FileSupport", "SafeTensors", "Tensors", "Tokenizers", "VectorIndex", "Service",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: [.copy("Corpus")]),
     ]
 )

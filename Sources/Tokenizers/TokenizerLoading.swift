@@ -118,9 +118,8 @@ extension Tokenizer {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw .invalidJSON(file: file, reason: "the vocabulary is not valid UTF-8")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
+        // "\r\n" is one Character in Swift, so splitting on "\n" alone kept CRLF files as one line.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw .invalidField(file: file, field: "vocabulary", reason: "the file is empty") }
         let vocabulary = Vocabulary(lines.enumerated().map { ($1, $0) })
@@ -158,7 +157,7 @@ extension Tokenizer {
         switch type {
         case "BertProcessing":
             func pair(_ key: String) throws(TokenizerError) -> Int {
-                guard let v = p[key] as? [Any], v.count == 2, let id = f.int(v[1]) else {
+                guard let v = p[key] as? [Any], v.count == 2, let id = f.tokenID(v[1]) else {
                     throw f.invalid("post_processor.\(key)", "expected [token, id]")
                 }
                 return id
@@ -173,7 +172,7 @@ extension Tokenizer {
                     }
                     var list: [Int] = []
                     for x in ids {
-                        guard let id = f.int(x) else { throw f.invalid("post_processor.special_tokens.\(name).ids", "not a token id") }
+                        guard let id = f.tokenID(x) else { throw f.invalid("post_processor.special_tokens.\(name).ids", "not a token id") }
                         list.append(id)
                     }
                     specials[name] = list
@@ -189,10 +188,10 @@ extension Tokenizer {
                         guard let name = s["id"] as? String, let ids = specials[name] else {
                             throw f.invalid(path, "special token not listed in special_tokens")
                         }
-                        out.append(.special(ids: ids, typeID: f.int(s["type_id"] as Any) ?? 0))
+                        out.append(.special(ids: ids, typeID: try f.typeID(s["type_id"], path + ".type_id")))
                     } else if let s = o["Sequence"] as? [String: Any] {
                         let which = (s["id"] as? String) == "B" ? 1 : 0
-                        out.append(.sequence(which, typeID: f.int(s["type_id"] as Any) ?? 0))
+                        out.append(.sequence(which, typeID: try f.typeID(s["type_id"], path + ".type_id")))
                     } else {
                         throw f.invalid(path, "expected SpecialToken or Sequence")
                     }
@@ -217,15 +216,32 @@ extension Tokenizer {
     private static func padding(_ value: Any?, fields f: Fields) throws(TokenizerError) -> Padding? {
         guard let value, !(value is NSNull) else { return nil }
         guard let p = value as? [String: Any] else { throw f.invalid("padding", "not an object") }
+        // Every encoding of a batch is padded to these lengths, so a crafted number must not make
+        // each one allocate petabytes: no model reads more than `maxPaddedLength` tokens.
         var fixed: Int? = nil
         if let s = p["strategy"] as? [String: Any] {
-            guard let n = f.int(s["Fixed"] as Any), n >= 0 else { throw f.invalid("padding.strategy", "expected {\"Fixed\": n}") }
+            guard let n = f.int(s["Fixed"] as Any), (0...Fields.maxPaddedLength).contains(n) else {
+                throw f.invalid("padding.strategy", "expected {\"Fixed\": n} with n from 0 to \(Fields.maxPaddedLength)")
+            }
             fixed = n
         } else if let s = p["strategy"] as? String, s != "BatchLongest" {
             throw f.invalid("padding.strategy", "unknown strategy \(s)")
         }
-        return Padding(fixedLength: fixed, padID: f.int(p["pad_id"] as Any) ?? 0, padTypeID: f.int(p["pad_type_id"] as Any) ?? 0,
-                       padToMultipleOf: f.int(p["pad_to_multiple_of"] as Any), left: (p["direction"] as? String) == "Left")
+        var multiple: Int? = nil
+        if let m = p["pad_to_multiple_of"], !(m is NSNull) {
+            guard let n = f.int(m), (0...Fields.maxPaddedLength).contains(n) else {
+                throw f.invalid("padding.pad_to_multiple_of", "expected an integer from 0 to \(Fields.maxPaddedLength)")
+            }
+            multiple = n
+        }
+        // Ids index embedding tables: negative ones are refused rather than passed on.
+        var padID = 0
+        if let v = p["pad_id"], !(v is NSNull) {
+            guard let id = f.tokenID(v) else { throw f.invalid("padding.pad_id", "not a token id") }
+            padID = id
+        }
+        return Padding(fixedLength: fixed, padID: padID, padTypeID: try f.typeID(p["pad_type_id"], "padding.pad_type_id"),
+                       padToMultipleOf: multiple, left: (p["direction"] as? String) == "Left")
     }
 
     // MARK: Files and JSON
@@ -258,6 +274,22 @@ struct Fields {
     }
 
     /// An integer from a JSON number (integral values only).
+    /// The longest fixed padding or padding multiple a tokenizer file may ask for.
+    static let maxPaddedLength = 1 << 17
+
+    /// A token id: a non-negative integer below the vocabulary bound of `model.vocab`.
+    func tokenID(_ value: Any) -> Int? {
+        guard let id = int(value), id >= 0, id < 10_000_000 else { return nil }
+        return id
+    }
+
+    /// A token type id (absent: 0); negative ones are refused.
+    func typeID(_ value: Any?, _ field: String) throws(TokenizerError) -> Int {
+        guard let value, !(value is NSNull) else { return 0 }
+        guard let id = int(value), id >= 0, id < 1 << 16 else { throw invalid(field, "expected a non-negative type id") }
+        return id
+    }
+
     func int(_ value: Any) -> Int? {
         if let i = value as? Int { return i }
         guard let d = value as? Double, d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }

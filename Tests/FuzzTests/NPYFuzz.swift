@@ -1,0 +1,59 @@
+import Foundation
+import NPY
+import Testing
+
+/// The `.npy` reader (embeddings, ids and labels for `index`, `embed`, `evaluate retrieval`).
+struct NPYTarget: FuzzTarget {
+    let name = "npy"
+    let quickIterations = 4000
+
+    static let dictionary = ["'descr'", "'<f4'", "'<f8'", "'<i8'", "'<i4'", "'>f4'", "'|u1'", "'fortran_order'", "False", "True",
+                             "'shape'", "(", ")", ",", ":", "{", "}", "(0, 100000000000000000)", "(-1,)", "(3, 4, 5)", "()"]
+
+    func mutate(_ seed: [UInt8], pool: [[UInt8]], _ m: inout Mutator) -> [UInt8] {
+        var b = seed
+        switch m.rng.below(4) {
+        case 0:  // edit the header dict only, keeping the preamble length consistent
+            guard b.count >= 10 else { return m.bytes(b, pool: pool) }
+            let lengthBytes = b[6] == 1 ? 2 : 4
+            let start = 8 + lengthBytes
+            let n = (0..<lengthBytes).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+            guard start + n <= b.count else { return m.bytes(b, pool: pool) }
+            var header = Array(b[start..<(start + n)])
+            if m.rng.chance(0.5) { header = m.bytes(header, dictionary: Self.dictionary) } else { m.replaceNumber(&header) }
+            var out = Array(b[0..<8])
+            for k in 0..<lengthBytes { out.append(UInt8(truncatingIfNeeded: header.count >> (8 * k))) }
+            b = out + header + Array(b[(start + n)...])
+            if m.rng.chance(0.3) { b = m.bytes(b) }
+            return b
+        default: return m.bytes(b, pool: pool, dictionary: Self.dictionary)
+        }
+    }
+
+    func check(_ input: [UInt8]) -> FuzzOutcome {
+        let array: NPYArray
+        do { array = try NPY.decode(Data(input)) } catch { return .rejected(kind: "NPYError.\(Fuzz.kind(error.reason))") }
+        let elements = array.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 }
+        guard (1...2).contains(array.shape.count), array.shape.allSatisfy({ $0 >= 0 }), elements == array.storage.count else {
+            return .violation("shape \(array.shape) for \(array.storage.count) elements")
+        }
+        // The file's data section is exactly elements × item size, so no element exists that the bytes do not back.
+        guard array.storage.count <= input.count / 4 else { return .violation("\(array.storage.count) elements from \(input.count) bytes") }
+        do {
+            let m = try array.float32Matrix()
+            guard m.rows * m.cols == m.values.count else { return .violation("float32Matrix \(m.rows)×\(m.cols) with \(m.values.count) values") }
+        } catch {}
+        do { _ = try array.int64Values() } catch {}
+        // What we write reads back the same.
+        do {
+            let back = try NPY.decode(NPY.encode(array))
+            guard back.shape == array.shape, back.storage.count == array.storage.count else { return .violation("round trip changed the shape") }
+        } catch { return .violation("re-encoding an accepted array gives a file the reader refuses: \(error)") }
+        return .accepted
+    }
+}
+
+@Suite("fuzz: .npy") struct NPYFuzz {
+    @Test("corpus replay, then mutated .npy files: consistent arrays, or an NPYError")
+    func fuzz() async throws { try await Fuzz.run(NPYTarget()) }
+}
