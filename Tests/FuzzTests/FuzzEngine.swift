@@ -224,7 +224,8 @@ struct Mutator {
                 else if c == 0x2C, depth == 0 { break }
                 i += 1
             }
-            out.append((s.lowerBound - 1)..<i)
+            // An escape at the end can carry i one past the input.
+            out.append((s.lowerBound - 1)..<min(i, b.count))
         }
         return out
     }
