@@ -88,21 +88,11 @@ public final class TextModelAdapter: ServedModel, @unchecked Sendable {
         self.batchSize = batchSize
     }
 
-    /// SHA-256 over the digests of every weights file in the folder (and `modules.json`), so
-    /// that a fine-tuned copy of a model never shares a store with its parent.
+    /// ``ModelFingerprint`` of the folder (the digests of every weights file, `modules.json` and
+    /// `config.json`), so that a fine-tuned copy of a model never shares a store with its parent.
     static func fingerprint(of folder: URL) throws -> String {
-        let fm = FileManager.default
-        var parts: [String] = []
-        if let walker = fm.enumerator(at: folder, includingPropertiesForKeys: nil) {
-            for case let url as URL in walker {
-                let n = url.lastPathComponent
-                guard n.hasSuffix(".safetensors") || n.hasSuffix(".bin") || n == "modules.json" || n == "config.json" else { continue }
-                let relative = String(url.path.dropFirst(folder.path.count))
-                parts.append("\(relative):\(try SHA256.hex(ofFile: url))")
-            }
-        }
-        guard !parts.isEmpty else { throw APIError(.modelUnavailable, "\(folder.path): no weights found") }
-        return SHA256.hash(Array(parts.sorted().joined(separator: "\n").utf8)).hexString
+        guard let fingerprint = try ModelFingerprint.of(folder) else { throw APIError(.modelUnavailable, "\(folder.path): no weights found") }
+        return fingerprint
     }
 
     public func embed(_ inputs: [ModelInput]) throws -> [[Float]] {

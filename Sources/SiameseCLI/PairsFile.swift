@@ -54,22 +54,12 @@ enum PairsFile {
             var ia = 0, ib = 0, il: Int?, ig: Int?
             try reader.forEachLine { (line, fields) throws(InputError) in
                 guard let names = header else {
-                    let names = fields.map { reader.string($0) }
-                    var seen = Set<String>()
-                    for n in names where !seen.insert(n).inserted {
-                        throw InputError(file: file, line: line, field: n, message: "the header names column '\(n)' twice")
-                    }
-                    func index(_ name: String) throws(InputError) -> Int {
-                        guard let i = names.firstIndex(of: name) else {
-                            throw InputError(file: file, line: line, field: name,
-                                             message: "missing column '\(name)'; the header has: \(names.joined(separator: ", "))")
-                        }
-                        return i
-                    }
-                    ia = try index(columns.a)
-                    ib = try index(columns.b)
-                    il = columns.labelRequired ? try index(columns.label) : names.firstIndex(of: columns.label)
-                    if let g = columns.group { ig = try index(g) }
+                    let columnsRow = try CSVHeader(fields.map { reader.string($0) }, file: file, line: line)
+                    let names = columnsRow.names
+                    ia = try columnsRow.index(of: columns.a)
+                    ib = try columnsRow.index(of: columns.b)
+                    il = columns.labelRequired ? try columnsRow.index(of: columns.label) : names.firstIndex(of: columns.label)
+                    if let g = columns.group { ig = try columnsRow.index(of: g) }
                     header = names
                     return
                 }

@@ -113,20 +113,11 @@ enum StoreItemsInput {
             var idIndex: Int?, textIndex = 0, metadataIndices: [(String, Int)] = []
             try reader.forEachLine { (line, fields) throws(InputError) in
                 guard let names = header else {
-                    let names = fields.map { reader.string($0) }
-                    var seen = Set<String>()
-                    for n in names where !seen.insert(n).inserted {
-                        throw InputError(file: file, line: line, field: n, message: "the header names column '\(n)' twice")
-                    }
-                    func index(_ name: String) throws(InputError) -> Int {
-                        guard let i = names.firstIndex(of: name) else {
-                            throw InputError(file: file, line: line, field: name, message: "missing column '\(name)'; the header has: \(names.joined(separator: ", "))")
-                        }
-                        return i
-                    }
-                    idIndex = try columns.id.map { name throws(InputError) in try index(name) }
-                    textIndex = try index(columns.text)
-                    for m in columns.metadata ?? [] { metadataIndices.append((m, try index(m))) }
+                    let columnsRow = try CSVHeader(fields.map { reader.string($0) }, file: file, line: line)
+                    let names = columnsRow.names
+                    idIndex = try columns.id.map { name throws(InputError) in try columnsRow.index(of: name) }
+                    textIndex = try columnsRow.index(of: columns.text)
+                    for m in columns.metadata ?? [] { metadataIndices.append((m, try columnsRow.index(of: m))) }
                     header = names
                     return
                 }

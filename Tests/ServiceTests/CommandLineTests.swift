@@ -13,11 +13,12 @@ enum SiameseExecutable {
         return nil
     }()
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         guard let url else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = url
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         // stderr goes to a file, so that neither stream can fill a pipe and stall the child.
         let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-stderr-\(UUID().uuidString)")

@@ -19,21 +19,7 @@ struct ModelFolderCLITests {
 
     /// Runs the binary in `directory` (for messages about relative paths).
     static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try #require(SiameseExecutable.url)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let errFile = directory.appendingPathComponent("stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errFile) }
-        let out = Pipe(), err = try FileHandle(forWritingTo: errFile)
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try err.close()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
+        try SiameseExecutable.run(arguments, in: directory)
     }
 
     static func labelledCSV(shift: Double) -> String {

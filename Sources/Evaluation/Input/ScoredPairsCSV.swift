@@ -60,18 +60,9 @@ public enum ScoredPairsCSV {
 
         try reader.forEachLine { (line, fields) throws(InputError) in
             guard let names = header else {
-                let names = fields.map { reader.string($0) }
-                var seen = Set<String>()
-                for n in names where !seen.insert(n).inserted {
-                    throw InputError(file: file, line: line, field: n, message: "the header names column '\(n)' twice")
-                }
-                func column(_ name: String) throws(InputError) -> Int {
-                    guard let i = names.firstIndex(of: name) else {
-                        throw InputError(file: file, line: line, field: name,
-                                         message: "missing column '\(name)'; the header has: \(names.joined(separator: ", "))")
-                    }
-                    return i
-                }
+                let columnsRow = try CSVHeader(fields.map { reader.string($0) }, file: file, line: line)
+                let names = columnsRow.names
+                func column(_ name: String) throws(InputError) -> Int { try columnsRow.index(of: name) }
                 scoreIndex = try column(columns.score)
                 labelIndex = try column(columns.label)
                 if let g = columns.group { groupIndex = try column(g) }
