@@ -28,7 +28,7 @@ import Testing
             let ok = try await blocking { () -> Int in
                 let c = try SocketClient(port: port)
                 c.send("POST /v1/embed HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(Self.embed.utf8.count)\r\n\r\n\(Self.embed)")
-                return c.readResponse(deadline: .now + .seconds(30))?.status ?? 0
+                return c.readResponse(deadline: .now + .seconds(120))?.status ?? 0
             }
             #expect(ok == 200)
 
@@ -58,7 +58,7 @@ import Testing
             // After an answer, a kept-alive connection is idle again: closed, not kept for ever.
             let keptAlive = try await Self.closedAfter(port: port, within: 30) { c in
                 c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-                _ = c.readResponse(deadline: .now + .seconds(5))
+                _ = c.readResponse(deadline: .now + .seconds(60))
             }
             #expect(keptAlive != nil)
         }
@@ -73,7 +73,7 @@ import Testing
                 for _ in 0..<4 { request += "3e8\r\n" + String(repeating: " ", count: 1000) + "\r\n" }
                 request += "0\r\n\r\n"
                 c.send(request)
-                return c.readResponse(deadline: .now + .seconds(30))
+                return c.readResponse(deadline: .now + .seconds(120))
             }
             let o = try #require(over)
             #expect(o.status == 413)
@@ -82,7 +82,7 @@ import Testing
             let bad = try await blocking { () -> (status: Int, headers: String, body: String)? in
                 let c = try SocketClient(port: port)
                 c.send("POST /v1/embed HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n")
-                return c.readResponse(deadline: .now + .seconds(30))
+                return c.readResponse(deadline: .now + .seconds(120))
             }
             let b = try #require(bad)
             #expect(b.status == 400)

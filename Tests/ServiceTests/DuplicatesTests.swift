@@ -123,21 +123,18 @@ import VectorIndex
         // A long request timeout: the search is held open for as long as the test needs.
         let s = try TestService(timeoutMilliseconds: 300_000)
         _ = try await Self.fill(s, count: 3000)
-        let entered = Box(false), release = Box(false)
+        let entered = Event<Void>(), release = Event<Void>()
         s.state.duplicatesProbe.set {
-            entered.set(true)
+            entered.fire()
             // Held on the duplicates thread, not the inference one; bounded, in case the test fails.
-            let limit = ContinuousClock.now + .seconds(20)
-            while !release.get && ContinuousClock.now < limit { usleep(1000) }
+            _ = release.waitBlocking(seconds: 300)
         }
         try await s.test { client in
             let flood = Task { () -> (status: Int, pairs: Int) in
                 let r = try await client.json("/v1/duplicates", body: "{\"threshold\":-1,\"limit\":10000}", key: TestService.key)
                 return (r.status, Self.pairs(r.json).count)
             }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !entered.get && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            try #require(entered.get, "the duplicates search started")
+            await entered.wait()
             let clock = ContinuousClock(), start = clock.now
             let v = try await client.json("/v1/verify", body: "{\"a\":\(vectorJSON(sampleInput(1))),\"b\":\(vectorJSON(sampleInput(2)))}")
             #expect(v.status == 200, "verify answers while duplicates runs (\(clock.now - start))")
@@ -145,7 +142,7 @@ import VectorIndex
             #expect(second.status == 429)
             #expect(errorCode(second.json) == "busy")
             #expect(s.state.duplicatesGate.isFull, "the first search was still running during all this")
-            release.set(true)
+            release.fire()
             let r = try await flood.value
             #expect(r.status == 200)
             #expect(r.pairs == 10_000)
@@ -158,12 +155,11 @@ import VectorIndex
     @Test func timedOutSearchStops() async throws {
         let s = try TestService(timeoutMilliseconds: 300)
         _ = try await Self.fill(s, count: 6000)
-        let tiles = Box(0), answered = Box(false)
+        let tiles = Box(0), answered = Event<Void>()
         s.state.duplicatesProbe.set {
             tiles.update { $0 += 1 }
             // Each tile waits for the client's answer: the search outlives its request.
-            let limit = ContinuousClock.now + .seconds(20)
-            while !answered.get && ContinuousClock.now < limit { usleep(1000) }
+            _ = answered.waitBlocking(seconds: 300)
         }
         try await s.test { client in
             let clock = ContinuousClock(), start = clock.now
@@ -171,8 +167,8 @@ import VectorIndex
             #expect(r.status == 503)
             // Each tile waits for this answer: only the timeout can have given it.
             #expect(errorCode(r.json) == "timeout", "after \(clock.now - start)")
-            answered.set(true)
-            let deadline = ContinuousClock.now + .seconds(10)
+            answered.fire()
+            let deadline = ContinuousClock.now + .seconds(120)
             while s.state.duplicatesGate.isFull && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             #expect(!s.state.duplicatesGate.isFull, "the search stopped after its timeout")
         }

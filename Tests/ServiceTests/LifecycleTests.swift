@@ -60,6 +60,62 @@ final class Box<T: Sendable>: @unchecked Sendable {
     var get: T { lock.withLock { value } }
 }
 
+/// A one-shot event: fired once from any thread (a server callback, a probe on a worker
+/// thread), awaited by the test. Waiting on it instead of polling a flag against a short
+/// deadline keeps a test correct on a busy 2-core machine, where the waiter may not run for
+/// many seconds.
+final class Event<T: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: T?
+    private var waiters: [CheckedContinuation<T, Never>] = []
+
+    init() {}
+
+    /// Sets the value (the first call wins) and wakes every waiter.
+    func fire(_ v: T) {
+        condition.lock()
+        guard value == nil else { condition.unlock(); return }
+        value = v
+        let woken = waiters
+        waiters = []
+        condition.broadcast()
+        condition.unlock()
+        for w in woken { w.resume(returning: v) }
+    }
+
+    /// The value once fired, or nil.
+    var current: T? { condition.lock(); defer { condition.unlock() }; return value }
+
+    /// Suspends until fired.
+    func wait() async -> T {
+        await withCheckedContinuation { c in
+            condition.lock()
+            if let value {
+                condition.unlock()
+                c.resume(returning: value)
+            } else {
+                waiters.append(c)
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Blocks this (non-cooperative) thread until fired or `seconds` pass; nil on timeout. The
+    /// bound only keeps a failing test from hanging for ever.
+    func waitBlocking(seconds: Double) -> T? {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while value == nil && condition.wait(until: deadline) {}
+        return value
+    }
+}
+
+extension Event where T == Void {
+    /// Fires a `Void` event.
+    func fire() { fire(()) }
+}
+
 @Suite("Service lifecycle and logs") struct LifecycleTests {
     @Test func readinessIs503OnceShutdownBegins() async throws {
         let s = try TestService()
@@ -78,19 +134,22 @@ final class Box<T: Sendable>: @unchecked Sendable {
     /// flight when shutdown began still gets its answer, then the listener closes and the index
     /// is saved.
     @Test func gracefulShutdownDrainsAndFinishesInFlightRequests() async throws {
-        // The batcher holds the in-flight embed for 1.5 s; the drain lasts 3 s (long enough for a
-        // loaded CI machine to deliver the shutdown signal and answer the readiness polls).
-        let s = try TestService(batchWaitMilliseconds: 1500, drainMilliseconds: 3000)
-        let port = Box(0)
+        // The batcher holds the in-flight embed for 1.5 s; the drain lasts 8 s (long enough for a
+        // loaded 2-core CI machine, where this test may not run for seconds at a time, to deliver
+        // the shutdown signal and answer the readiness polls).
+        let s = try TestService(batchWaitMilliseconds: 1500, drainMilliseconds: 8000)
+        let started = Event<Int>()
         let logger = Logger(label: "test")
         let app = Application(router: ServiceRouter.make(state: s.state),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in port.set(channel.localAddress?.port ?? -1) }, logger: logger)
+                              onServerRunning: { channel in started.fire(channel.localAddress?.port ?? -1) }, logger: logger)
         let group = ServiceApp.serviceGroup(s.state, app, logger: logger, onSignals: false)
-        let running = Task { try await group.run() }
-        for _ in 0..<600 where port.get == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        let p = port.get
-        try #require(p > 0)
+        let running = Task {
+            defer { started.fire(-1) }  // a server that fails to start still ends the wait
+            try await group.run()
+        }
+        let p = await started.wait()
+        try #require(p > 0, "the server did not start")
         #expect(try await RawHTTP.request(port: p, method: "GET", path: "/readyz").status == 200)
 
         let inFlight = Task { try await RawHTTP.request(port: p, method: "POST", path: "/v1/embed", body: "{\"inputs\":[\(vectorJSON(sampleInput(1)))]}") }
@@ -99,7 +158,7 @@ final class Box<T: Sendable>: @unchecked Sendable {
         // The shutdown reaches the service asynchronously: poll readiness until it turns (within
         // the drain, while the listener is still open).
         var ready = try await RawHTTP.request(port: p, method: "GET", path: "/readyz")
-        let deadline = ContinuousClock.now + .milliseconds(2500)
+        let deadline = ContinuousClock.now + .milliseconds(7500)
         while ready.status == 200 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
             ready = try await RawHTTP.request(port: p, method: "GET", path: "/readyz")

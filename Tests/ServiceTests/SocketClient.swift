@@ -98,18 +98,23 @@ extension TestService {
     /// Runs the service's real HTTP server (with its connection deadlines) on a free loopback
     /// port for `body`, then shuts it down.
     func live(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let port = Box(0)
+        let started = Event<Int>()
         let logger = Logger(label: "test")
         let app = Application(router: ServiceRouter.make(state: state), server: ServiceApp.server(state.configuration),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in port.set(channel.localAddress?.port ?? -1) }, logger: logger)
+                              onServerRunning: { channel in started.fire(channel.localAddress?.port ?? -1) }, logger: logger)
         let group = ServiceApp.serviceGroup(state, app, logger: logger, onSignals: false)
-        let running = Task { try await group.run() }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while port.get == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        guard port.get > 0 else { throw SocketClient.Failure(description: "the server did not start") }
+        let running = Task {
+            defer { started.fire(-1) }  // a server that fails to start still ends the wait
+            try await group.run()
+        }
+        let port = await started.wait()
+        guard port > 0 else {
+            _ = try? await running.value
+            throw SocketClient.Failure(description: "the server did not start")
+        }
         do {
-            try await body(port.get)
+            try await body(port)
         } catch {
             await group.triggerGracefulShutdown()
             _ = try? await running.value

@@ -15,6 +15,8 @@ extension HNSWIndex {
             throw IndexFileError(.io("the fingerprint is longer than \(Fingerprint.maxBytes) bytes"), file: path)
         }
         try withQuiescentExclusive { () throws(IndexFileError) in
+            // Single upserts do not run the reachability walk; a saved file always passes it.
+            repairReachabilityLocked()
             let g = graph
             let n = g.slotCount
             var parameters = ByteWriter()
@@ -180,8 +182,12 @@ extension HNSWIndex {
         let graph = HNSWGraph(dimension: dim, metric: c.metric, m: m, slots: n, vectors: vectorsAt, links0: links0At, upper: upper,
                               levels: levels.baseAddress!.assumingMemoryBound(to: UInt8.self), flags: f, labels: lab,
                               owner: owner, entry: entry, tombstones: deleted)
-        return HNSWIndex(graph: graph, configuration: configuration, nodeOfID: nodeOfID, insertionSequence: max(sequence, UInt64(n)),
-                         nextDefaultID: max(nextID, maxID.map { $0 &+ 1 } ?? 0))
+        let index = HNSWIndex(graph: graph, configuration: configuration, nodeOfID: nodeOfID, insertionSequence: max(sequence, UInt64(n)),
+                              nextDefaultID: max(nextID, maxID.map { $0 &+ 1 } ?? 0))
+        // Files from before the builder repaired reachability, and crafted ones, may hold live
+        // nodes no link leads to: link them now (in private memory; the file is not changed).
+        index.repairReachabilityLocked()
+        return index
     }
 }
 

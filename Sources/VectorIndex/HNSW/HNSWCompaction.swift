@@ -31,6 +31,8 @@ extension HNSWIndex {
             guard removed > 0 else { return 0 }
             repairLinks(old, nodes: n)
             graph = renumbered(old, nodes: n)
+            // Relinking away from tombstones prunes too: give any node it stranded a way in.
+            repairReachabilityLocked()
             return removed
         }
     }

@@ -133,9 +133,23 @@ public final class HNSWIndex: @unchecked Sendable {
             try VectorPreparation.copy(b.baseAddress!, rows: n, dimension: dimension, metric: metric, into: prepared.pointer, stride: dimension)
         }
         let first = try reserve(n, ids: ids, replacing: false)
-        defer { _ = ck_ix_fetch_add_u64(inFlight.pointer, UInt64.max) }  // −1: reserve counted this batch
-        fill(first: first, count: n, from: prepared)
-        insertAll(first: first, count: n)
+        do {
+            defer { _ = ck_ix_fetch_add_u64(inFlight.pointer, UInt64.max) }  // −1: reserve counted this batch
+            fill(first: first, count: n, from: prepared)
+            insertAll(first: first, count: n)
+        }
+        // A large batch (a build, or a sixteenth of the graph or more) ends with every node
+        // reachable; the walk costs about as much as inserting a sixteenth of the graph again.
+        if n >= 64 && n * 16 >= rw.withShared({ graph.slotCount }) {
+            _ = withQuiescentExclusive { repairReachabilityLocked() }
+        }
+    }
+
+    /// Links nodes that pruning left without a way in (see ``HNSWGraph/repairReachability(ef:scratch:)``).
+    /// The caller holds the exclusive lock with no insertion in flight, or owns the index alone.
+    @discardableResult
+    func repairReachabilityLocked() -> Int {
+        scratchPool.with { scratch in graph.repairReachability(ef: configuration.efConstruction, scratch: scratch) }
     }
 
     /// Adds one vector under `id`, or replaces the vector already stored under it: the old node
