@@ -29,6 +29,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         /// A heavy route is at its concurrency limit (429; retry later).
         case busy = "busy"
         case modelUnavailable = "model_unavailable"
+        /// The client closed its connection before the answer (499, as nginx logs it): the work
+        /// was stopped; only the request log ever sees this.
+        case clientClosed = "client_closed"
         case badRequest = "bad_request"
         case internalError = "internal_error"
 
@@ -44,6 +47,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .notCalibrated, .storeConflict: .conflict
             case .busy: .tooManyRequests
             case .timeout, .notReady, .modelUnavailable: .serviceUnavailable
+            case .clientClosed: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
             case .internalError: .internalServerError
             }
         }

@@ -10,7 +10,11 @@ import NIOHTTPTypes
 /// - **header**: the request head not complete within ``Timeouts/header`` of its first byte;
 /// - **body**: the body not complete within ``Timeouts/body`` of the head.
 ///
-/// While a request is being handled, no deadline runs (the request timeout applies there).
+/// While a request is being handled, no deadline runs (the request timeout applies there), and
+/// the connection is read once more: NIO's pipelining assistance stops reading until the answer
+/// is out, so without that read a client that has gone is not noticed until then. A client that
+/// ends its stream while its request is handled is taken to have left (as nginx's 499): the
+/// connection is closed, and work that watches it (``ServiceRequestContext``) stops.
 ///
 /// Hummingbird's own `HTTP1Channel` idle timeout is not enough: it is reset by every body part
 /// (a client sending one byte a second keeps the connection forever) and cannot tell an idle
@@ -39,19 +43,23 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private var answeredEarly = false
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    private var watcher: ByteWatcher?
 
     init(_ timeouts: Timeouts) { self.timeouts = timeouts }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         // Raw bytes pass the front of the pipeline before the decoder sees a complete head.
-        try? context.pipeline.syncOperations.addHandler(ByteWatcher(owner: self), position: .first)
+        let watcher = ByteWatcher(owner: self)
+        self.watcher = watcher
+        try? context.pipeline.syncOperations.addHandler(watcher, position: .first)
         if context.channel.isActive { enter(.idle) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimer()
         self.context = nil
+        watcher = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -97,7 +105,11 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle: limit = timeouts.idle
         case .header: limit = timeouts.header
         case .body: limit = timeouts.body
-        case .handling: return
+        case .handling:
+            // One read: it brings the end of the stream if the client has gone (or at most one
+            // read's worth of a pipelined request, which the pipeline handler keeps for later).
+            watcher?.readOnce()
+            return
         }
         guard let context else { return }
         let expected = next
@@ -114,19 +126,35 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// Tells ``ConnectionDeadlines`` when bytes arrive, before the HTTP decoder buffers them.
+/// Tells ``ConnectionDeadlines`` when bytes arrive, before the HTTP decoder buffers them, and
+/// closes the connection when the client ends its stream while a request is being handled.
 final class ByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private let owner: ConnectionDeadlines
+    private unowned let owner: ConnectionDeadlines
+    private var context: ChannelHandlerContext?
 
     init(owner: ConnectionDeadlines) { self.owner = owner }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         owner.bytesArrived()
         context.fireChannelRead(data)
     }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent, owner.phase == .handling {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Asks the socket for one read, past the handlers that hold reads back.
+    func readOnce() { context?.read() }
 }
 
 extension ServiceApp {

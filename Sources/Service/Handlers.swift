@@ -286,7 +286,8 @@ extension ServiceState {
     ///
     /// - Parameter authorizeStore: checks the API key (when one is configured) before a search
     ///   over the store, the heaviest request there is.
-    func duplicates(_ body: JSONObject, authorizeStore: () throws -> Void = {}) async throws -> DuplicatesResponse {
+    func duplicates(_ body: JSONObject, authorizeStore: () throws -> Void = {},
+                    clientConnected: @escaping @Sendable () -> Bool = { true }) async throws -> DuplicatesResponse {
         try body.allowOnly(["inputs", "threshold", "limit"])
         let threshold = try body.number("threshold")
         guard (-1...1).contains(threshold) else { throw APIError(.invalidValue, "'threshold' is a cosine similarity, from -1 to 1", field: "threshold") }
@@ -311,7 +312,7 @@ extension ServiceState {
         guard count <= Self.maxDuplicateItems else {
             throw APIError(.invalidValue, "the store holds \(count) items; duplicates over the store handles at most \(Self.maxDuplicateItems) (use `siamese dedupe`)")
         }
-        let (found, names) = try await mineStoreDuplicates(threshold: Float(threshold), limit: limit)
+        let (found, names) = try await mineStoreDuplicates(threshold: Float(threshold), limit: limit, clientConnected: clientConnected)
         let kept = found.pairs.map { DuplicatesResponse.Pair(a: names[$0.a], b: names[$0.b], score: $0.score) }
         return DuplicatesResponse(source: "store", threshold: threshold, pairs: kept, truncated: found.total > kept.count)
     }
@@ -335,9 +336,11 @@ extension ServiceState {
     /// The best `limit` pairs of the store's items and the items' ids, read and mined on the
     /// duplicates thread (not the inference thread, so that embed, compare and verify keep
     /// answering, nor a cooperative thread; the caller holds ``duplicatesGate``), and stopped
-    /// between tiles once the request's timeout has passed or its task is cancelled. Memory: the
-    /// store's vectors, one heap of `limit` pairs and one score tile per thread.
-    func mineStoreDuplicates(threshold: Float, limit: Int) async throws -> (ParaphraseMining.BoundedPairs, [String]) {
+    /// between tiles once the request's timeout has passed, its task is cancelled or its client
+    /// has closed the connection (`clientConnected` false). Memory: the store's vectors, one heap
+    /// of `limit` pairs and one score tile per thread.
+    func mineStoreDuplicates(threshold: Float, limit: Int, clientConnected: @escaping @Sendable () -> Bool = { true }) async throws
+        -> (ParaphraseMining.BoundedPairs, [String]) {
         let (d, store) = (model.dimension, self.store)
         let stop = Flag()
         let deadline = ContinuousClock.now + .milliseconds(configuration.timeoutMilliseconds)
@@ -349,8 +352,8 @@ extension ServiceState {
                         continuation.resume(with: Result {
                             let (names, vectors) = try Self.storeVectors(store, dimension: d)
                             let found = try ParaphraseMining.topPairs(vectors, dimension: d, threshold: threshold, limit: limit, shouldStop: {
-                                probe.fire()
-                                return stop.isSet || ContinuousClock.now >= deadline
+                                probe.fire(clientConnected: clientConnected)
+                                return stop.isSet || ContinuousClock.now >= deadline || !clientConnected()
                             })
                             return (found, names)
                         })
@@ -359,6 +362,8 @@ extension ServiceState {
             } onCancel: {
                 stop.set()
             }
+        } catch is CancellationError where !clientConnected() {
+            throw APIError(.clientClosed, "the client closed the connection; the duplicates search was stopped")
         } catch is CancellationError {
             throw APIError(.timeout, "the request took longer than \(configuration.timeoutMilliseconds) ms; the duplicates search was stopped")
         }

@@ -6,7 +6,7 @@ import NIOHTTP1
 /// Builds the service's router: the `/v1` JSON API, health and readiness, metrics, the OpenAPI
 /// document and the web page.
 public enum ServiceRouter {
-    public typealias Context = BasicRequestContext
+    public typealias Context = ServiceRequestContext
 
     /// One route of the API, as the router serves it and the OpenAPI document describes it.
     struct Route: Sendable {
@@ -55,7 +55,11 @@ public enum ServiceRouter {
         }
         router.post("/v1/duplicates") { request, context in
             // Over the whole store it is the heaviest route: it needs the key when one is configured.
-            try await handle(request, context, state) { try await state.duplicates($0, authorizeStore: { try authorize(request, state) }) }
+            // It also stops, between tiles, once the client has closed its connection.
+            let connected = context.clientConnectedCheck()
+            return try await handle(request, context, state) {
+                try await state.duplicates($0, authorizeStore: { try authorize(request, state) }, clientConnected: connected)
+            }
         }
         router.post("/v1/items") { request, context in
             try authorize(request, state)

@@ -104,12 +104,13 @@ final class Gate: @unchecked Sendable {
 /// An optional callback, set by tests, called at a point of interest.
 final class Probe: @unchecked Sendable {
     private let lock = NSLock()
-    private var body: (@Sendable () -> Void)?
+    private var body: (@Sendable (_ clientConnected: @Sendable () -> Bool) -> Void)?
 
-    func set(_ body: (@Sendable () -> Void)?) { lock.withLock { self.body = body } }
+    func set(_ body: (@Sendable (_ clientConnected: @Sendable () -> Bool) -> Void)?) { lock.withLock { self.body = body } }
 
-    func fire() {
+    /// Runs the test's closure, if any, telling it how to see whether the client is still there.
+    func fire(clientConnected: @escaping @Sendable () -> Bool = { true }) {
         let current = lock.withLock { body }
-        current?()
+        current?(clientConnected)
     }
 }

@@ -8,7 +8,7 @@ import VectorIndex
 @testable import Service
 
 /// `POST /v1/duplicates` over the store (issue 12, finding 1): bounded by its own `limit`, off the
-/// inference thread, one at a time, and stopped when its request times out.
+/// inference thread, one at a time, and stopped when its request times out or its client leaves.
 @Suite("Service duplicates") struct DuplicatesTests {
     /// Fills the store with `count` seeded unit-ish vectors of the model's dimension (as the model
     /// would have made them), straight through the store index: fast, and exactly known here.
@@ -124,7 +124,7 @@ import VectorIndex
         let s = try TestService(timeoutMilliseconds: 300_000)
         _ = try await Self.fill(s, count: 3000)
         let entered = Event<Void>(), release = Event<Void>()
-        s.state.duplicatesProbe.set {
+        s.state.duplicatesProbe.set { _ in
             entered.fire()
             // Held on the duplicates thread, not the inference one; bounded, in case the test fails.
             _ = release.waitBlocking(seconds: 300)
@@ -156,7 +156,7 @@ import VectorIndex
         let s = try TestService(timeoutMilliseconds: 300)
         _ = try await Self.fill(s, count: 6000)
         let tiles = Box(0), answered = Event<Void>()
-        s.state.duplicatesProbe.set {
+        s.state.duplicatesProbe.set { _ in
             tiles.update { $0 += 1 }
             // Each tile waits for the client's answer: the search outlives its request.
             _ = answered.waitBlocking(seconds: 300)
@@ -174,6 +174,35 @@ import VectorIndex
         }
         // 6,000 items are 6 row tiles, 21 tile pairs; only tiles already started when the answer
         // went out may finish (one per thread), the rest are skipped.
+        #expect(tiles.get <= 1 + Threading.threadCount, "\(tiles.get) tiles looked at")
+        s.state.duplicatesProbe.set(nil)
+    }
+    /// A client that closes its connection mid-search stops the search at the next tile, long
+    /// before its (5 minute) timeout: over a real socket, as only a real connection can close.
+    @Test func searchStopsWhenTheClientLeaves() async throws {
+        let s = try TestService(timeoutMilliseconds: 300_000)
+        _ = try await Self.fill(s, count: 6000)
+        let tiles = Box(0), entered = Event<Void>()
+        s.state.duplicatesProbe.set { clientConnected in
+            tiles.update { $0 += 1 }
+            entered.fire()
+            // Each tile waits until the server has seen the client go (a condition on the
+            // connection; bounded in case the test fails): without the check, all 21 would run.
+            let limit = ContinuousClock.now + .seconds(300)
+            while clientConnected() && ContinuousClock.now < limit { usleep(1000) }
+        }
+        try await s.live { port in
+            let body = "{\"threshold\":-1,\"limit\":10000}"
+            let client = try SocketClient(port: port)
+            client.send("POST /v1/duplicates HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer \(TestService.key)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            await entered.wait()
+            client.disconnect()
+            let deadline = ContinuousClock.now + .seconds(120)
+            while s.state.duplicatesGate.isFull && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(!s.state.duplicatesGate.isFull, "the search stopped after its client left")
+        }
+        // 6,000 items are 6 row tiles, 21 tile pairs: only those already started may finish.
         #expect(tiles.get <= 1 + Threading.threadCount, "\(tiles.get) tiles looked at")
         s.state.duplicatesProbe.set(nil)
     }

@@ -154,7 +154,8 @@ import Testing
     }
 
     @Test func slowRequestsTimeOutWithAJSONError() async throws {
-        let s = try TestService(batchWaitMilliseconds: 200, timeoutMilliseconds: 20)
+        // The batch waits 3 s, far past the 20 ms timeout, so a busy machine cannot make the work win.
+        let s = try TestService(batchWaitMilliseconds: 3000, timeoutMilliseconds: 20)
         try await s.test { client in
             let r = try await client.json("/v1/embed", body: "{\"inputs\":[\(vectorJSON(sampleInput(0)))]}")
             #expect(r.status == 503)

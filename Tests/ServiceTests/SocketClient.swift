@@ -31,7 +31,16 @@ final class SocketClient {
         }
     }
 
-    deinit { close(fd) }
+    deinit { if !closed.get { close(fd) } }
+
+    private let closed = Box(false)
+
+    /// Closes the connection now (a client that gives up on its request).
+    func disconnect() {
+        guard !closed.get else { return }
+        closed.set(true)
+        close(fd)
+    }
 
     /// Sends all of `text`; false when the server has closed the connection.
     @discardableResult
