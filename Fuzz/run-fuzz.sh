@@ -86,13 +86,16 @@ if [[ ${#swift_selected[@]} -gt 0 ]]; then
     rm -f "$state"/*.last
     # Bounded: the build (first run only) plus the targets, which run in parallel.
     if SIAMESE_FUZZ_SECONDS="$seconds" SIAMESE_FUZZ_ITERATIONS=1000000000 SIAMESE_FUZZ_SEED="$seed" \
-        SIAMESE_FUZZ_STATE_DIR="$state" SIAMESE_FUZZ_FAILURES="$failures" SWIFT_BACKTRACE=enable=no \
+        SIAMESE_FUZZ_STATE_DIR="$state" SIAMESE_FUZZ_FAILURES="$failures" SWIFT_BACKTRACE=enable=yes \
         timeout $((seconds * ${#swift_selected[@]} + 3600)) swift test -c release "${filters[@]}" 2>&1 | tee "$root/.build-fuzz/swift-fuzz.log" \
         | grep -E '^fuzz |✘|recorded an issue|Test run|error:' ; [[ "${PIPESTATUS[0]}" == 0 ]]; then
         echo "run-fuzz.sh: Swift targets passed (seed $seed)" >&2
     else
         status=1
         echo "run-fuzz.sh: the Swift fuzz run failed (seed $seed); full log in .build-fuzz/swift-fuzz.log" >&2
+        # Where it trapped: the crashed thread's first frames (a trap in a mutator, not a reader,
+        # leaves no input that crashes alone; the seed above replays it).
+        grep -A8 ' crashed:' "$root/.build-fuzz/swift-fuzz.log" >&2 || true
         mapfile -t candidates < <(collect_crashes)
         for c in "${candidates[@]}"; do
             [[ -n "$c" ]] || continue

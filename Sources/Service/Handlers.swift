@@ -297,7 +297,13 @@ extension ServiceState {
             let vectors = try await embedChecked(inputs).flatMap { $0 }
             // Among at most `maxInputs` inputs the search is small: done here, not queued behind
             // a search over the store.
-            let found = try ParaphraseMining.topPairs(vectors, dimension: model.dimension, threshold: Float(threshold), limit: limit)
+            let found: ParaphraseMining.BoundedPairs
+            do {
+                found = try ParaphraseMining.topPairs(vectors, dimension: model.dimension, threshold: Float(threshold), limit: limit)
+            } catch let e as IndexError {
+                // Finite embeddings can still be too large to normalise (an input of 1e29 did this: a 500).
+                throw APIError(.nonFinite, "the inputs' embeddings cannot be compared: \(e)", field: "inputs")
+            }
             let kept = found.pairs.map { DuplicatesResponse.Pair(a: String($0.a), b: String($0.b), score: $0.score) }
             return DuplicatesResponse(source: "inputs", threshold: threshold, pairs: kept, truncated: found.total > kept.count)
         }

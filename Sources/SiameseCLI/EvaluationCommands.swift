@@ -78,8 +78,8 @@ struct EvaluateCommand: ParsableCommand {
         let options = VerificationReport.Options(
             direction: input.direction?.direction ?? calibration?.scoreDirection ?? .higherIsSame,
             rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
-            bootstrap: bootstrap.options, groupTolerance: tolerance, source: input.scoresFile, groupColumn: groupColumn)
-        let result = try namingFile(input.scoresFile) { try VerificationReport.evaluate(pairs, options: options) }
+            bootstrap: bootstrap.options, groupTolerance: tolerance, source: try input.requiredScoresFile, groupColumn: groupColumn)
+        let result = try namingFile(try input.requiredScoresFile) { try VerificationReport.evaluate(pairs, options: options) }
         lap("metrics")
         if let json { try OutputFile.write(result.json.serialized() + "\n", to: json) }
         if let report { try OutputFile.write(HTMLReport.render(result, title: title), to: report) }
@@ -103,18 +103,24 @@ struct CalibrateCommand: ParsableCommand {
         discussion: """
         Prints the threshold with its FAR and FRR and 95% intervals (bootstrap with a fixed seed, and Wilson). With --model DIR it writes DIR/calibration.json atomically: threshold, rule, score direction, rates, a SHA-256 fingerprint of the scored pairs and the date; `siamese evaluate --model DIR` and verification use it from then on. When no threshold meets the rule the command says so and exits with status 1.
 
+        With --pairs FILE instead of --scores, the model named by --model scores the labelled pairs itself (as `siamese score` would; a sentence-transformers folder or name, or a Siamese model folder) and the calibration is written into it: matching a pretrained model to a task in one command.
+
         Example:
           siamese calibrate --scores val-pairs.csv --target-far 0.001 \\
               --model models/signature
           siamese calibrate --scores val-pairs.csv --lower-is-same --eer --json
+          siamese calibrate --model all-MiniLM-L6-v2 --pairs labelled-pairs.csv --max-f1
         """)
 
     @OptionGroup var input: ScoredPairsOptions
     @OptionGroup var rule: ThresholdRuleOptions
     @OptionGroup var bootstrap: BootstrapFlags
 
-    @Option(help: ArgumentHelp("Model directory to write calibration.json into.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Model directory to write calibration.json into (with --pairs: the model that scores them, a folder or a name).", valueName: "dir"))
     var model: String?
+
+    @Option(help: ArgumentHelp("Labelled pairs to score with --model instead of --scores: CSV with a header or JSON lines, columns a, b, label.", valueName: "file"))
+    var pairs: String?
 
     @Flag(help: "Print the calibration as JSON instead of text (the same as --format json).")
     var json = false
@@ -129,25 +135,44 @@ struct CalibrateCommand: ParsableCommand {
             throw ValidationError("name a rule: --target-far RATE, --target-frr RATE, --max-f1, --max-accuracy or --eer")
         }
         if case .fixed = r { throw ValidationError("calibrate chooses a threshold; use a rule instead of --threshold") }
+        guard (input.scoresFile != nil) != (self.pairs != nil) else {
+            throw ValidationError("give --scores FILE.csv (scored pairs) or --pairs FILE with --model (pairs the model scores), one of them")
+        }
+        if self.pairs != nil {
+            guard model != nil else { throw ValidationError("--pairs is scored by a model: give --model DIR|NAME") }
+            guard input.direction == nil else { throw ValidationError("with --pairs the model's scores say which way they point; drop --higher-is-same / --lower-is-same") }
+        }
+    }
+
+    /// The scored pairs, their direction and the file to name in errors: read from --scores, or
+    /// made by scoring --pairs with --model.
+    private func scoredPairs() throws -> (ScoredPairs, ScoreDirection, file: String, folder: URL?) {
+        guard let pairsFile = self.pairs, let model else {
+            return (try input.load(groupColumn: nil), input.direction?.direction ?? .higherIsSame, try input.requiredScoresFile, model.map { URL(fileURLWithPath: $0) })
+        }
+        let folder = try ModelLocator.resolve(model)
+        let scorer = try PairScorer(folder: folder)
+        let records = try PairsFile.read(URL(fileURLWithPath: pairsFile), columns: .init(labelRequired: true))
+        let scores = try scorer.scores(records, pairsFile: pairsFile)
+        let scored = try namingFile(pairsFile) { try ScoredPairs(scores: scores, labels: records.map { $0.label! }) }
+        return (scored, scorer.direction, pairsFile, folder)
     }
 
     func run() throws {
-        let pairs = try input.load(groupColumn: nil)
-        let direction = input.direction?.direction ?? .higherIsSame
-        let curve = try namingFile(input.scoresFile) { try VerificationCurve(pairs, direction: direction) }
+        let (pairs, direction, file, folder) = try scoredPairs()
+        let curve = try namingFile(file) { try VerificationCurve(pairs, direction: direction) }
         var record = try curve.calibrate(rule.rule!, pairs: pairs, bootstrap: bootstrap.options)
-        if platt { record.platt = try namingFile(input.scoresFile) { try PlattScaling(scores: pairs.scores, labels: pairs.labels) } }
+        if platt { record.platt = try namingFile(file) { try PlattScaling(scores: pairs.scores, labels: pairs.labels) } }
         var written: String? = nil
-        if let model {
+        if let folder, let model {
             // Stamp the record with the weights it is for: loaders ignore it once they change.
-            let folder = URL(fileURLWithPath: model)
             AtomicFolder.recover(folder)
             record.modelFingerprint = try ModelFingerprint.of(folder)
             if record.modelFingerprint == nil {
                 FileHandle.standardError.write(Data("warning: \(model) holds no model weights; the calibration names no model_fingerprint and loaders will treat it as unverified\n".utf8))
             }
             try record.save(toModelDirectory: folder)
-            written = URL(fileURLWithPath: model).appendingPathComponent(CalibrationRecord.fileName).path
+            written = folder.appendingPathComponent(CalibrationRecord.fileName).path
         }
         let counts = curve.counts(at: record.threshold)
         if json || formatting.format != .text {

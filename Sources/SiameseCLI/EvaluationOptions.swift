@@ -17,8 +17,16 @@ enum ScoreDirectionFlag: String, EnumerableFlag {
 
 /// The scored-pairs CSV and how to read it; shared by `evaluate` and `calibrate`.
 struct ScoredPairsOptions: ParsableArguments {
-    @Option(name: .customLong("scores"), help: ArgumentHelp("CSV with a header and columns score,label (1 = same, 0 = different).", valueName: "file.csv"))
-    var scoresFile: String
+    @Option(name: .customLong("scores"), help: ArgumentHelp("CSV with a header and columns score,label (1 = same, 0 = different), as `siamese score` writes it.", valueName: "file.csv"))
+    var scoresFile: String?
+
+    /// The scores file; commands that need one call this (calibrate may score pairs instead).
+    var requiredScoresFile: String {
+        get throws {
+            guard let scoresFile else { throw ValidationError("give the scored pairs with --scores FILE.csv (`siamese score --model M --pairs P` makes one)") }
+            return scoresFile
+        }
+    }
 
     @Flag(help: "Score direction.")
     var direction: ScoreDirectionFlag?
@@ -30,7 +38,7 @@ struct ScoredPairsOptions: ParsableArguments {
     var labelColumn = "label"
 
     func load(groupColumn: String?) throws -> ScoredPairs {
-        try ScoredPairsCSV.read(URL(fileURLWithPath: scoresFile),
+        try ScoredPairsCSV.read(URL(fileURLWithPath: try requiredScoresFile),
                                 columns: .init(score: scoreColumn, label: labelColumn, group: groupColumn))
     }
 }

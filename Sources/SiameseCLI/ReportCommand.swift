@@ -53,8 +53,8 @@ struct ReportCommand: ParsableCommand {
         let options = VerificationReport.Options(
             direction: input.direction?.direction ?? calibration?.scoreDirection ?? .higherIsSame,
             rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
-            bootstrap: bootstrap.options, groupTolerance: tolerance, source: input.scoresFile, groupColumn: groupColumn)
-        let result = try namingFile(input.scoresFile) { try VerificationReport.evaluate(pairs, options: options) }
+            bootstrap: bootstrap.options, groupTolerance: tolerance, source: try input.requiredScoresFile, groupColumn: groupColumn)
+        let result = try namingFile(try input.requiredScoresFile) { try VerificationReport.evaluate(pairs, options: options) }
         try OutputFile.write(HTMLReport.render(result, title: title), to: output)
         switch format {
         case .json: print(result.json.serialized())

@@ -87,7 +87,10 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Flag(help: "Start from scratch (removing OUTPUT.checkpoints) even if it holds a checkpoint; needed when the data or setup changed.") var noResume = false
     @Option(help: "Folder to write the fine-tuned model to.") var output: String
-    @Option(help: ArgumentHelp("Held-out labelled pairs (CSV with a header, or JSON lines; columns a, b, label) scored after every epoch (AUC, EER); the threshold is then calibrated on them at the equal-error rate and saved as OUTPUT/calibration.json, so that `siamese verify --model OUTPUT` works at once.", valueName: "pairs")) var validation: String?
+    @Option(help: ArgumentHelp("Held-out labelled pairs (CSV with a header, or JSON lines; columns a, b, label) scored before training and after every epoch (AUC, EER); the threshold is then calibrated on them (--calibration) and saved as OUTPUT/calibration.json, so that `siamese verify --model OUTPUT` works at once.", valueName: "pairs")) var validation: String?
+    @Flag(help: "With --validation: keep the epoch with the best validation AUC, or the base model itself when no epoch beats it.") var keepBest = false
+    @Option(help: "With --validation: stop after this many epochs without a better AUC (keeps the best epoch).") var patience: Int?
+    @Option(help: CalibrationRuleOption.help) var calibration = "eer"
 
     func validate() throws {
         guard ["mnrl", "cosent", "contrastive", "cosine"].contains(loss) else {
@@ -98,6 +101,9 @@ struct FineTuneCommand: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard (0..<1).contains(warmupRatio) else { throw ValidationError("--warmup-ratio must be in [0, 1)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (keepBest || patience != nil) && validation == nil { throw ValidationError("--keep-best and --patience need --validation PAIRS") }
+        if let patience, patience < 1 { throw ValidationError("--patience must be at least 1") }
+        _ = try CalibrationRuleOption.parse(calibration)
     }
 
     func run() throws {
@@ -118,7 +124,7 @@ struct FineTuneCommand: ParsableCommand {
         let configuration = TrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: .adamw, weightDecay: 0.01,
             warmupSteps: Int((Double(stepsPerEpoch * epochs) * warmupRatio).rounded()), decay: .linear,
-            gradientClipNorm: 1, seed: seed)
+            gradientClipNorm: 1, seed: seed, earlyStoppingPatience: patience ?? (keepBest ? Int.max : nil))
         let outputURL = URL(fileURLWithPath: output)
         let checkpoints = outputURL.deletingLastPathComponent().appendingPathComponent(outputURL.lastPathComponent + ".checkpoints")
         let trainer = try Trainer(model: encoder, task: task, configuration: configuration, checkpointDirectory: checkpoints)
@@ -131,6 +137,11 @@ struct FineTuneCommand: ParsableCommand {
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
         }
+        // The base model's score: an epoch is only worth keeping if it beats it.
+        let base = try held.map { try $0.result(of: encoder) }
+        if let base {
+            progress.log(String(format: "base model   validation AUC %.4f  EER %.2f%%", base.metrics["auc"] ?? .nan, 100 * (base.metrics["eer"] ?? .nan)), always: true)
+        }
         if let held {
             trainer.validation = { try held.result(of: $0) }
             trainer.onEpochEnd = { report in
@@ -142,12 +153,20 @@ struct FineTuneCommand: ParsableCommand {
         }
         let summary = try trainer.fit(resume: !noResume)
         progress.finish()
-        encoder.isTraining = false
-        try encoder.save(to: outputURL)
-        if let held {
-            let record = try held.calibrate(encoder, modelFolder: outputURL)
-            print(String(format: "calibrated on %d validation pairs: same when cosine ≥ %.6f (equal error rate %.2f%%); wrote %@",
-                         held.pairs.count, record.threshold, 100 * record.far, outputURL.appendingPathComponent(CalibrationRecord.fileName).path))
+        var saved = encoder
+        if keepBest, let base, let best = summary.bestEpoch, summary.validations[best].score < base.score {
+            // Fine-tuning made it worse on the user's own pairs: the base weights are the better model.
+            saved = try SentenceTransformer(folder: modelURL)
+            print(String(format: "no epoch beat the base model (best validation AUC %.4f < %.4f): saved the base model's weights",
+                         summary.validations[best].score, base.score))
+        } else if let best = summary.bestEpoch, summary.bestEpoch != summary.epochLosses.count - 1 {
+            print("kept the weights of epoch \(best + 1) (best validation AUC)")
+        }
+        saved.isTraining = false
+        try saved.save(to: outputURL)
+        if let held, let rule = try CalibrationRuleOption.parse(calibration) {
+            let record = try held.calibrate(saved, rule: rule, modelFolder: outputURL)
+            print(CalibrationRuleOption.summary(record, pairs: held.pairs.count, direction: .higherIsSame, modelFolder: outputURL))
         }
         if let from = summary.resumedFrom { print("resumed from \(from.path)") }
         for (e, l) in summary.epochLosses.enumerated() { print(String(format: "epoch %d/%d  mean loss %.5f", e + 1, epochs, l)) }

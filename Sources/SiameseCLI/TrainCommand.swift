@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import NN
 import Siamese
@@ -55,9 +56,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and sampling.") var seed: UInt64 = 0
     @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
     @Flag(help: "Start from scratch (removing OUTPUT/checkpoints) even if it has a checkpoint; needed when the data or setup changed.") var noResume = false
-    @Option(help: "Held-out validation CSV (same columns; labelled CSV data only); default: --validation-split of the training data.") var validation: String?
-    @Option(help: "Fraction of the training data held out for validation each epoch (0 = none).") var validationSplit = 0.0
+    @Option(help: "Held-out validation data in the format of --data (a labelled CSV with the same columns, or pairs / triplets): scored after every epoch, then the threshold is calibrated on it.") var validation: String?
+    @Option(help: "Fraction of the training data held out for validation (by class for labelled items, by record for pairs and triplets); 0 = none.") var validationSplit = 0.0
     @Option(help: "Early stopping: stop after this many epochs without a better validation AUC, keep the best weights.") var patience: Int?
+    @Flag(help: "Keep the weights of the epoch with the best validation AUC (not the last epoch's).") var keepBest = false
+    @Option(help: CalibrationRuleOption.help) var calibration = "eer"
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
@@ -65,9 +68,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
-        let input = try self.input.load(pairScores: loss == "cosine")
-        let (dataset, held) = try labelledSplit(input)
-        if patience != nil && held == nil { throw ValidationError("--patience needs --validation or --validation-split") }
+        let rule = try CalibrationRuleOption.parse(calibration)
+        let (input, held) = try split(try self.input.load(pairScores: loss == "cosine"))
+        if (patience != nil || keepBest) && held == nil { throw ValidationError("--patience and --keep-best need --validation or --validation-split") }
+        var dataset: FeatureDataset? = nil
+        if case .labelled(let d, _, _) = input { dataset = d }
         let config = try encoderConfiguration(features: input.featureCount, image: input.imageShape)
         guard let comparison = Distance(rawValue: distance), comparison == .cosine || comparison == .euclidean else {
             throw ValidationError("--distance must be cosine or euclidean, got \(distance)")
@@ -79,7 +84,9 @@ struct TrainCommand: ParsableCommand {
         let training = TrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: try parseEnum(optimizer, as: TrainingConfiguration.OptimizerKind.self, "--optimizer"),
             weightDecay: weightDecay, warmupSteps: warmup, decay: try parseEnum(schedule, as: LearningRateSchedule.Decay.self, "--schedule"),
-            gradientClipNorm: clip, seed: seed, checkpointEverySteps: checkpointEvery, earlyStoppingPatience: patience)
+            gradientClipNorm: clip, seed: seed, checkpointEverySteps: checkpointEvery,
+            // --keep-best is early stopping that never stops: the best epoch's weights are kept.
+            earlyStoppingPatience: patience ?? (keepBest ? Int.max : nil))
         let checkpoints = outputURL.appendingPathComponent("checkpoints")
         let progress = ProgressBar(label: "training")
         let fingerprint = runFingerprint(input, trainingSet: dataset, model: config)
@@ -87,22 +94,36 @@ struct TrainCommand: ParsableCommand {
         let summary: TrainingSummary
         switch input {
         case .pairs(let pairs, _):
-            summary = try fit(model, try explicitPairTask(pairs, comparison), training, checkpoints, progress, nil, fingerprint)
+            summary = try fit(model, try explicitPairTask(pairs, comparison), training, checkpoints, progress, held, fingerprint)
         case .triplets(let triplets, _):
             guard loss == "triplet" else { throw ValidationError("pre-built triplets train with --loss triplet, got \(loss)") }
             let task = try ExplicitTripletTask(data: triplets, loss: TripletMarginLoss(margin: margin ?? 0.3, distance: comparison), batchSize: batchSize)
-            summary = try fit(model, task, training, checkpoints, progress, nil, fingerprint)
-        case .labelled:
-            summary = try fitLabelled(model, dataset!, comparison, training, checkpoints, progress, held, fingerprint)
+            summary = try fit(model, task, training, checkpoints, progress, held, fingerprint)
+        case .labelled(let labelled, _, _):
+            summary = try fitLabelled(model, labelled, comparison, training, checkpoints, progress, held, fingerprint)
         }
         progress.finish()
         try ModelFolder(outputURL).save(model, featureColumns: input.columns, classNames: dataset?.classNames, training: training)
+        // Calibrated on the held-out pairs, so that `verify` works at once (a failure to calibrate,
+        // such as held-out pairs of one class only, leaves the model written and says why).
+        var calibrated: (record: CalibrationRecord, pairs: Int)? = nil
+        if let held, let rule {
+            do {
+                calibrated = try held.calibrate(model, rule: rule, modelFolder: outputURL)
+            } catch {
+                progress.log("warning: \(output) is not calibrated: \(error); run `siamese calibrate --model \(output) --pairs FILE`", always: true)
+            }
+        }
 
         if json || format != .text {
             var object: [String: Any] = ["steps": summary.steps, "steps_this_run": summary.stepsThisRun, "seconds": summary.seconds,
                                          "steps_per_s": summary.stepsPerSecond, "step_seconds": summary.stepSeconds, "epoch_losses": summary.epochLosses, "output": output]
             if !summary.validations.isEmpty { object["validation"] = summary.validations.map(\.metrics) }
             if let best = summary.bestEpoch { object["best_epoch"] = best + 1 }
+            if let calibrated {
+                object["calibration"] = ["threshold": calibrated.record.threshold, "rule": calibrated.record.rule.description,
+                                         "far": calibrated.record.far, "frr": calibrated.record.frr, "pairs": calibrated.pairs]
+            }
             object["stopped_early"] = summary.stoppedEarly
             let pretty = format == .json && !json
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]),
@@ -113,18 +134,21 @@ struct TrainCommand: ParsableCommand {
                          summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond, summary.epochLosses.last ?? .nan))
             print("steps/s: \(String(format: "%.1f", summary.stepsPerSecond))")
             print("model written to \(output)")
+            if let calibrated {
+                print(CalibrationRuleOption.summary(calibrated.record, pairs: calibrated.pairs, direction: HeldOut.direction(of: model), modelFolder: outputURL))
+            }
         }
     }
 
     func fit<T: TrainingTask>(_ model: SiameseNetwork, _ task: T, _ config: TrainingConfiguration, _ checkpoints: URL,
-                              _ progress: ProgressBar, _ held: FeatureDataset?, _ fingerprint: String) throws -> TrainingSummary where T.Model == SiameseNetwork {
+                              _ progress: ProgressBar, _ held: HeldOut?, _ fingerprint: String) throws -> TrainingSummary where T.Model == SiameseNetwork {
         let trainer = try Trainer(model: model, task: task, configuration: config, checkpointDirectory: checkpoints)
         trainer.dataFingerprint = fingerprint
         trainer.onProgress = { p in
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
         }
-        if let held { trainer.validation = { try FeatureValidation(data: held)($0) } }
+        if let held { trainer.validation = { try held.validate($0) } }
         trainer.onEpochEnd = { report in
             var line = String(format: "epoch %d/%d  loss %.5f", report.epoch + 1, report.epochs, report.meanLoss)
             if let v = report.validation {

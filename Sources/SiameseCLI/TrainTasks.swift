@@ -6,29 +6,58 @@ import Tensors
 
 /// How `siamese train` turns its data and flags into an encoder and a training task.
 extension TrainCommand {
-    /// Labelled data and its validation set (--validation CSV or --validation-split); nil for
-    /// pre-built pairs and triplets, which have no class labels to validate retrieval with.
-    func labelledSplit(_ data: TrainingData) throws -> (FeatureDataset?, FeatureDataset?) {
-        guard case .labelled(var dataset, let columns, _) = data else {
-            if validation != nil || validationSplit > 0 {
-                throw ValidationError("--validation and --validation-split apply to labelled data, not to pre-built pairs or triplets")
-            }
-            return (nil, nil)
-        }
+    /// The training data and what is held out of it: `--validation FILE` (the same format as
+    /// --data) or `--validation-split F` (a seeded split: by class for labelled items, by pair or
+    /// triplet otherwise); nil held-out without either.
+    func split(_ data: TrainingData) throws -> (TrainingData, HeldOut?) {
+        guard validation != nil || validationSplit > 0 else { return (data, nil) }
+        guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
         if let validation {
-            let v = try FeatureCSV.read(URL(fileURLWithPath: validation), labelColumn: input.labelColumn)
-            guard v.featureColumns == columns else {
-                throw ValidationError("\(validation) has columns \(v.featureColumns), \(input.source) has \(columns)")
+            guard validationSplit == 0 else { throw ValidationError("give --validation FILE or --validation-split F, not both") }
+            switch data {
+            case .labelled(_, let columns, _):
+                let v = try FeatureCSV.read(URL(fileURLWithPath: validation), labelColumn: input.labelColumn)
+                guard v.featureColumns == columns else {
+                    throw ValidationError("\(validation) has columns \(v.featureColumns), \(input.source) has \(columns)")
+                }
+                return (data, .items(v.dataset))
+            case .pairs(_, let columns), .triplets(_, let columns):
+                var options = input
+                options.data = validation
+                options.idxImages = nil
+                options.idxLabels = nil
+                let held = try options.load(pairScores: loss == "cosine")
+                guard held.columns.count == columns.count else {
+                    throw ValidationError("\(validation) has \(held.columns.count) features per item, \(input.source) has \(columns.count)")
+                }
+                switch (data, held) {
+                case (.pairs, .pairs(let p, _)): return (data, try Self.binaryPairs(p, validation))
+                case (.triplets, .triplets(let t, _)): return (data, .triplets(t))
+                default: throw ValidationError("\(validation) must hold the same kind of records as \(input.source) (pairs or triplets)")
+                }
             }
-            return (dataset, v.dataset)
         }
-        if validationSplit > 0 {
-            guard validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
-            let held: FeatureDataset
-            (dataset, held) = try dataset.split(fraction: 1 - validationSplit, seed: seed &+ 2)
-            return (dataset, held)
+        let fraction = 1 - validationSplit
+        switch data {
+        case .labelled(let dataset, let columns, let image):
+            let (train, held) = try dataset.split(fraction: fraction, seed: seed &+ 2)
+            return (.labelled(train, columns: columns, image: image), .items(held))
+        case .pairs(let pairs, let columns):
+            let (train, held) = try pairs.split(fraction: fraction, seed: seed &+ 2)
+            return (.pairs(train, columns: columns), try Self.binaryPairs(held, "--validation-split"))
+        case .triplets(let triplets, let columns):
+            let (train, held) = try triplets.split(fraction: fraction, seed: seed &+ 2)
+            return (.triplets(train, columns: columns), .triplets(held))
         }
-        return (dataset, nil)
+    }
+
+    /// Held-out pairs must say same or different (0/1) to be scored and calibrated on.
+    static func binaryPairs(_ pairs: PairDataset, _ source: String) throws -> HeldOut {
+        guard pairs.hasBinaryLabels else {
+            throw ValidationError("\(source): held-out pairs need 0/1 labels to be validated and calibrated on; similarity scores (--loss cosine) are not")
+        }
+        guard pairs.count > 0 else { throw ValidationError("\(source): no pairs held out; raise --validation-split") }
+        return .pairs(pairs)
     }
 
     /// The task for pre-built pairs: 0/1 targets for the pair losses, scores for cosine.
@@ -46,7 +75,7 @@ extension TrainCommand {
 
     /// Trains on labelled items with pairs or triplets sampled (or mined) from the labels.
     func fitLabelled(_ model: SiameseNetwork, _ dataset: FeatureDataset, _ comparison: Distance, _ training: TrainingConfiguration,
-                     _ checkpoints: URL, _ progress: ProgressBar, _ held: FeatureDataset?, _ fingerprint: String) throws -> TrainingSummary {
+                     _ checkpoints: URL, _ progress: ProgressBar, _ held: HeldOut?, _ fingerprint: String) throws -> TrainingSummary {
         switch loss {
         case "contrastive", "online-contrastive", "bce":
             let kind: PairTrainingTask.Loss = switch loss {

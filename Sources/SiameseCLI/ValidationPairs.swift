@@ -28,14 +28,10 @@ struct ValidationPairs {
         return ValidationResult(score: auc, metrics: ["auc": auc, "eer": curve.equalErrorRate().rate])
     }
 
-    /// Calibrates `encoder` at the equal-error rate on the pairs and saves the record, naming the
-    /// weights in `modelFolder`, into that folder.
-    func calibrate(_ encoder: SentenceTransformer, modelFolder: URL) throws -> CalibrationRecord {
-        let scores = PairScorer.textScores(encoder, pairs)
-        let scored = try ScoredPairs(scores: scores, labels: labels)
-        var record = try VerificationCurve(scored, direction: .higherIsSame).calibrate(.equalErrorRate, pairs: scored)
-        record.modelFingerprint = try ModelFingerprint.of(modelFolder)
-        try record.save(toModelDirectory: modelFolder)
-        return record
+    /// Calibrates `encoder` by `rule` on the pairs and saves the record, naming the weights in
+    /// `modelFolder`, into that folder.
+    func calibrate(_ encoder: SentenceTransformer, rule: ThresholdRule, modelFolder: URL) throws -> CalibrationRecord {
+        let scored = try ScoredPairs(scores: PairScorer.textScores(encoder, pairs), labels: labels)
+        return try CalibrationRuleOption.calibrate(scored, direction: .higherIsSame, rule: rule, modelFolder: modelFolder)
     }
 }
