@@ -51,9 +51,19 @@ struct EmbedCommand: ParsableCommand {
             throw ValidationError("\(model)/\(ModelFolder.configurationFile) does not list its feature columns")
         }
         let features = try FeatureCSV.readFeatures(inputURL, columns: columns)
-        let embeddings = network.embedAll(features, batchSize: batchSize)
-        try NPY.write(NPYArray(float32: embeddings.scalars, rows: embeddings.shape[0], cols: embeddings.shape[1]), to: outputURL)
-        summarize(rows: embeddings.shape[0], dimension: embeddings.shape[1])
+        let rows = features.shape[0]
+        let progress = ProgressBar(label: "embedding")
+        var values: [Float] = [], dimension = 0
+        for start in stride(from: 0, to: rows, by: batchSize) {
+            let end = min(rows, start + batchSize)
+            let part = network.embedAll(features.slice(axis: 0, start..<end), batchSize: batchSize)
+            dimension = part.shape[1]
+            values += part.scalars
+            progress.update(done: end, of: rows, unit: "rows")
+        }
+        progress.finish()
+        try NPY.write(NPYArray(float32: values, rows: rows, cols: dimension), to: outputURL)
+        summarize(rows: rows, dimension: dimension)
     }
 
     private func summarize(rows: Int, dimension: Int) {

@@ -236,7 +236,18 @@ struct IndexBuildCommand: ParsableCommand {
             do {
                 if hnsw {
                     kind = "HNSW"
-                    let index = try HNSWIndex(vectors: x.values, ids: idList, dimension: x.dimension, metric: metric, configuration: configuration)
+                    let index = try HNSWIndex(dimension: x.dimension, metric: metric, configuration: configuration, capacity: max(16, x.rows))
+                    // Added in twentieths, so that the build shows progress (each part is inserted on
+                    // every thread; early parts also run the reachability walk, a small cost).
+                    let progress = ProgressBar(label: "index build")
+                    let part = max(4096, (x.rows + 19) / 20)
+                    for start in stride(from: 0, to: x.rows, by: part) {
+                        let end = min(x.rows, start + part)
+                        try index.add(Array(x.values[(start * x.dimension)..<(end * x.dimension)]),
+                                      ids: idList.map { Array($0[start..<end]) } ?? (start..<end).map(UInt64.init))
+                        progress.update(done: end, of: x.rows, unit: "vectors")
+                    }
+                    progress.finish()
                     buildSeconds = seconds(since: t0)
                     try index.save(to: output, fingerprint: fingerprint)
                 } else if quantize == "int8" {
@@ -699,12 +710,15 @@ struct DedupeCommand: ParsableCommand {
             do {
                 for _ in 0..<repetitions {
                     let t0 = DispatchTime.now().uptimeNanoseconds
+                    let progress = ProgressBar(label: "dedupe")
+                    let report: @Sendable (Double) -> Void = { progress.update(fraction: $0, detail: "of \(x.rows) items' pairs") }
                     if let topK {
-                        pairs = try ParaphraseMining.topK(x.values, dimension: x.dimension, k: topK, maxPairs: maxPairs, normalize: !noNormalize)
+                        pairs = try ParaphraseMining.topK(x.values, dimension: x.dimension, k: topK, maxPairs: maxPairs, normalize: !noNormalize, progress: report)
                         if let threshold { pairs.removeAll { $0.score < threshold } }
                     } else {
-                        pairs = try ParaphraseMining.pairs(x.values, dimension: x.dimension, threshold: threshold!, normalize: !noNormalize)
+                        pairs = try ParaphraseMining.pairs(x.values, dimension: x.dimension, threshold: threshold!, normalize: !noNormalize, progress: report)
                     }
+                    progress.finish()
                     elapsed = min(elapsed, seconds(since: t0))
                 }
             } catch let e as IndexError {

@@ -17,7 +17,7 @@ struct StoreCommand: ParsableCommand {
         Example:
           siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input items.jsonl
         """,
-        subcommands: [StoreImportCommand.self, StoreExportCommand.self, StoreStatsCommand.self]
+        subcommands: [StoreImportCommand.self, StoreExportCommand.self, StoreStatsCommand.self, StoreReembedCommand.self]
     )
 }
 
@@ -38,7 +38,7 @@ enum StoreSession {
     /// Refuses a store made with another model, naming both.
     static func checkFingerprint(_ store: EmbeddingStore, model: any ServedModel, modelName: String) throws {
         if let stored = try store.fingerprint(), stored != model.fingerprint {
-            throw InputError(file: store.path, message: "holds vectors of model \(stored.prefix(16))…, but \(modelName) is \(model.fingerprint.prefix(16))…; use another store, or re-embed it")
+            throw InputError(file: store.path, message: "holds vectors of model \(stored.prefix(16))…, but \(modelName) is \(model.fingerprint.prefix(16))…; use another store, or re-embed it: siamese store reembed --store \(store.path) --model \(modelName)")
         }
     }
 }
@@ -92,7 +92,7 @@ struct StoreImportCommand: ParsableCommand {
         try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
         let progress = ProgressBar(label: "import")
         let started = Date()
-        var lastLog = started, done = 0
+        var done = 0
         while done < items.count {
             let batch = items[done..<min(items.count, done + batchSize)]
             let inputs = batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) }
@@ -106,13 +106,7 @@ struct StoreImportCommand: ParsableCommand {
             }
             try embeddings.upsert(stored, fingerprint: served.fingerprint)
             done += batch.count
-            let elapsed = Date().timeIntervalSince(started)
-            progress.update(fraction: Double(done) / Double(items.count), detail: String(format: "%d/%d, %.0f items/s", done, items.count, Double(done) / max(elapsed, 1e-9)))
-            // Not a terminal: one line every few seconds instead of a bar.
-            if !progress.enabled, Date().timeIntervalSince(lastLog) >= 5 {
-                lastLog = Date()
-                FileHandle.standardError.write(Data(String(format: "import: %d/%d items, %.0f items/s\n", done, items.count, Double(done) / max(elapsed, 1e-9)).utf8))
-            }
+            progress.update(done: done, of: items.count, unit: "items")
         }
         progress.finish()
         try StoreSession.openIndex(embeddings, model: served).save()

@@ -21,8 +21,18 @@ func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Boo
     }
     let lines = try texts ?? readTextLines(input)
     let encoder = try SentenceTransformer(folder: model)
-    let embeddings = encoder.encode(lines, batchSize: 64, precision: int8 ? .int8 : .float32)
-    try NPY.write(NPYArray(float32: embeddings.scalars, rows: lines.count, cols: encoder.dimension), to: output)
+    // In parts of 2,048 texts, so that a long run shows progress (each part is still batched
+    // longest first inside the encoder).
+    let progress = ProgressBar(label: "embedding")
+    var values: [Float] = []
+    values.reserveCapacity(lines.count * encoder.dimension)
+    for start in stride(from: 0, to: lines.count, by: 2048) {
+        let end = min(lines.count, start + 2048)
+        values += encoder.encode(Array(lines[start..<end]), batchSize: 64, precision: int8 ? .int8 : .float32).scalars
+        progress.update(done: end, of: lines.count, unit: "texts")
+    }
+    progress.finish()
+    try NPY.write(NPYArray(float32: values, rows: lines.count, cols: encoder.dimension), to: output)
     return (lines.count, encoder.dimension)
 }
 
@@ -91,6 +101,7 @@ struct FineTuneCommand: ParsableCommand {
     @Flag(help: "With --validation: keep the epoch with the best validation AUC, or the base model itself when no epoch beats it.") var keepBest = false
     @Option(help: "With --validation: stop after this many epochs without a better AUC (keeps the best epoch).") var patience: Int?
     @Option(help: CalibrationRuleOption.help) var calibration = "eer"
+    @Option(name: .customLong("log"), help: ArgumentHelp("Epoch metrics (loss, seconds, validation AUC/EER) to a .csv or .jsonl file, rewritten after every epoch.", valueName: "file")) var logFile: String?
 
     func validate() throws {
         guard ["mnrl", "cosent", "contrastive", "cosine"].contains(loss) else {
@@ -142,13 +153,18 @@ struct FineTuneCommand: ParsableCommand {
         if let base {
             progress.log(String(format: "base model   validation AUC %.4f  EER %.2f%%", base.metrics["auc"] ?? .nan, 100 * (base.metrics["eer"] ?? .nan)), always: true)
         }
-        if let held {
-            trainer.validation = { try held.result(of: $0) }
-            trainer.onEpochEnd = { report in
-                if let v = report.validation {
-                    progress.log(String(format: "epoch %d/%d  loss %.5f  validation AUC %.4f  EER %.2f%%", report.epoch + 1, report.epochs,
-                                        report.meanLoss, v.metrics["auc"] ?? .nan, 100 * (v.metrics["eer"] ?? .nan)), always: true)
-                }
+        if let held { trainer.validation = { try held.result(of: $0) } }
+        let metricsLog = try logFile.map { try MetricsLog(path: $0) }
+        let started = Date()
+        trainer.onEpochEnd = { report in
+            if let v = report.validation {
+                progress.log(String(format: "epoch %d/%d  loss %.5f  validation AUC %.4f  EER %.2f%%%@", report.epoch + 1, report.epochs,
+                                    report.meanLoss, v.metrics["auc"] ?? .nan, 100 * (v.metrics["eer"] ?? .nan), report.isBest ? "  (best)" : ""), always: true)
+            }
+            if let metricsLog {
+                var row: [(String, Double)] = [("epoch", Double(report.epoch + 1)), ("loss", report.meanLoss), ("seconds", Date().timeIntervalSince(started))]
+                if let v = report.validation { row += v.metrics.sorted { $0.key < $1.key }.map { ("val_\($0.key)", $0.value) } }
+                do { try metricsLog.append(row) } catch { progress.log("warning: --log: \(error)", always: true) }
             }
         }
         let summary = try trainer.fit(resume: !noResume)

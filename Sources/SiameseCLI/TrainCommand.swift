@@ -61,6 +61,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Early stopping: stop after this many epochs without a better validation AUC, keep the best weights.") var patience: Int?
     @Flag(help: "Keep the weights of the epoch with the best validation AUC (not the last epoch's).") var keepBest = false
     @Option(help: CalibrationRuleOption.help) var calibration = "eer"
+    @Option(name: .customLong("log"), help: ArgumentHelp("Epoch metrics (loss, seconds, validation AUC/EER/recall@1) to a .csv or .jsonl file, rewritten after every epoch.", valueName: "file")) var logFile: String?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
@@ -149,7 +150,14 @@ struct TrainCommand: ParsableCommand {
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
         }
         if let held { trainer.validation = { try held.validate($0) } }
+        let metricsLog = try logFile.map { try MetricsLog(path: $0) }
+        let started = Date()
         trainer.onEpochEnd = { report in
+            if let metricsLog {
+                var row: [(String, Double)] = [("epoch", Double(report.epoch + 1)), ("loss", report.meanLoss), ("seconds", Date().timeIntervalSince(started))]
+                if let v = report.validation { row += v.metrics.sorted { $0.key < $1.key }.map { ("val_\($0.key)", $0.value) } }
+                do { try metricsLog.append(row) } catch { progress.log("warning: --log: \(error)", always: true) }
+            }
             var line = String(format: "epoch %d/%d  loss %.5f", report.epoch + 1, report.epochs, report.meanLoss)
             if let v = report.validation {
                 line += String(format: "  val AUC %.4f  EER %.4f  recall@1 %.4f%@", v.metrics["auc"] ?? .nan, v.metrics["eer"] ?? .nan,

@@ -145,6 +145,27 @@ import Testing
         }
     }
 
+    @Test func epochMetricsGoToTheLogFile() throws {
+        let dir = try TemporaryFolder()
+        try Self.csv(Self.items(60, phase: 0)).write(to: dir.file("d.csv"), atomically: true, encoding: .utf8)
+        let r = try SiameseExecutable.run(["train", "--data", dir.file("d.csv").path, "--validation-split", "0.3", "--epochs", "3",
+                                           "--output", dir.file("m").path, "--log", dir.file("log.jsonl").path, "--format", "jsonl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try Self.json(r.stdout)
+        let losses = try #require(summary["epoch_losses"] as? [Double])
+        let aucs = try #require(summary["validation"] as? [[String: Double]]).map { $0["auc"] ?? .nan }
+        let rows = try String(contentsOf: dir.file("log.jsonl"), encoding: .utf8).split(separator: "\n").map { try Self.json(String($0)) }
+        #expect(rows.count == 3)
+        for (e, row) in rows.enumerated() {
+            #expect(row["epoch"] as? Int == e + 1)
+            #expect(abs((row["loss"] as? Double ?? .nan) - losses[e]) < 1e-9, "\(row)")
+            #expect(abs((row["val_auc"] as? Double ?? .nan) - aucs[e]) < 1e-9, "\(row)")
+        }
+        let bad = try SiameseExecutable.run(["train", "--data", dir.file("d.csv").path, "--epochs", "1", "--output", dir.file("m2").path, "--log", dir.file("log.txt").path])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("the file must end in .csv or .jsonl"), "\(bad.stderr)")
+    }
+
     @Test func keepBestAndPatienceNeedValidationData() throws {
         let r = try SiameseExecutable.run(["finetune", "--model", "/nonexistent", "--data", "/nonexistent.jsonl", "--output", "/tmp/x", "--keep-best"])
         #expect(r.status != 0)

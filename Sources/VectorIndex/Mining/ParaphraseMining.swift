@@ -38,8 +38,10 @@ public enum ParaphraseMining {
     ///
     /// Each pair's similarity is computed once (the upper triangle of the product), then offered
     /// to both items' lists. Memory: the `n·k` candidate lists plus one tile per thread.
+    ///
+    /// - Parameter progress: called with the fraction of tiles done, from the worker threads.
     public static func topK(_ vectors: [Float], dimension: Int, k: Int = 100, maxPairs: Int = 500_000,
-                            normalize: Bool = true) throws(IndexError) -> [Pair] {
+                            normalize: Bool = true, progress: (@Sendable (Double) -> Void)? = nil) throws(IndexError) -> [Pair] {
         guard k >= 1, maxPairs >= 1 else { throw .invalidArgument("k and maxPairs must be at least 1") }
         let blocks = try SimilarityBlocks(vectors, dimension: dimension, normalize: normalize)
         let n = blocks.count
@@ -50,7 +52,9 @@ public enum ParaphraseMining {
         let pool = ScratchPool { SimilarityBlocks.TileScratch(tile: blocks.tile) }
         let pairs = blocks.tilePairs(band: 0..<blocks.tiles)
         let tile = blocks.tile
+        let done = ProgressCounter(total: pairs.count, report: progress)
         Threading.parallelFor(pairs.count) { t in
+            defer { done.increment() }
             let (i, j) = pairs[t]
             pool.with { s in
                 let (m, cols) = blocks.compute(i, j, into: s.scores.pointer)
@@ -92,10 +96,10 @@ public enum ParaphraseMining {
     ///
     /// - Parameter band: tiles of rows per band (1,024 rows per tile).
     public static func pairs(_ vectors: [Float], dimension: Int, threshold: Float, normalize: Bool = true, band: Int = 8,
-                             _ body: ([Pair]) throws -> Void) throws {
+                             progress: (@Sendable (Double) -> Void)? = nil, _ body: ([Pair]) throws -> Void) throws {
         guard threshold.isFinite else { throw IndexError.invalidArgument("threshold must be finite") }
         let blocks = try SimilarityBlocks(vectors, dimension: dimension, normalize: normalize)
-        try SimilarityScan.above(blocks, threshold: threshold, band: max(1, band)) { found in
+        try SimilarityScan.above(blocks, threshold: threshold, band: max(1, band), progress: progress) { found in
             var pairs = found.map { Pair(a: $0.a, b: $0.b, score: $0.score) }
             pairs.sort(by: Pair.before)
             try body(pairs)
@@ -103,10 +107,11 @@ public enum ParaphraseMining {
     }
 
     /// Every pair with similarity at or above `threshold`, sorted (score, then a, then b).
-    public static func pairs(_ vectors: [Float], dimension: Int, threshold: Float, normalize: Bool = true) throws(IndexError) -> [Pair] {
+    public static func pairs(_ vectors: [Float], dimension: Int, threshold: Float, normalize: Bool = true,
+                             progress: (@Sendable (Double) -> Void)? = nil) throws(IndexError) -> [Pair] {
         var all: [Pair] = []
         do {
-            try pairs(vectors, dimension: dimension, threshold: threshold, normalize: normalize) { all.append(contentsOf: $0) }
+            try pairs(vectors, dimension: dimension, threshold: threshold, normalize: normalize, progress: progress) { all.append(contentsOf: $0) }
         } catch let e as IndexError {
             throw e
         } catch {
@@ -126,15 +131,18 @@ enum SimilarityScan {
     }
 
     /// Calls `body` with every pair (a < b) at or above `threshold`, one band of row tiles at a time.
-    static func above(_ blocks: SimilarityBlocks, threshold: Float, band: Int, _ body: ([Found]) throws -> Void) rethrows {
+    static func above(_ blocks: SimilarityBlocks, threshold: Float, band: Int, progress: (@Sendable (Double) -> Void)? = nil,
+                      _ body: ([Found]) throws -> Void) rethrows {
         let pool = ScratchPool { SimilarityBlocks.TileScratch(tile: blocks.tile) }
         let tile = blocks.tile
+        let done = ProgressCounter(total: blocks.tiles * (blocks.tiles + 1) / 2, report: progress)
         var start = 0
         while start < blocks.tiles {
             let pairs = blocks.tilePairs(band: start..<min(blocks.tiles, start + band))
             let lock = PlainLock()
             let collected = Collected()
             Threading.parallelFor(pairs.count) { t in
+                defer { done.increment() }
                 let (i, j) = pairs[t]
                 pool.with { s in
                     let (m, cols) = blocks.compute(i, j, into: s.scores.pointer)
@@ -164,5 +172,28 @@ enum SimilarityScan {
     /// `@unchecked Sendable`: appended to only under the scan's lock; read after the loop.
     final class Collected: @unchecked Sendable {
         var items: [Found] = []
+    }
+}
+
+/// Counts finished units of parallel work and reports the fraction done to an optional callback.
+/// `@unchecked Sendable`: the count is guarded by the lock.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = PlainLock()
+    private var done = 0
+    private let total: Int
+    private let report: (@Sendable (Double) -> Void)?
+
+    init(total: Int, report: (@Sendable (Double) -> Void)?) {
+        self.total = max(1, total)
+        self.report = report
+    }
+
+    func increment() {
+        guard let report else { return }
+        let fraction = lock.withLock { () -> Double in
+            done += 1
+            return Double(done) / Double(total)
+        }
+        report(fraction)
     }
 }

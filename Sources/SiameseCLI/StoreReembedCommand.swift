@@ -1,0 +1,70 @@
+import ArgumentParser
+import EmbeddingStore
+import Evaluation
+import FileSupport
+import Foundation
+import Service
+import Tensors
+
+/// `siamese store reembed`: moves a store to another model (the operation the service names when
+/// a store of another model is refused).
+struct StoreReembedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reembed",
+        abstract: "Re-embed every item of a store with another model, then switch to it in one transaction.",
+        discussion: """
+        Every item's text is embedded again with --model; the new vectors wait in a staging table, committed batch by batch, while the store keeps its old vectors (a `siamese serve` on it keeps answering, and upserts made meanwhile are re-embedded before the switch). The switch replaces all vectors and the store's model fingerprint at once; the search index beside the store (STORE.hnsw) is rebuilt for the new vectors. An interrupted run resumes where it stopped when run again with the same model. Items without text (imported as feature arrays) cannot be re-embedded: the command says which.
+
+        Example:
+          siamese store reembed --store items.sqlite --model all-mpnet-base-v2
+        """
+    )
+
+    @Option(help: ArgumentHelp("Store file.", valueName: "file")) var store: String
+    @Option(help: ArgumentHelp("The new model: a folder or a name.", valueName: "dir|name")) var model: String
+    @Option(help: "Items per embedding batch and transaction.") var batchSize = 256
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var formatting: FormatOption
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        if let threads { Threading.threadCount = threads }
+        guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
+        let served = try StoreSession.model(model)
+        guard served.kind == .text else {
+            throw InputError(file: store, message: "\(model) embeds feature arrays, not texts; re-embedding reads the items' texts")
+        }
+        let embeddings = try EmbeddingStore(path: store)
+        let total = try embeddings.count()
+        let previous = try embeddings.fingerprint()
+        let progress = ProgressBar(label: "reembed")
+        let started = Date()
+        var done = 0
+        let count: Int
+        do {
+            count = try await embeddings.reembed(to: served.fingerprint, batchSize: batchSize) { texts in
+                let vectors = try served.embed(texts.map(ModelInput.text))
+                done += texts.count
+                progress.update(done: min(done, total), of: total, unit: "items")
+                return vectors
+            }
+        } catch let error as StoreError {
+            throw InputError(file: store, message: "\(error)")
+        }
+        progress.finish()
+        // The saved index held the old vectors: rebuild it for the new ones.
+        try StoreSession.openIndex(embeddings, model: served).save()
+        let seconds = Date().timeIntervalSince(started)
+        formatting.emit(.object([("reembedded", .int(count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
+                                 ("fingerprint", .string(served.fingerprint)), ("previous_fingerprint", previous.map(JSONValue.string) ?? .null),
+                                 ("store", .string(store)), ("seconds", .number(seconds))])) {
+            count == 0 && previous == served.fingerprint
+                ? "\(store) already holds vectors of \(model); nothing to do"
+                : String(format: "re-embedded %d items of %@ with %@ (dimension %d) in %.1f s", count, store, model, served.dimension, seconds)
+        }
+    }
+}
