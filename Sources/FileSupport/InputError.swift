@@ -1,6 +1,6 @@
 /// A problem with an input file, located as precisely as possible: file, line and field.
 ///
-/// The description reads like a compiler diagnostic (`pairs.csv:17: field 'score': "abc" is not a number`)
+/// The description reads like a compiler diagnostic (`pairs.csv:17: score: "abc" is not a number`)
 /// so that a user can jump straight to the offending line.
 public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file, as the user named it.
@@ -23,7 +23,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
         var s = file
         if let line { s += ":\(line)" }
         s += ": "
-        if let field { s += "field '\(field)': " }
+        if let field { s += "\(field): " }
         return s + message
     }
 }

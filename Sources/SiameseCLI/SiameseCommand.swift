@@ -51,7 +51,11 @@ enum Entry {
             }
         } catch {
             let code = SiameseCommand.exitCode(for: error)
-            let message = SiameseCommand.fullMessage(for: error)
+            var message = SiameseCommand.fullMessage(for: error)
+            // One form for every failure: `error: FILE:LINE: FIELD: message` (ArgumentParser
+            // writes "Error: "; some errors already carry the lower-case prefix).
+            if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst(7) }
+            if code != .success, !message.isEmpty, !message.hasPrefix("error: "), !message.hasPrefix("Usage:") { message = "error: " + message }
             if code == .success {
                 if !message.isEmpty { print(message) }
                 exit(0)

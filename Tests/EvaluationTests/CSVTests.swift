@@ -38,7 +38,7 @@ struct CSVTests {
     func malformedNumber() {
         let e = failure("score,label\n0.5,1\n0.3x,0\n")
         #expect(e == InputError(file: "pairs.csv", line: 3, field: "score", message: "'0.3x' is not a number"))
-        #expect(e?.description == "pairs.csv:3: field 'score': '0.3x' is not a number")
+        #expect(e?.description == "pairs.csv:3: score: '0.3x' is not a number")
     }
 
     @Test("NaN and infinite scores are refused", arguments: ["nan", "NaN", "inf", "-Infinity", "1e999"])

@@ -105,9 +105,9 @@ struct ScoreCommandTests {
         let cases: [(name: String, content: String, expected: String)] = [
             ("dup.csv", "a,b,a\n\(row),x\n", "names column 'a' twice"),
             ("missing.csv", "a,c,label\n\(row),1\n", "missing column 'b'"),
-            ("label.csv", "a,b,label\n\(row),1\n\(row),maybe\n", "pairs/label.csv:3: field 'label'"),
+            ("label.csv", "a,b,label\n\(row),1\n\(row),maybe\n", "pairs/label.csv:3: label"),
             ("ragged.csv", "a,b,label\n\(row)\n", "has 2 fields"),
-            ("short.csv", "a,b\n\"[1,2]\",\"[0,0,0,0,0,0,1,0]\"\n", "short.csv:2: field 'a'"),
+            ("short.csv", "a,b\n\"[1,2]\",\"[0,0,0,0,0,0,1,0]\"\n", "short.csv:2: a"),
             ("mixed.jsonl", "{\"a\":\"[1,0,0,0,0,0,0,0]\",\"b\":\"[1,0,0,0,0,0,0,0]\",\"label\":1}\n{\"a\":[1,0,0,0,0,0,0,0],\"b\":[1,0,0,0,0,0,0,0]}\n",
              "some lines have a label and others do not"),
             ("empty.csv", "", "is empty"),

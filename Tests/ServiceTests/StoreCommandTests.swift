@@ -81,9 +81,9 @@ struct StoreCommandTests {
         try TinyModel.build(into: model)
         let eight = Array(repeating: 0.5, count: 8)
         let cases: [(name: String, content: String, expected: String)] = [
-            ("dup.jsonl", try jsonLine(["id": "a", "text": eight]) + "\n" + (try jsonLine(["id": "a", "text": eight])) + "\n", "dup.jsonl:2: field 'id': the id 'a' appears twice"),
-            ("short.jsonl", try jsonLine(["id": "a", "text": [1.0, 2.0]]) + "\n", "short.jsonl:1: field 'text': the model"),
-            ("noid.jsonl", try jsonLine(["text": eight]) + "\n", "noid.jsonl:1: field 'id': missing key 'id'"),
+            ("dup.jsonl", try jsonLine(["id": "a", "text": eight]) + "\n" + (try jsonLine(["id": "a", "text": eight])) + "\n", "dup.jsonl:2: id: the id 'a' appears twice"),
+            ("short.jsonl", try jsonLine(["id": "a", "text": [1.0, 2.0]]) + "\n", "short.jsonl:1: text: the model"),
+            ("noid.jsonl", try jsonLine(["text": eight]) + "\n", "noid.jsonl:1: id: missing key 'id'"),
             ("text.jsonl", try jsonLine(["id": "a", "text": "words"]) + "\n", "takes arrays of 8 numbers"),
             ("bad.jsonl", "{\"id\": \"a\", \n", "bad.jsonl:1: is not a JSON object"),
         ]

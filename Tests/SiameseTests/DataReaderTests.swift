@@ -71,18 +71,18 @@ import Tensors
     }
 
     @Test(arguments: [
-        ("a_x,a_y,b_x,label\n1,2,3,1\n", ["csv:1", "field 'b_y'", "missing"]),
-        ("a_x,b_x,b_z,label\n1,2,3,1\n", ["csv:1", "field 'a_z'", "missing"]),
+        ("a_x,a_y,b_x,label\n1,2,3,1\n", ["csv:1", ": b_y: ", "missing"]),
+        ("a_x,b_x,b_z,label\n1,2,3,1\n", ["csv:1", ": a_z: ", "missing"]),
         ("x,y,label\n1,2,1\n", ["csv:1", "no columns start with 'a_'"]),
-        ("a_x,b_x,same\n1,2,1\n", ["csv:1", "field 'label'", "no such column"]),
-        ("a_x,b_x,label\n1,2,1\n3,4,maybe\n", ["csv:3", "field 'label'", "'maybe' is not a target"]),
-        ("a_x,b_x,label\n1,2,1\n3,4,0.5\n", ["csv:3", "field 'label'"]),
-        ("a_x,b_x,label\n1,oops,1\n", ["csv:2", "field 'b_x'", "not a number"]),
-        ("a_x,b_x,label\n1,1e39,1\n", ["csv:2", "field 'b_x'", "not a finite"]),
+        ("a_x,b_x,same\n1,2,1\n", ["csv:1", ": label: ", "no such column"]),
+        ("a_x,b_x,label\n1,2,1\n3,4,maybe\n", ["csv:3", ": label: ", "'maybe' is not a target"]),
+        ("a_x,b_x,label\n1,2,1\n3,4,0.5\n", ["csv:3", ": label: "]),
+        ("a_x,b_x,label\n1,oops,1\n", ["csv:2", ": b_x: ", "not a number"]),
+        ("a_x,b_x,label\n1,1e39,1\n", ["csv:2", ": b_x: ", "not a finite"]),
         ("a_x,b_x,label\n1,2,1\n3,4\n", ["csv:3", "2 fields"]),
         ("a_x,b_x,label\n1,2,\n", ["csv:2", "empty label"]),
         ("a_x,b_x,label\n", ["no data rows"]),
-        ("a_x,a_x,b_x,label\n1,2,3,1\n", ["csv:1", "field 'a_x'", "2 times"]),
+        ("a_x,a_x,b_x,label\n1,2,3,1\n", ["csv:1", ": a_x: ", "2 times"]),
     ])
     func malformedCSVPairs(_ text: String, _ expected: [String]) throws {
         let url = try write("bad.csv", text)
@@ -91,11 +91,11 @@ import Tensors
 
     @Test func csvPairsWithMissingNamedColumn() throws {
         let url = try write("named.csv", "u,v,label\n1,2,1\n")
-        expectFailure(url, ["csv:1", "field 'w'", "no such column"]) {
+        expectFailure(url, ["csv:1", ": w: ", "no such column"]) {
             _ = try PairCSV.read(url, leftColumns: ["u"], rightColumns: ["w"], labelColumn: "label")
         }
         let score = try write("score.csv", "a_x,b_x,label\n1,2,high\n")
-        expectFailure(score, ["csv:2", "field 'label'", "expected a finite number"]) { _ = try PairCSV.read(score, targets: .score) }
+        expectFailure(score, ["csv:2", ": label: ", "expected a finite number"]) { _ = try PairCSV.read(score, targets: .score) }
     }
 
     // MARK: - JSONL
@@ -155,17 +155,17 @@ import Tensors
 
     @Test(arguments: [
         ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2], \"b\":[3,4] \"label\":1}\n", ["jsonl:3:", "not valid JSON", "column 23"]),
-        ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2],\"label\":0}\n", ["jsonl:2:", "field 'b'", "missing"]),
-        ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2],\"b\":[3,4,5],\"label\":0}\n", ["jsonl:2:", "field 'b'", "3 values, expected 2"]),
-        ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2e39],\"b\":[3,4],\"label\":0}\n", ["jsonl:2:", "field 'a[1]'", "not a finite Float32"]),
+        ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2],\"label\":0}\n", ["jsonl:2:", ": b: ", "missing"]),
+        ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2],\"b\":[3,4,5],\"label\":0}\n", ["jsonl:2:", ": b: ", "3 values, expected 2"]),
+        ("{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[1,2e39],\"b\":[3,4],\"label\":0}\n", ["jsonl:2:", ": a[1]: ", "not a finite Float32"]),
         ("{\"a\":[1,NaN],\"b\":[3,4],\"label\":1}\n", ["jsonl:1:", "not valid JSON"]),
-        ("{\"a\":[1,\"2\"],\"b\":[3,4],\"label\":1}\n", ["jsonl:1:", "field 'a[1]'", "expected a number"]),
-        ("{\"a\":\"1 2\",\"b\":[3,4],\"label\":1}\n", ["jsonl:1:", "field 'a'", "expected an array of numbers"]),
-        ("{\"a\":[1],\"b\":[3],\"label\":0.5}\n", ["jsonl:1:", "field 'label'", "not a same/different label"]),
-        ("{\"a\":[1],\"b\":[3]}\n", ["jsonl:1:", "field 'label'", "missing"]),
-        ("{\"a\":[1],\"b\":[3],\"label\":1}\n{\"a\":[1],\"b\":[3],\"score\":0.5}\n", ["jsonl:2:", "field 'score'"]),
+        ("{\"a\":[1,\"2\"],\"b\":[3,4],\"label\":1}\n", ["jsonl:1:", ": a[1]: ", "expected a number"]),
+        ("{\"a\":\"1 2\",\"b\":[3,4],\"label\":1}\n", ["jsonl:1:", ": a: ", "expected an array of numbers"]),
+        ("{\"a\":[1],\"b\":[3],\"label\":0.5}\n", ["jsonl:1:", ": label: ", "not a same/different label"]),
+        ("{\"a\":[1],\"b\":[3]}\n", ["jsonl:1:", ": label: ", "missing"]),
+        ("{\"a\":[1],\"b\":[3],\"label\":1}\n{\"a\":[1],\"b\":[3],\"score\":0.5}\n", ["jsonl:2:", ": score: "]),
         ("{\"a\":[1],\"b\":[3],\"label\":1,\"score\":1}\n", ["jsonl:1:", "not both"]),
-        ("{\"a\":[],\"b\":[],\"label\":1}\n", ["jsonl:1:", "field 'a'", "empty vector"]),
+        ("{\"a\":[],\"b\":[],\"label\":1}\n", ["jsonl:1:", ": a: ", "empty vector"]),
         ("[1, 2]\n", ["jsonl:1:", "JSON object"]),
         ("\n  \n", ["no records"]),
     ])
@@ -175,14 +175,14 @@ import Tensors
     }
 
     @Test(arguments: [
-        ("{\"anchor\":\"a\",\"positive\":\"b\"}\n{\"anchor\":\"a\"}\n", ["jsonl:2:", "field 'positive'", "missing"], false),
+        ("{\"anchor\":\"a\",\"positive\":\"b\"}\n{\"anchor\":\"a\"}\n", ["jsonl:2:", ": positive: ", "missing"], false),
         ("{\"anchor\":\"a\",\"positive\":\"b\"}\n{\"sentence1\":\"a\",\"sentence2\":\"b\"}\n", ["jsonl:2:", "differ from the first record"], false),
         ("{\"sentence1\":\"a\",\"sentence2\":\"b\",\"label\":1}\n{\"sentence1\":\"a\",\"sentence2\":\"b\"}\n", ["jsonl:2:", "differ"], false),
-        ("{\"anchor\":\"a\",\"positive\":\"b\",\"negative\":\"c\"}\n", ["jsonl:1:", "field 'negative'", "triplet"], false),
-        ("{\"anchor\":\"a\",\"positive\":7}\n", ["jsonl:1:", "field 'positive'", "expected a string"], false),
-        ("{\"anchor\":\"\",\"positive\":\"b\"}\n", ["jsonl:1:", "field 'anchor'", "empty text"], false),
+        ("{\"anchor\":\"a\",\"positive\":\"b\",\"negative\":\"c\"}\n", ["jsonl:1:", ": negative: ", "triplet"], false),
+        ("{\"anchor\":\"a\",\"positive\":7}\n", ["jsonl:1:", ": positive: ", "expected a string"], false),
+        ("{\"anchor\":\"\",\"positive\":\"b\"}\n", ["jsonl:1:", ": anchor: ", "empty text"], false),
         ("{\"text\":\"a\"}\n", ["jsonl:1:", "missing"], false),
-        ("{\"anchor\":\"a\",\"positive\":\"b\",\"negative\":\"c\"}\n{\"anchor\":\"a\",\"positive\":\"b\"}\n", ["jsonl:2:", "field 'negative'", "missing"], true),
+        ("{\"anchor\":\"a\",\"positive\":\"b\",\"negative\":\"c\"}\n{\"anchor\":\"a\",\"positive\":\"b\"}\n", ["jsonl:2:", ": negative: ", "missing"], true),
         ("{\"anchor\":\"a\",\"positive\":\"b\",\"negative\":\"c\"}\n{\"anchor\":\"a\",\"positive\":\"b\",\"negative\":\"c\"\n", ["jsonl:2:", "not valid JSON"], true),
     ])
     func malformedJSONLText(_ text: String, _ expected: [String], _ triplets: Bool) throws {
@@ -197,7 +197,7 @@ import Tensors
             {"anchor": [1, 0], "positive": [1, 0], "negative": [0, 1]}
             {"anchor": [1, 0], "positive": [1, 0, 0], "negative": [0, 1]}
             """)
-        expectFailure(url, ["jsonl:2:", "field 'positive'", "3 values, expected 2 (the length on line 1)"]) { _ = try JSONLines.readTriplets(url) }
+        expectFailure(url, ["jsonl:2:", ": positive: ", "3 values, expected 2 (the length on line 1)"]) { _ = try JSONLines.readTriplets(url) }
     }
 
     // MARK: - NPY

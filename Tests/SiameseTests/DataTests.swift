@@ -33,7 +33,7 @@ import Tensors
 
     @Test(arguments: [
         ("a,b\n1,2\n", "label", "no such column"),
-        ("a,label\n1,x\nnope,y\n", "label", "csv:3: field 'a'"),
+        ("a,label\n1,x\nnope,y\n", "label", "csv:3: a"),
         ("a,label\n1,x\n2\n", "label", "1 fields"),
         ("a,label\nnan,x\n", "label", "not a number"),
         ("a,label\n1e39,x\n", "label", "not a finite"),

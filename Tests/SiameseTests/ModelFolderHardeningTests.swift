@@ -135,9 +135,9 @@ import Tensors
         let url = dir.appendingPathComponent("dup.csv")
         try Data("x,x,label\n1,2,a\n3,4,b\n".utf8).write(to: url)
         let train = try #require(throws: InputError.self) { try FeatureCSV.read(url, labelColumn: "label") }
-        #expect(train.description == "\(url.path):1: field 'x': the header names this column twice; column names must be unique")
+        #expect(train.description == "\(url.path):1: x: the header names this column twice; column names must be unique")
         let read = try #require(throws: InputError.self) { try FeatureCSV.readFeatures(url, columns: ["x"]) }
-        #expect(read.description.contains("field 'x': the header names this column twice"))
+        #expect(read.description.contains("x: the header names this column twice"))
         let model = try #require(throws: InputError.self) { try FeatureCSV.readFeatures(url, columns: ["x", "x"]) }
         #expect(model.description.contains("the model names this column twice"))
         // Duplicates among columns the model does not read are harmless.

@@ -181,4 +181,27 @@ import Tensors
         try healthy.fit()
         #expect(none.isEmpty, "\(none)")
     }
+    /// A task whose loss always equals its collapsed value (as batch-hard mining's does on many
+    /// healthy epochs) while its embeddings are well spread.
+    struct LossAtMarginTask: TrainingTask {
+        let data: FeatureDataset
+        let margin: Float
+        var itemCount: Int { data.count }
+        func batches(epoch: Int, seed: UInt64, model: SiameseNetwork) throws -> [Int] { [0, 1] }
+        func loss(_ model: SiameseNetwork, _ batch: Int) -> BatchLoss {
+            BatchLoss((model.embed(data.features) * 0).sum() + margin)
+        }
+        func probeEmbeddings(_ model: SiameseNetwork) -> Tensor? { model.embedAll(data.features) }
+        var collapsedLoss: Double? { Double(margin) }
+    }
+
+    @Test func aLossAtTheMarginWithSpreadEmbeddingsIsNotCalledCollapse() throws {
+        let data = try clusteredData(classes: 4, perClass: 8, dimension: 10, seed: 24)
+        let trainer = try Trainer(model: mlp(), task: LossAtMarginTask(data: data, margin: 0.3),
+                                  configuration: TrainingConfiguration(epochs: 2, batchSize: 16, learningRate: 1e-3))
+        var warnings: [String] = []
+        trainer.onEpochEnd = { warnings += $0.warnings }
+        try trainer.fit()
+        #expect(warnings.isEmpty, "\(warnings)")
+    }
 }

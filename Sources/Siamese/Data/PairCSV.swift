@@ -137,5 +137,5 @@ public enum PairCSV {
 struct FieldProblem: Error, CustomStringConvertible {
     let field: String
     let message: String
-    var description: String { "field '\(field)': \(message)" }
+    var description: String { "\(field): \(message)" }
 }
