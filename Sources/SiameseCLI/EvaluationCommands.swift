@@ -28,6 +28,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Largest per-group FAR or FRR gap to tolerate before flagging (a rate, e.g. 0.01).")
     var tolerance = 0.01
 
+    @Option(help: "Groups with fewer pairs than this are reported but not compared (no flag from noise in tiny groups).")
+    var minGroupSize = 0
+
     @Option(help: ArgumentHelp("Model directory whose calibration.json supplies the threshold.", valueName: "dir"))
     var model: String?
 
@@ -47,6 +50,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         guard tolerance >= 0, tolerance <= 1 else { throw ValidationError("--tolerance must be a rate between 0 and 1, got \(tolerance)") }
+        guard minGroupSize >= 0 else { throw ValidationError("--min-group-size must not be negative, got \(minGroupSize)") }
     }
 
     func run() throws {
@@ -78,7 +82,8 @@ struct EvaluateCommand: ParsableCommand {
         let options = VerificationReport.Options(
             direction: input.direction?.direction ?? calibration?.scoreDirection ?? .higherIsSame,
             rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
-            bootstrap: bootstrap.options, groupTolerance: tolerance, source: try input.requiredScoresFile, groupColumn: groupColumn)
+            bootstrap: bootstrap.options, groupTolerance: tolerance, source: try input.requiredScoresFile, groupColumn: groupColumn,
+            minGroupSize: minGroupSize)
         let result = try namingFile(try input.requiredScoresFile) { try VerificationReport.evaluate(pairs, options: options) }
         lap("metrics")
         if let json { try OutputFile.write(result.json.serialized() + "\n", to: json) }

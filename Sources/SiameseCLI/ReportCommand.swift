@@ -27,6 +27,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Model directory whose calibration.json supplies the threshold.", valueName: "dir")) var model: String?
     @Option(help: ArgumentHelp("Column whose values define groups for the per-group audit.", valueName: "name")) var groupColumn: String?
     @Option(help: "Largest per-group FAR or FRR gap to tolerate before flagging.") var tolerance = 0.01
+    @Option(help: "Groups with fewer pairs than this are reported but not compared (no flag from noise in tiny groups).") var minGroupSize = 0
     @Option(help: "Title of the report.") var title = "Siamese verification report"
     @Option(help: "Summary on stdout: text, json (the metrics JSON) or jsonl (the same on one line).") var format: OutputFormat = .text
 
@@ -53,7 +54,8 @@ struct ReportCommand: ParsableCommand {
         let options = VerificationReport.Options(
             direction: input.direction?.direction ?? calibration?.scoreDirection ?? .higherIsSame,
             rule: rule.rule ?? .equalErrorRate, calibration: calibration, calibrationSource: calibrationSource,
-            bootstrap: bootstrap.options, groupTolerance: tolerance, source: try input.requiredScoresFile, groupColumn: groupColumn)
+            bootstrap: bootstrap.options, groupTolerance: tolerance, source: try input.requiredScoresFile, groupColumn: groupColumn,
+            minGroupSize: minGroupSize)
         let result = try namingFile(try input.requiredScoresFile) { try VerificationReport.evaluate(pairs, options: options) }
         try OutputFile.write(HTMLReport.render(result, title: title), to: output)
         switch format {

@@ -32,9 +32,9 @@ struct AuditTests {
         return (genuine + impostor, Array(repeating: true, count: n) + Array(repeating: false, count: n), Array(repeating: name, count: 2 * n))
     }
 
-    private func audit(_ parts: [(scores: [Double], labels: [Bool], groups: [String])], tolerance: Double) throws -> GroupAudit {
+    private func audit(_ parts: [(scores: [Double], labels: [Bool], groups: [String])], tolerance: Double, minGroupSize: Int = 0) throws -> GroupAudit {
         let pairs = try ScoredPairs(scores: parts.flatMap(\.scores), labels: parts.flatMap(\.labels), groups: parts.flatMap(\.groups))
-        return try GroupAudit(pairs: pairs, threshold: 0.5, direction: .higherIsSame, tolerance: tolerance)
+        return try GroupAudit(pairs: pairs, threshold: 0.5, direction: .higherIsSame, tolerance: tolerance, minGroupSize: minGroupSize)
     }
 
     @Test("a large gap between large groups is flagged")
@@ -68,5 +68,34 @@ struct AuditTests {
         #expect(throws: EvaluationError.self) { try GroupAudit(pairs: pairs, threshold: 0.5, direction: .higherIsSame, tolerance: 0.01) }
         let grouped = try ScoredPairs(scores: [0.1, 0.9], labels: [false, true], groups: ["x", "x"])
         #expect(throws: EvaluationError.self) { try GroupAudit(pairs: grouped, threshold: 0.5, direction: .higherIsSame, tolerance: -1) }
+    }
+    @Test("the summary names the pair it flags, with that pair's gap, even when another pair's gap is larger")
+    func reportedPairIsTheFlaggedOne() throws {
+        // c (one different pair, falsely accepted) has the highest FAR, but its interval [0.21, 1]
+        // overlaps a's [0.188, 0.212] and b's: the largest gap is c vs a, the flagged pair b vs a.
+        let a = try audit([group("a", n: 4000, far: 0.20, frr: 0.05), group("b", n: 4000, far: 0.30, frr: 0.05),
+                           group("c", n: 1, far: 1.0, frr: 0.0)], tolerance: 0.02)
+        #expect(a.farGap.status == .flagged)
+        #expect(a.farGap.highestGroup == "c")
+        #expect(a.farGap.reportedPair == GroupAudit.GroupPair(high: "b", low: "a"))
+        #expect(close(a.farGap.reportedGap, 0.10))
+        #expect(close(a.farGap.largest, 0.80))
+    }
+
+    @Test("groups below the minimum size are reported but neither compared nor flagged; rows come sorted by gap")
+    func minimumGroupSize() throws {
+        let parts = [group("a", n: 4000, far: 0.02, frr: 0.05), group("b", n: 4000, far: 0.03, frr: 0.05),
+                     group("tiny", n: 30, far: 0.9, frr: 0.9), group("d", n: 4000, far: 0.12, frr: 0.05)]
+        let all = try audit(parts, tolerance: 0.02)
+        #expect(all.farGap.highestGroup == "tiny")
+        let a = try audit(parts, tolerance: 0.02, minGroupSize: 100)
+        #expect(a.rows.count == 4)
+        #expect(a.rows.first { $0.group == "tiny" }?.small == true)
+        #expect(a.rows.filter(\.small).count == 1)
+        #expect(a.farGap.highestGroup == "d" && a.farGap.lowestGroup == "a")
+        #expect(a.farGap.reportedPair == GroupAudit.GroupPair(high: "d", low: "a"))
+        #expect(a.frrGap.status == .ok, "tiny's FRR of 90% is not compared")
+        #expect(a.rowsByGap.map(\.group) == ["d", "b", "a", "tiny"])
+        #expect(throws: EvaluationError.self) { try audit(parts, tolerance: 0.02, minGroupSize: -1) }
     }
 }

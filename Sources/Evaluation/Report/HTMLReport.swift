@@ -83,11 +83,11 @@ public enum HTMLReport {
         if let audit = report.audit {
             h += "<h2>Per-group audit</h2>\n"
             h += "<p>Group column <code>\(HTML.escape(report.options.groupColumn ?? "group"))</code> at the global threshold \(HTML.escape(Format.number(audit.threshold))); tolerance \(HTML.escape(Format.percent(audit.tolerance))); \(Int(audit.level * 100))% Wilson intervals.</p>\n"
-            h += "<p>FAR gap \(HTML.escape(Format.percent(audit.farGap.largest))) \(status(audit.farGap)) · FRR gap \(HTML.escape(Format.percent(audit.frrGap.largest))) \(status(audit.frrGap))</p>\n"
+            h += "<p>FAR gap \(HTML.escape(Format.percent(audit.farGap.reportedGap))) \(status(audit.farGap)) · FRR gap \(HTML.escape(Format.percent(audit.frrGap.reportedGap))) \(status(audit.frrGap))</p>\n"
             let flagged = Set([audit.farGap.flaggedPair?.high, audit.farGap.flaggedPair?.low, audit.frrGap.flaggedPair?.high, audit.frrGap.flaggedPair?.low].compactMap { $0 })
             h += "<table id=\"groups\">\n<tr><th>Group</th><th>Same pairs</th><th>Different pairs</th><th>FAR</th><th>FAR interval</th><th>FRR</th><th>FRR interval</th></tr>\n"
-            for row in audit.rows.sorted(by: { $0.group < $1.group }) {
-                h += "<tr\(flagged.contains(row.group) ? " class=\"flag\"" : "")><td>\(HTML.escape(row.group))</td><td>\(row.counts.genuine)</td><td>\(row.counts.impostor)</td>"
+            for row in audit.rowsByGap {
+                h += "<tr\(flagged.contains(row.group) ? " class=\"flag\"" : "")><td>\(HTML.escape(row.group))\(row.small ? " <small>(small: not compared)</small>" : "")</td><td>\(row.counts.genuine)</td><td>\(row.counts.impostor)</td>"
                 h += "<td>\(Format.percent(row.far))</td><td>\(Format.interval(row.farInterval))</td><td>\(Format.percent(row.frr))</td><td>\(Format.interval(row.frrInterval))</td></tr>\n"
             }
             h += "</table>\n"
@@ -110,7 +110,7 @@ public enum HTMLReport {
 
     private static func status(_ gap: GroupAudit.Gap) -> String {
         var text = gap.status.rawValue
-        if let pair = gap.flaggedPair { text += ": \(pair.high) vs \(pair.low)" }
+        if let pair = gap.reportedPair, gap.status != .ok { text += ": \(pair.high) vs \(pair.low)" }
         return "<span class=\"status \(gap.status.rawValue)\">\(HTML.escape(text))</span>"
     }
 

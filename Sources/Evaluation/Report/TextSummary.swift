@@ -13,11 +13,17 @@ extension VerificationReport {
         lines.append("  FRR       \(Format.percent(c.frr))  95% CI \(Format.interval(frrBootstrap)) bootstrap, \(Format.interval(frrWilson)) Wilson  (\(c.falseNegatives)/\(c.genuine))")
         lines.append("  accuracy  \(Format.percent(c.accuracy))  precision \(Format.percent(c.precision))  recall \(Format.percent(c.recall))  F1 \(Format.number(c.f1))  MCC \(Format.number(c.mcc))")
         if let audit {
-            lines.append("groups      \(audit.rows.count) in '\(options.groupColumn ?? "group")', tolerance \(Format.percent(audit.tolerance))")
+            let small = audit.rows.filter(\.small).count
+            lines.append("groups      \(audit.rows.count) in '\(options.groupColumn ?? "group")', tolerance \(Format.percent(audit.tolerance))"
+                         + (small > 0 ? "; \(small) with fewer than \(audit.minGroupSize) pairs reported, not compared" : ""))
             for gap in [audit.farGap, audit.frrGap] {
-                var s = "  \(gap.metric.uppercased()) gap   \(Format.percent(gap.largest)) (\(gap.highestGroup ?? "-") vs \(gap.lowestGroup ?? "-")): \(gap.status.rawValue)"
-                if let p = gap.flaggedPair { s += " (\(p.high) vs \(p.low))" }
-                lines.append(s)
+                // The pair named is the pair the verdict is about (the flagged one when flagged).
+                let pair = gap.reportedPair.map { "\($0.high) vs \($0.low)" } ?? "-"
+                lines.append("  \(gap.metric.uppercased()) gap   \(Format.percent(gap.reportedGap)) (\(pair)): \(gap.status.rawValue)")
+            }
+            for row in audit.rowsByGap {
+                lines.append("  \(row.group): FAR \(Format.percent(row.far)) (\(row.counts.falsePositives)/\(row.counts.impostor)), FRR \(Format.percent(row.frr)) (\(row.counts.falseNegatives)/\(row.counts.genuine))"
+                             + (row.small ? ", small: not compared" : ""))
             }
         }
         for w in warnings { lines.append("warning: \(w)") }

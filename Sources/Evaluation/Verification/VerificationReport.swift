@@ -13,6 +13,8 @@ public struct VerificationReport: Sendable {
         public var bootstrap: BootstrapOptions
         /// Largest per-group gap in FAR or FRR the user accepts (see ``GroupAudit``).
         public var groupTolerance: Double
+        /// Groups with fewer pairs are reported but not compared (see ``GroupAudit``).
+        public var minGroupSize: Int
         public var histogramBins: Int
         /// Upper bound on the points kept for the plotted ROC/DET curves.
         public var curvePoints: Int
@@ -23,13 +25,15 @@ public struct VerificationReport: Sendable {
 
         public init(direction: ScoreDirection = .higherIsSame, rule: ThresholdRule = .equalErrorRate, calibration: CalibrationRecord? = nil,
                     calibrationSource: String? = nil, bootstrap: BootstrapOptions = BootstrapOptions(), groupTolerance: Double = 0.01,
-                    histogramBins: Int = 40, curvePoints: Int = 600, source: String = "scored pairs", groupColumn: String? = nil) {
+                    histogramBins: Int = 40, curvePoints: Int = 600, source: String = "scored pairs", groupColumn: String? = nil,
+                    minGroupSize: Int = 0) {
             self.direction = direction
             self.rule = rule
             self.calibration = calibration
             self.calibrationSource = calibrationSource
             self.bootstrap = bootstrap
             self.groupTolerance = groupTolerance
+            self.minGroupSize = minGroupSize
             self.histogramBins = histogramBins
             self.curvePoints = curvePoints
             self.source = source
@@ -100,7 +104,7 @@ public struct VerificationReport: Sendable {
         var audit: GroupAudit? = nil
         if pairs.groupIndices != nil {
             audit = try GroupAudit(pairs: pairs, threshold: point.threshold, direction: direction, tolerance: options.groupTolerance,
-                                   level: options.bootstrap.level)
+                                   minGroupSize: options.minGroupSize, level: options.bootstrap.level)
         }
         return VerificationReport(
             options: options, pairCount: pairs.count, genuineCount: curve.genuineCount, impostorCount: curve.impostorCount,
@@ -184,7 +188,7 @@ public struct VerificationReport: Sendable {
                 (row.group, .object([
                     ("far", .optional(row.far)), ("frr", .optional(row.frr)),
                     ("far_interval", row.farInterval.json), ("frr_interval", row.frrInterval.json),
-                    ("genuine", .int(row.counts.genuine)), ("impostor", .int(row.counts.impostor)),
+                    ("genuine", .int(row.counts.genuine)), ("impostor", .int(row.counts.impostor)), ("small", .bool(row.small)),
                     ("false_accepts", .int(row.counts.falsePositives)), ("false_rejects", .int(row.counts.falseNegatives)),
                 ]))
             })))
@@ -193,10 +197,12 @@ public struct VerificationReport: Sendable {
                     ("largest_gap", .number(g.largest)), ("highest_group", g.highestGroup.map { .string($0) } ?? .null),
                     ("lowest_group", g.lowestGroup.map { .string($0) } ?? .null), ("status", .string(g.status.rawValue)),
                     ("flagged_pair", g.flaggedPair.map { .array([.string($0.high), .string($0.low)]) } ?? .null),
+                    ("flagged_gap", g.flaggedGap.map { .number($0) } ?? .null),
                 ])
             }
             top.append(("group_audit", .object([
                 ("column", options.groupColumn.map { .string($0) } ?? .null), ("tolerance", .number(audit.tolerance)),
+                ("min_group_size", .int(audit.minGroupSize)),
                 ("interval", .string("wilson")), ("level", .number(audit.level)),
                 ("rule", .string("flagged when the gap exceeds the tolerance and the two groups' intervals do not overlap; inconclusive when the gap exceeds the tolerance but the intervals overlap")),
                 ("far", gap(audit.farGap)), ("frr", gap(audit.frrGap)), ("flagged", .bool(audit.flagged)),
