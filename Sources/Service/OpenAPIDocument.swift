@@ -8,7 +8,7 @@ enum OpenAPIDocument {
         let inputs = model.kind == .text ? "texts (strings)"
             : "arrays of \(model.inputDimension ?? 0) numbers" + (model.examples.isEmpty ? "" : " (example pairs in GET /v1/models)")
         let object = document(inputExample: inputs, input: inputSchema(model))
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     }
 
     /// What the served model takes: a string (text models) or an array of exactly its input

@@ -190,7 +190,10 @@ public enum ServiceRouter {
     }
 
     static func encode(_ value: any Encodable) throws -> Response {
-        let data = try JSONEncoder().encode(value)
+        // Ids and paths keep their slashes ("a/b", not "a\\/b"), as every JSON this product writes.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(value)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -50,14 +50,13 @@ enum HeldOut {
         }
     }
 
-    /// Row-wise scores of two embedding matrices: the learned head's probability, or the distance.
+    /// Row-wise scores of two embedding matrices, as `verify` computes them (``SiameseNetwork/score(embeddings:_:)``).
     private static func scores(_ network: SiameseNetwork, _ a: Tensor, _ b: Tensor) -> [Double] {
         let wasTraining = network.isTraining
         network.isTraining = false
         defer { network.isTraining = wasTraining }
         return withoutGradients {
-            let s = network.head.map { $0(a, b) } ?? network.distance.rowwise(a, b)
-            return s.scalars.map(Double.init)
+            network.score(embeddings: a, b).scalars.map(Double.init)
         }
     }
 

@@ -251,7 +251,7 @@ struct TextBenchCommand: ParsableCommand {
             let object: [String: Any] = ["sentences": lines.count, "tokens": tokens, "seconds": best,
                                          "sentences_per_second": Double(lines.count) / best, "latency_p50_ms": p50, "latency_p90_ms": p90,
                                          "threads": Threading.threadCount, "precision": precision.rawValue, "kernels": kernels]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
         } else {
             print(String(format: "%d sentences (%d tokens, mean %.1f) in %.3f s: %.1f sentences/s; one sentence p50 %.2f ms, p90 %.2f ms (%@, %d threads)",
                          lines.count, tokens, Double(tokens) / Double(max(lines.count, 1)), best, Double(lines.count) / best, p50, p90,

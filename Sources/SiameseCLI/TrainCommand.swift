@@ -127,7 +127,7 @@ struct TrainCommand: ParsableCommand {
             }
             object["stopped_early"] = summary.stoppedEarly
             let pretty = format == .json && !json
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]),
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]),
                          as: UTF8.self))
         } else {
             if let from = summary.resumedFrom { print("resumed from \(from.path)") }

@@ -83,7 +83,7 @@ struct JSONFile {
 
 /// Writes JSON with sorted keys and indentation, as a human would read it in a model folder.
 func jsonData(_ object: Any) throws(TextEncoderError) -> Data {
-    do { return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) } catch {
+    do { return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) } catch {
         throw TextEncoderError("cannot serialise JSON: \(error.localizedDescription)")
     }
 }

@@ -195,7 +195,7 @@ extension SentenceTransformer {
             let i = modules.count
             modules.append(["idx": i, "name": "\(i)", "path": "\(i)_Normalize", "type": "sentence_transformers.models.Normalize"])
         }
-        try write(try JSONSerialization.data(withJSONObject: modules, options: [.prettyPrinted]), "modules.json")
+        try write(try JSONSerialization.data(withJSONObject: modules, options: [.prettyPrinted, .withoutEscapingSlashes]), "modules.json")
         try write(try jsonData(pooling.jsonObject), "1_Pooling/config.json")
         try write(try jsonData(["max_seq_length": maxSequenceLength, "do_lower_case": lowercasesInput] as [String: Any]),
                   "sentence_bert_config.json")

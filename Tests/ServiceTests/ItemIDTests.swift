@@ -49,6 +49,9 @@ import Testing
         let ids = ["café", "with space", "a/b", "what?", "100%", "mixed é /?%#+&=", "%41"]
         try await s.test { client in
             #expect(try await client.json("/v1/items", body: try Self.upsertBody(ids), key: TestService.key).status == 200)
+            // The raw body keeps the slash as it is: "a/b", not "a\/b".
+            let raw = try await client.execute(uri: "/v1/items/a%2Fb", method: .get) { String(decoding: Data($0.body.readableBytesView), as: UTF8.self) }
+            #expect(raw.contains("\"a/b\""), "\(raw)")
             for id in ids {
                 let path = "/v1/items/" + id.addingPercentEncoding(withAllowedCharacters: Self.asciiAlphanumerics)!
                 let got = try await client.json(path, method: .get)

@@ -152,6 +152,7 @@ import Testing
                                            "--output", dir.file("m").path, "--log", dir.file("log.jsonl").path, "--format", "jsonl"])
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try Self.json(r.stdout)
+        #expect(r.stdout.contains("\"output\":\"\(dir.file("m").path)\""), "JSON keeps slashes unescaped: \(r.stdout)")
         let losses = try #require(summary["epoch_losses"] as? [Double])
         let aucs = try #require(summary["validation"] as? [[String: Double]]).map { $0["auc"] ?? .nan }
         let rows = try String(contentsOf: dir.file("log.jsonl"), encoding: .utf8).split(separator: "\n").map { try Self.json(String($0)) }

@@ -76,7 +76,7 @@ public struct ModelFolder: Sendable {
                 weightsSHA256: try SHA256.hex(ofFile: weights),
                 created: ISO8601DateFormatter().string(from: Date()))
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try encoder.encode(config), to: staging.appendingPathComponent(Self.configurationFile))
             if var calibration {
                 calibration.modelFingerprint = config.weightsSHA256

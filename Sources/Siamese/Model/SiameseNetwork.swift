@@ -50,8 +50,15 @@ public final class SiameseNetwork: Module {
     /// (a similarity for cosine/dot, a distance for the Euclidean kinds).
     public func score(_ a: Tensor, _ b: Tensor) -> Tensor {
         let e = embedBranches([a, b])
-        if let head { return head(e[0], e[1]) }
-        return distance.rowwise(e[0], e[1])
+        return score(embeddings: e[0], e[1])
+    }
+
+    /// Scores of embedded pairs, as ``score(_:_:)``. A cosine is clamped to [−1, 1]: float rounding
+    /// can carry the cosine of identical inputs a hair past 1, which no reader of a score expects.
+    public func score(embeddings a: Tensor, _ b: Tensor) -> Tensor {
+        if let head { return head(a, b) }
+        let s = distance.rowwise(a, b)
+        return distance == .cosine ? s.clamped(min: -1, max: 1) : s
     }
 
     /// True when larger scores mean "same".

@@ -84,7 +84,7 @@ public struct CheckpointDirectory: Sendable {
         for (n, t) in tensors { try writer.add(n, t) }
         try writer.write(to: temporary.appendingPathComponent("optimizer.safetensors"))
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("state.json"))
         try AtomicFile.write(try JSONEncoder().encode(plan), to: temporary.appendingPathComponent("plan.json"))
 
