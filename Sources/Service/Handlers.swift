@@ -89,7 +89,7 @@ extension ServiceState {
         try body.allowOnly(["a", "b", "threshold"])
         let requested = try body.optionalNumber("threshold")
         guard requested != nil || model.calibration != nil else {
-            throw APIError(.notCalibrated, "the model has no calibration.json; calibrate it (siamese calibrate --model DIR) or pass \"threshold\"", field: "threshold")
+            throw APIError(.notCalibrated, "the model has no calibration.json; calibrate it on labelled pairs (siamese calibrate --model DIR --pairs PAIRS.csv --eer) or pass \"threshold\"", field: "threshold")
         }
         let score = try await pairScore(body)
         let rule: VerifyResponse.Rule

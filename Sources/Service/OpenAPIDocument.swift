@@ -46,6 +46,48 @@ enum OpenAPIDocument {
         "DELETE /v1/items": object(["ids": ["type": "array", "items": ["type": "string"]]], required: ["ids"]),
     ] }
 
+    /// The success bodies, as the handlers' response types encode them (optional fields are left
+    /// out when empty, so only the others are required); schemathesis checks every response
+    /// against these in the test command.
+    static func responseBodies(input: [String: Any]) -> [String: [String: Any]] {
+        let number: [String: Any] = ["type": "number"], integer: [String: Any] = ["type": "integer"]
+        let string: [String: Any] = ["type": "string"], boolean: [String: Any] = ["type": "boolean"]
+        let direction: [String: Any] = ["type": "string", "enum": ["higher_is_same", "lower_is_same"]]
+        func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
+        let status = object(["status": string], required: ["status"])
+        let hit = object(["id": string, "score": number, "text": string, "metadata": ["type": "object"]], required: ["id", "score"])
+        let deleted = object(["deleted": integer], required: ["deleted"])
+        let model = object([
+            "name": string, "kind": ["type": "string", "enum": ["vector", "text"]], "input_dimension": integer, "dimension": integer,
+            "fingerprint": string, "comparison": string, "score_direction": direction,
+            "calibration": object(["threshold": number, "score_direction": direction, "rule": string, "target": number],
+                                  required: ["threshold", "score_direction", "rule"]),
+            "examples": array(object(["name": string, "a": input, "b": input, "same": boolean], required: ["name", "a", "b", "same"])),
+        ], required: ["name", "kind", "dimension", "fingerprint", "comparison", "score_direction"])
+        return [
+            "GET /healthz": status,
+            "GET /readyz": status,
+            "POST /v1/embed": object(["model": string, "dimension": integer, "embeddings": array(array(number))], required: ["model", "dimension", "embeddings"]),
+            "POST /v1/compare": object(["score": number, "comparison": string, "score_direction": direction], required: ["score", "comparison", "score_direction"]),
+            "POST /v1/verify": object([
+                "same": boolean, "score": number, "threshold": number, "score_direction": direction,
+                "rule": object(["kind": string, "target": number, "source": ["type": "string", "enum": ["request", "calibration.json"]]], required: ["kind", "source"]),
+            ], required: ["same", "score", "threshold", "score_direction", "rule"]),
+            "POST /v1/search": object(["results": array(hit)], required: ["results"]),
+            "POST /v1/duplicates": object([
+                "source": ["type": "string", "enum": ["inputs", "store"]], "comparison": string, "threshold": number,
+                "pairs": array(object(["a": string, "b": string, "score": number], required: ["a", "b", "score"])), "truncated": boolean,
+            ], required: ["source", "comparison", "threshold", "pairs", "truncated"]),
+            "POST /v1/items": object(["upserted": integer, "ids": array(string)], required: ["upserted", "ids"]),
+            "DELETE /v1/items": deleted,
+            "GET /v1/items/{id}": object(["id": string, "text": string, "metadata": ["type": "object"], "vector": array(number)], required: ["id", "vector"]),
+            "DELETE /v1/items/{id}": deleted,
+            "GET /v1/models": object(["models": array(model), "store": object(["items": integer, "fingerprint": string], required: ["items"])],
+                                     required: ["models", "store"]),
+            "POST /v1/admin/save-index": object(["saved": ["type": "string", "enum": ["true", "false"]]], required: ["saved"]),
+        ]
+    }
+
     static let summaries: [String: String] = [
         "GET /": "Web page: search the store, compare two inputs",
         "GET /healthz": "Liveness",
@@ -67,6 +109,7 @@ enum OpenAPIDocument {
 
     static func document(inputExample: String, input: [String: Any]) -> [String: Any] {
         let bodies = requestBodies(input: input)
+        let responses = responseBodies(input: input)
         let errorSchema: [String: Any] = [
             "type": "object", "required": ["error"],
             "properties": ["error": ["type": "object", "required": ["code", "message"], "properties": [
@@ -82,7 +125,7 @@ enum OpenAPIDocument {
             var operation: [String: Any] = [
                 "summary": summaries[key] ?? key,
                 "operationId": key.lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression),
-                "responses": ["200": ["description": "success", "content": [contentType: ["schema": [:] as [String: Any]]]], "default": errorResponse],
+                "responses": ["200": ["description": "success", "content": [contentType: ["schema": responses[key] ?? ["type": "string"]]]], "default": errorResponse],
             ]
             if let body = bodies[key] ?? bodies[route.path] {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]

@@ -55,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
         } else {
             let why = checked.warning == nil ? "no calibrated threshold" : "no calibrated threshold for these weights"
             throw InputError(file: folder.appendingPathComponent(CalibrationRecord.fileName).path,
-                             message: "\(why): run `siamese calibrate --scores VAL.csv --eer --model \(model)` or give --threshold")
+                             message: "\(why): calibrate it on labelled pairs (columns a, b, label) with `siamese calibrate --model \(model) --pairs PAIRS.csv --eer`, or give --threshold")
         }
         let direction = calibration?.scoreDirection ?? modelDirection
         let same = direction.isSame(score: score, threshold: decisionThreshold)

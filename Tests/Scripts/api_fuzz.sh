@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Property-based fuzzing of the API from its own /openapi.json with schemathesis (PyPI, in
 # Benchmarks/.venv-service): valid and invalid bodies for every operation, with the API key so
-# that write routes are exercised too. Fails on any 5xx (schemathesis's not_a_server_error check).
+# that write routes are exercised too. Fails on any 5xx (schemathesis's not_a_server_error check) and on any
+# answer that does not match its documented schema (response_schema_conformance).
 # Loopback only, bounded: --quick 20 examples per operation within 40 s, full 300 within 7 min.
 # Needs: pip (creates the venv on first use). Usage: Tests/Scripts/api_fuzz.sh [--quick]
 set -euo pipefail
@@ -28,7 +29,7 @@ start_server "$work/server.log" --host 127.0.0.1 --port "$port" --store "$work/s
 
 status=0
 timeout $((limit_s + 60)) "$st" run "http://127.0.0.1:$port/openapi.json" --url "http://127.0.0.1:$port" \
-  --checks not_a_server_error --max-examples "$examples" --max-time "$limit_s" --header "Authorization: Bearer $(cat "$work/key")" \
+  --checks not_a_server_error,response_schema_conformance --max-examples "$examples" --max-time "$limit_s" --header "Authorization: Bearer $(cat "$work/key")" \
   --workers 2 --seed 1 --suppress-health-check all --request-timeout 30 >"$work/st.log" 2>&1 || status=$?
 tail -40 "$work/st.log"
 echo "server log lines with a 5xx status: $(grep -c 'status=5[0-9][0-9]' "$work/server.log" || true)"

@@ -57,6 +57,7 @@ struct ModelFolderCLITests {
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: model).appendingPathComponent("calibration.json").path))
         r = try SiameseExecutable.run(same)
         #expect(r.status == 1 && r.stderr.contains("no calibrated threshold"), "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("siamese calibrate --model \(model) --pairs PAIRS.csv --eer"), "the fix is named: \(r.stderr)")
         #expect(!r.stdout.contains("different"))
 
         // The old calibration copied back in: refused with a warning, still never "different".
