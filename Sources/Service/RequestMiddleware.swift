@@ -15,6 +15,7 @@ struct RequestMiddleware: RouterMiddleware {
         let requestID = context.logger[metadataKey: "hb.request.id"]?.description ?? UUID().uuidString
         var response: Response
         var errorCode: String?
+        var route = context.endpointPath ?? "unmatched"
         do {
             response = try await next(request, context)
         } catch {
@@ -24,6 +25,8 @@ struct RequestMiddleware: RouterMiddleware {
                 // The router answers 404 for a known path with another method; say 405 and list the methods.
                 allowed = ServiceRouter.methods(forPath: request.uri.path)
                 if !allowed.isEmpty {
+                    // Counted under the route it was sent to, not with the unknown paths.
+                    route = ServiceRouter.pattern(forPath: request.uri.path) ?? route
                     apiError = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(allowed.map(\.rawValue).joined(separator: ", "))")
                 }
             }
@@ -45,7 +48,6 @@ struct RequestMiddleware: RouterMiddleware {
         }
         response.headers[.init("X-Request-Id")!] = requestID
         let elapsed = clock.now - start
-        let route = context.endpointPath ?? "unmatched"
         state.metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
         var metadata: Logger.Metadata = [
             "request_id": .string(requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),

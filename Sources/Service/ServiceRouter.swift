@@ -110,6 +110,19 @@ public enum ServiceRouter {
     ]
 
     /// The methods of the routes whose pattern matches `path` (`{id}` matches one segment).
+    /// The route pattern a path matches, in the router's form (`/v1/items/:id`), whatever the
+    /// method: the label a 405 is counted under in `/metrics`.
+    static func pattern(forPath path: String) -> String? {
+        let segments = path.split(separator: "/")
+        return routes.first { route in
+            let pattern = route.path.split(separator: "/")
+            return pattern.count == segments.count
+                && zip(pattern, segments).allSatisfy { p, s in p.hasPrefix("{") && p.hasSuffix("}") || p == s }
+        }.map { route in
+            route.path == "/" ? "/" : "/" + route.path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }.joined(separator: "/")
+        }
+    }
+
     static func methods(forPath path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")
         return routes.filter { route in

@@ -44,8 +44,14 @@ func referenceEmbedding(_ network: SiameseNetwork, _ x: [Float]) -> [Double] {
                 #expect(html.contains("id=\"compare-form\"") && html.contains("id=\"search-form\""))
                 #expect(!html.contains("http://") && !html.contains("https://"), "the page must not load anything from the network")
             }
+            // A 405 is counted under the route it was sent to (it was "unmatched", with the 404s).
+            #expect(try await client.json("/v1/models", method: .post).status == 405)
+            #expect(try await client.json("/v1/items/abc", method: .put).status == 405)
             try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(String(buffer: response.body).contains("siamese_http_requests_total"))
+                let text = String(buffer: response.body)
+                #expect(text.contains("siamese_http_requests_total"))
+                #expect(text.contains(#"method="POST",route="/v1/models",status="405""#), "\(text)")
+                #expect(text.contains(#"method="PUT",route="/v1/items/:id",status="405""#), "\(text)")
             }
         }
     }
