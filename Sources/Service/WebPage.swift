@@ -34,6 +34,10 @@ enum WebPage {
 <h2>Search the store</h2>
 <form id="search-form">
  <input type="text" id="search-query" placeholder="text, or [numbers] for a vector model" autocomplete="off">
+ <div style="margin-top:.4rem">
+  <label>k <input type="number" id="search-k" value="10" min="1" max="1000" style="width:5rem"></label>
+  <label>filter <input type="text" id="search-filter" placeholder="lang=en, section=utils  or  {&quot;year&quot;: 2024}" autocomplete="off" style="width:60%"></label>
+ </div>
  <button type="submit">Search</button>
 </form>
 <div id="search-result" class="out"></div>
@@ -83,18 +87,44 @@ function fillExample(ex) {
   $("compare-a").value = typeof ex.a === "string" ? ex.a : JSON.stringify(ex.a);
   $("compare-b").value = typeof ex.b === "string" ? ex.b : JSON.stringify(ex.b);
 }
+// A filter typed as KEY=VALUE pairs (numbers and true/false as such) or as a JSON object.
+function parseFilter(s) {
+  s = s.trim();
+  if (s === "") return undefined;
+  if (s.startsWith("{")) return JSON.parse(s);
+  const f = {};
+  for (const part of s.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new Error("filter: '" + part.trim() + "' is not KEY=VALUE");
+    const v = part.slice(eq + 1).trim();
+    f[part.slice(0, eq).trim()] = v === "true" ? true : v === "false" ? false : (v !== "" && !isNaN(Number(v)) ? Number(v) : v);
+  }
+  return f;
+}
+// Whether a hit passes the model's calibrated threshold: search scores are cosines, so only a
+// calibrated cosine model (higher is same) can say.
+function decide(score) {
+  const c = model && model.calibration;
+  if (!c || model.comparison !== "cosine" || c.score_direction !== "higher_is_same") return "";
+  return score >= c.threshold ? "same" : "different";
+}
 async function search() {
   const out = $("search-result");
   text(out, "searching…");
   try {
-    const j = await call("/v1/search", { query: parseInput($("search-query").value), k: 10 });
+    const body = { query: parseInput($("search-query").value), k: Number($("search-k").value) || 10 };
+    const filter = parseFilter($("search-filter").value);
+    if (filter !== undefined) body.filter = filter;
+    const j = await call("/v1/search", body);
     out.textContent = "";
-    if (j.results.length === 0) { text(out, "no items in the store"); return j; }
+    if (j.results.length === 0) { text(out, filter ? "no item matches the filter" : "no items in the store"); return j; }
     const t = document.createElement("table");
-    t.innerHTML = "<tr><th>id</th><th>score</th><th>text</th></tr>";
+    t.innerHTML = "<tr><th>id</th><th>score</th><th>decision</th><th>text</th><th>metadata</th></tr>";
     for (const h of j.results) {
       const tr = t.insertRow();
-      for (const v of [h.id, h.score.toFixed(4), h.text || ""]) tr.insertCell().textContent = v;
+      const d = decide(h.score);
+      for (const v of [h.id, h.score.toFixed(4), d, h.text || "", h.metadata ? JSON.stringify(h.metadata) : ""]) tr.insertCell().textContent = v;
+      if (d) tr.cells[2].className = d === "same" ? "same" : "diff";
     }
     out.appendChild(t);
     return j;
@@ -148,8 +178,16 @@ async function selftest() {
                  (ex.same !== undefined ? " (truth: " + (ex.same ? "same" : "different") + ")" : ""));
     }
     $("search-query").value = $("compare-a").value;
+    $("search-k").value = "1";
+    const one = await search();
+    if (one.results.length > 1) throw new Error("k=1 returned " + one.results.length);
+    $("search-filter").value = "selftest_no_such_key=x";
+    const none = await search();
+    if (none.results.length !== 0) throw new Error("a filter no item matches returned " + none.results.length);
+    $("search-filter").value = "";
+    $("search-k").value = "10";
     const s = await search();
-    st.textContent = "selftest ok: " + parts.join("; ") + "; search returned " + s.results.length;
+    st.textContent = "selftest ok: " + parts.join("; ") + "; k=1 returned " + one.results.length + ", a filter nothing matches returned 0; search returned " + s.results.length;
     st.dataset.status = "ok";
   } catch (e) {
     st.textContent = "selftest failed: " + e.message;

@@ -42,6 +42,7 @@ func referenceEmbedding(_ network: SiameseNetwork, _ x: [Float]) -> [Double] {
                 #expect(response.status == .ok)
                 let html = String(buffer: response.body)
                 #expect(html.contains("id=\"compare-form\"") && html.contains("id=\"search-form\""))
+                #expect(html.contains("id=\"search-k\"") && html.contains("id=\"search-filter\""), "the search takes k and a metadata filter")
                 #expect(!html.contains("http://") && !html.contains("https://"), "the page must not load anything from the network")
             }
             // A 405 is counted under the route it was sent to (it was "unmatched", with the 404s).
