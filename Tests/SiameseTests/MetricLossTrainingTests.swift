@@ -22,7 +22,10 @@ import Tensors
     func trainingImprovesSeparation(_ kind: String) throws {
         let data = try clusteredData(classes: 8, perClass: 24, dimension: 10, noise: 1.0, seed: 11)
         let (train, test) = try data.split(fraction: 0.7, seed: 12)
-        let config = TrainingConfiguration(epochs: 6, batchSize: 32, learningRate: 3e-3, seed: 13)
+        // The class-vector losses learn the vectors at the encoder's learning rate (the Proxy-Anchor
+        // paper raises it 100-fold for the proxies): they get more epochs.
+        let classVectors = ["arcface", "cosface", "proxy-anchor"].contains(kind)
+        let config = TrainingConfiguration(epochs: classVectors ? 15 : 6, batchSize: 32, learningRate: 3e-3, seed: 13)
         let net: SiameseNetwork
         let summary: TrainingSummary
         switch kind {
@@ -49,7 +52,7 @@ import Tensors
         }
         let before = pairAUC(Self.network().embedAll(test.features), labels: test.labels)
         let after = pairAUC(net.embedAll(test.features), labels: test.labels)
-        #expect(summary.epochLosses.allSatisfy { $0.isFinite })
+        #expect(summary.epochLosses.count == config.epochs && summary.epochLosses.allSatisfy { $0.isFinite })
         #expect(summary.epochLosses.last! < summary.epochLosses.first!, "\(kind): \(summary.epochLosses)")
         #expect(after > before + 0.04, "\(kind): AUC \(before) → \(after)")
     }
