@@ -111,6 +111,7 @@ extension TrainCommand {
         case "arcface", "cosface", "proxy-anchor":
             guard distance == "cosine" else { throw ValidationError("--loss \(loss) compares by cosine similarity; drop --distance \(distance)") }
             if let miner { throw ValidationError("--miner \(miner) does not apply to --loss \(loss)") }
+            try refuseMargin()
             var generator = SeededGenerator(seed: seed &+ 3)
             let kind: ClassWeightTask.Loss = switch loss {
             case "arcface": .arcFace(ArcFaceLoss())
@@ -131,6 +132,7 @@ extension TrainCommand {
     /// mines the pairs of the multi-similarity loss (ε 0.1). They compare by cosine similarity.
     func pairMetricLoss() throws -> PairMetricTask.Loss {
         guard distance == "cosine" else { throw ValidationError("--loss \(loss) compares by cosine similarity; drop --distance \(distance)") }
+        try refuseMargin()
         if let miner, !(loss == "multi-similarity" && miner == "multi-similarity") {
             throw ValidationError("--miner \(miner) does not apply to --loss \(loss) (--loss multi-similarity takes --miner multi-similarity)")
         }
@@ -139,6 +141,12 @@ extension TrainCommand {
         case "circle": return .circle(CircleLoss())
         default: return .supCon(SupConLoss())
         }
+    }
+
+    /// The pml losses train with pml's defaults: a --margin meant for contrastive or triplet would
+    /// otherwise be ignored without a word.
+    func refuseMargin() throws {
+        if margin != nil { throw ValidationError("--margin applies to the contrastive and triplet losses; --loss \(loss) uses pytorch-metric-learning's defaults (see train --help)") }
     }
 
     /// The encoder the flags describe; image data supply --image and --channels themselves.

@@ -3,7 +3,7 @@ import Testing
 
 /// `train --loss multi-similarity | circle | supcon | arcface | cosface | proxy-anchor` (issue 16,
 /// "losses users expect"): each trains two epochs on a small labelled CSV through the binary, exits 0 and reports finite epoch losses;
-/// `--help` lists them; flags that do not apply are refused with a message.
+/// `--help` lists them; flags that do not apply (--miner, --distance, --margin) are refused with a message.
 @Suite("train with the pytorch-metric-learning losses") struct MetricLossTrainTests {
     static let configurations: [[String]] = [["--loss", "multi-similarity"], ["--loss", "multi-similarity", "--miner", "multi-similarity"],
                                              ["--loss", "circle"], ["--loss", "supcon"], ["--loss", "arcface"], ["--loss", "cosface"],
@@ -25,7 +25,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: model + "/model.safetensors"))
     }
 
-    @Test("--help lists the losses; a miner or distance that does not apply is refused")
+    @Test("--help lists the losses; a miner, distance or margin that does not apply is refused")
     func helpAndMisuse() throws {
         let help = try SiameseExecutable.run(["train", "--help"])
         #expect(help.status == 0)
@@ -41,5 +41,9 @@ import Testing
                                                   "--output", dir.file("m").path])
         #expect(distance.status != 0)
         #expect(distance.stderr.contains("--loss supcon compares by cosine similarity"), "\(distance.stderr)")
+        let margin = try SiameseExecutable.run(["train", "--data", data.path, "--layers", "3,16", "--loss", "arcface", "--margin", "0.5",
+                                                "--output", dir.file("m").path])
+        #expect(margin.status != 0)
+        #expect(margin.stderr.contains("--margin applies to the contrastive and triplet losses; --loss arcface"), "\(margin.stderr)")
     }
 }
