@@ -38,6 +38,7 @@ public final class ClassWeights: Module {
     /// Number of classes.
     public var classes: Int { weight.value.shape[0] }
 
+    /// The one parameter, `weight`.
     public var namedParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 }
 

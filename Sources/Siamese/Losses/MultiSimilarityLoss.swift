@@ -21,8 +21,11 @@ import Tensors
 public struct MultiSimilarityLoss: Sendable {
     /// The loss and how many (ordered) pairs took part.
     public struct Result: Sendable {
+        /// Scalar loss.
         public var loss: Tensor
+        /// Ordered positive pairs used (all of them, or those the miner kept).
         public var positivePairs: Int
+        /// Ordered negative pairs used.
         public var negativePairs: Int
     }
 

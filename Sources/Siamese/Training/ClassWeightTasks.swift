@@ -6,7 +6,9 @@ import Tensors
 /// `class_weights.weight`). The model that is saved and used afterwards is ``network`` alone: the
 /// class vectors only serve the loss.
 public final class NetworkWithClassWeights: Module {
+    /// The twin encoder: what is saved and used after training.
     public let network: SiameseNetwork
+    /// One learnable vector per class, used by the loss only.
     public let classWeights: ClassWeights
 
     /// - Parameters:
@@ -17,17 +19,21 @@ public final class NetworkWithClassWeights: Module {
         self.classWeights = classWeights
     }
 
+    /// Training mode of the network (the class vectors have none of their own).
     public var isTraining: Bool {
         get { network.isTraining }
         set { network.isTraining = newValue; classWeights.isTraining = newValue }
     }
 
+    /// `network.…` then `class_weights.weight`: both are optimised and checkpointed.
     public var namedParameters: [(name: String, parameter: Parameter)] {
         scoped("network", network.namedParameters) + scoped("class_weights", classWeights.namedParameters)
     }
 
+    /// The network's buffers (batch-norm statistics), under `network.`.
     public var namedBuffers: [(name: String, tensor: Tensor)] { scoped("network", network.namedBuffers) }
 
+    /// Sets a `network.…` buffer by name.
     public func setBuffer(_ name: String, _ value: Tensor) -> Bool {
         name.hasPrefix("network.") && network.setBuffer(String(name.dropFirst("network.".count)), value)
     }
@@ -36,17 +42,24 @@ public final class NetworkWithClassWeights: Module {
 /// Labelled items in shuffled batches with a loss against learnable class vectors: ArcFace,
 /// CosFace or ProxyAnchor. Labels must be class indices below the number of class vectors.
 public struct ClassWeightTask: TrainingTask {
+    /// The network together with its class vectors.
     public typealias Model = NetworkWithClassWeights
 
     /// The class-vector loss.
     public enum Loss: Sendable {
+        /// ``ArcFaceLoss`` against the class vectors.
         case arcFace(ArcFaceLoss)
+        /// ``CosFaceLoss`` against the class vectors.
         case cosFace(CosFaceLoss)
+        /// ``ProxyAnchorLoss`` with the class vectors as proxies.
         case proxyAnchor(ProxyAnchorLoss)
     }
 
+    /// The labelled items.
     public let data: FeatureDataset
+    /// The class-vector loss.
     public let lossKind: Loss
+    /// Items per batch.
     public let batchSize: Int
 
     /// - Parameters:
@@ -66,8 +79,11 @@ public struct ClassWeightTask: TrainingTask {
         max(data.classNames.count, (data.labels.max() ?? -1) + 1)
     }
 
+    /// Number of training items.
     public var itemCount: Int { data.count }
 
+    /// The epoch's items, shuffled (seeded) and cut into batches; fails when the model has fewer
+    /// class vectors than the data have classes.
     public func batches(epoch: Int, seed: UInt64, model: NetworkWithClassWeights) throws -> [[Int]] {
         guard model.classWeights.classes >= Self.classCount(data) else {
             throw TrainingError("\(Self.classCount(data)) classes but \(model.classWeights.classes) class vectors")
@@ -78,8 +94,10 @@ public struct ClassWeightTask: TrainingTask {
         return chunked(order, size: batchSize)
     }
 
+    /// The first items embedded by the network, for collapse detection.
     public func probeEmbeddings(_ model: NetworkWithClassWeights) -> Tensor? { probe(model.network, data) }
 
+    /// The loss of one batch against the current class vectors.
     public func loss(_ model: NetworkWithClassWeights, _ batch: [Int]) -> BatchLoss {
         let embeddings = model.network.embed(data.rows(batch))
         let labels = batch.map { data.labels[$0] }

@@ -6,13 +6,19 @@ import Tensors
 public struct PairMetricTask: TrainingTask {
     /// The in-batch pair loss.
     public enum Loss: Sendable {
+        /// ``MultiSimilarityLoss``, with its miner when it has one.
         case multiSimilarity(MultiSimilarityLoss)
+        /// ``CircleLoss``.
         case circle(CircleLoss)
+        /// ``SupConLoss``.
         case supCon(SupConLoss)
     }
 
+    /// The labelled items.
     public let data: FeatureDataset
+    /// Draws m items of each of batchSize / m classes per batch.
     public let sampler: MPerClassSampler
+    /// The pair loss applied to each batch.
     public let lossKind: Loss
 
     /// - Parameters:
@@ -26,14 +32,18 @@ public struct PairMetricTask: TrainingTask {
         lossKind = loss
     }
 
+    /// Number of training items.
     public var itemCount: Int { data.count }
 
+    /// The epoch's m-per-class batches (item indices).
     public func batches(epoch: Int, seed: UInt64, model: SiameseNetwork) throws -> [[Int]] {
         sampler.batches(epoch: epoch, seed: seed)
     }
 
+    /// The first items embedded, for collapse detection.
     public func probeEmbeddings(_ model: SiameseNetwork) -> Tensor? { probe(model, data) }
 
+    /// The loss of one batch; `active` counts the pairs multi-similarity used.
     public func loss(_ model: SiameseNetwork, _ batch: [Int]) -> BatchLoss {
         let embeddings = model.embed(data.rows(batch))
         let labels = batch.map { data.labels[$0] }
