@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
           siamese train --idx-images train-images-idx3-ubyte --idx-labels train-labels-idx1-ubyte --encoder cnn --loss triplet --miner batch-hard --output mnist
           siamese train --data faces/ --encoder cnn --loss triplet --miner semi-hard --output faces-model
 
-        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one (only with the same data and settings: otherwise it stops and names --no-resume). The model folder is replaced whole (a kill leaves the old or the new model); a calibration.json made for the old weights is not kept.
+        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head); from pytorch-metric-learning, on labelled items with cosine similarity and pml's defaults: multi-similarity (alpha 2, beta 50, base 0.5; --miner multi-similarity adds its pair miner, epsilon 0.1), circle (m 0.4, gamma 80) and supcon (supervised contrastive / NT-Xent, temperature 0.1) in m-per-class batches; arcface (margin 28.6 degrees, scale 64), cosface (margin 0.35, scale 64) and proxy-anchor (margin 0.1, alpha 32) in shuffled batches, with one learnable vector per class trained and checkpointed beside the encoder (not part of the saved model). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one (only with the same data and settings: otherwise it stops and names --no-resume). The model folder is replaced whole (a kill leaves the old or the new model); a calibration.json made for the old weights is not kept.
         """
     )
 
@@ -36,10 +36,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Embedding dimension.") var dim = 32
     @Option(help: "CNN input size HxW (one channel unless --channels), e.g. 8x8.") var image: String?
     @Option(help: "Input channels (cnn, sequence).") var channels = 1
-    @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl, bce, or cosine (pre-built pairs with scores).") var loss = "contrastive"
+    @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl, bce, multi-similarity, circle, supcon, arcface, cosface, proxy-anchor, or cosine (pre-built pairs with scores).") var loss = "contrastive"
     @Option(help: "Margin of contrastive and triplet losses (default 0.5 contrastive, 0.3 triplet).") var margin: Float?
     @Option(help: "Comparison: cosine or euclidean.") var distance = "cosine"
-    @Option(help: "In-batch triplet mining: batch-all, batch-hard or semi-hard.") var miner: String?
+    @Option(help: "In-batch mining: batch-all, batch-hard or semi-hard (triplet); multi-similarity (--loss multi-similarity).") var miner: String?
     @Flag(help: "Offline hard-negative mining for triplets (re-mined every --mine-every epochs).") var hardNegatives = false
     @Option(help: "Rank range of mined negatives, e.g. 0:50.") var mineRanks = "0:50"
     @Option(help: "Epochs between hard-negative refreshes.") var mineEvery = 1
@@ -143,13 +143,20 @@ struct TrainCommand: ParsableCommand {
 
     func fit<T: TrainingTask>(_ model: SiameseNetwork, _ task: T, _ config: TrainingConfiguration, _ checkpoints: URL,
                               _ progress: ProgressBar, _ held: HeldOut?, _ fingerprint: String) throws -> TrainingSummary where T.Model == SiameseNetwork {
+        try fit(model, task, config, checkpoints, progress, held, fingerprint, network: { $0 })
+    }
+
+    /// Trains any model that holds the Siamese network (`network` finds it, for validation).
+    func fit<T: TrainingTask>(_ model: T.Model, _ task: T, _ config: TrainingConfiguration, _ checkpoints: URL,
+                              _ progress: ProgressBar, _ held: HeldOut?, _ fingerprint: String,
+                              network: @escaping (T.Model) -> SiameseNetwork) throws -> TrainingSummary {
         let trainer = try Trainer(model: model, task: task, configuration: config, checkpointDirectory: checkpoints)
         trainer.dataFingerprint = fingerprint
         trainer.onProgress = { p in
             progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
                             detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
         }
-        if let held { trainer.validation = { try held.validate($0) } }
+        if let held { trainer.validation = { try held.validate(network($0)) } }
         let metricsLog = try logFile.map { try MetricsLog(path: $0) }
         let started = Date()
         trainer.onEpochEnd = { report in

@@ -104,9 +104,49 @@ extension TrainCommand {
         case "mnrl":
             let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(), batchSize: batchSize)
             return try fit(model, task, training, checkpoints, progress, held, fingerprint)
+        case "multi-similarity", "circle", "supcon":
+            let task = try PairMetricTask(data: dataset, loss: try pairMetricLoss(), batchSize: batchSize,
+                                          itemsPerClass: MPerClassSampler.itemsPerClass(labels: dataset.labels, batchSize: batchSize))
+            return try fit(model, task, training, checkpoints, progress, held, fingerprint)
+        case "arcface", "cosface", "proxy-anchor":
+            guard distance == "cosine" else { throw ValidationError("--loss \(loss) compares by cosine similarity; drop --distance \(distance)") }
+            if let miner { throw ValidationError("--miner \(miner) does not apply to --loss \(loss)") }
+            try refuseMargin()
+            var generator = SeededGenerator(seed: seed &+ 3)
+            let kind: ClassWeightTask.Loss = switch loss {
+            case "arcface": .arcFace(ArcFaceLoss())
+            case "cosface": .cosFace(CosFaceLoss())
+            default: .proxyAnchor(ProxyAnchorLoss())
+            }
+            let weights = ClassWeights(classes: ClassWeightTask.classCount(dataset), dimension: dim,
+                                       initialization: loss == "proxy-anchor" ? .kaimingFanOut : .normal, generator: &generator)
+            let task = try ClassWeightTask(data: dataset, loss: kind, batchSize: batchSize)
+            return try fit(NetworkWithClassWeights(network: model, classWeights: weights), task, training, checkpoints, progress, held,
+                           fingerprint, network: \.network)
         default:
-            throw ValidationError("--loss must be contrastive, online-contrastive, triplet, mnrl or bce (cosine: pre-built pairs only), got \(loss)")
+            throw ValidationError("--loss must be contrastive, online-contrastive, triplet, mnrl, bce, multi-similarity, circle, supcon, arcface, cosface or proxy-anchor (cosine: pre-built pairs only), got \(loss)")
         }
+    }
+
+    /// The pytorch-metric-learning pair losses, with pml's defaults; `--miner multi-similarity`
+    /// mines the pairs of the multi-similarity loss (ε 0.1). They compare by cosine similarity.
+    func pairMetricLoss() throws -> PairMetricTask.Loss {
+        guard distance == "cosine" else { throw ValidationError("--loss \(loss) compares by cosine similarity; drop --distance \(distance)") }
+        try refuseMargin()
+        if let miner, !(loss == "multi-similarity" && miner == "multi-similarity") {
+            throw ValidationError("--miner \(miner) does not apply to --loss \(loss) (--loss multi-similarity takes --miner multi-similarity)")
+        }
+        switch loss {
+        case "multi-similarity": return .multiSimilarity(MultiSimilarityLoss(miner: miner == nil ? nil : MultiSimilarityMiner()))
+        case "circle": return .circle(CircleLoss())
+        default: return .supCon(SupConLoss())
+        }
+    }
+
+    /// The pml losses train with pml's defaults: a --margin meant for contrastive or triplet would
+    /// otherwise be ignored without a word.
+    func refuseMargin() throws {
+        if margin != nil { throw ValidationError("--margin applies to the contrastive and triplet losses; --loss \(loss) uses pytorch-metric-learning's defaults (see train --help)") }
     }
 
     /// The encoder the flags describe; image data supply --image and --channels themselves.
