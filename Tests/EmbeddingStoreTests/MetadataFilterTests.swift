@@ -168,7 +168,7 @@ struct MetadataFilterTests {
             if expected.isEmpty { empty += 1 } else if expected.count == 300 { full += 1 } else { some += 1 }
         }
         // The filters were not all trivial.
-        #expect(some > 300 && empty > 20, "empty \(empty), all \(full), some \(some)")
+        #expect(some >= 200 && empty >= 20, "empty \(empty), all \(full), some \(some)")
     }
 
     /// The cases the reference must get right, spelled out.
