@@ -17,10 +17,10 @@ struct StoreSearch {
 
     /// What `--filter` accepts, for `--help`.
     static let filterHelp = """
-        Only items whose metadata meets KEY=VALUE (equal, compared as text, so year=2021 matches the number 2021), \
+        only items whose metadata meets KEY=VALUE (equal, compared as text, so year=2021 matches the number 2021), \
         KEY!=VALUE (not equal; a missing key counts), KEY>N, KEY>=N, KEY<N, KEY<=N (numeric: only values stored as JSON numbers), \
-        KEY=in:A,B,C (any of these texts; no commas inside values) or KEY? (the key is present). Repeatable; all must hold \
-        (--filter year>=2020 --filter year<2024).
+        KEY=in:A,B,C (any of these texts: a value after = that starts with in: is always a list, whose values hold no commas) \
+        or KEY? (the key is present). Repeatable; all must hold. Quote > and < in a shell: --filter 'year>=2020' --filter 'year<2024'.
         """
 
     /// `--filter` arguments as one ``MetadataFilter``: the key runs up to the first of `= ! < > ?`.

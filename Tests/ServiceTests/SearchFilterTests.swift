@@ -33,7 +33,11 @@ import Testing
                 ("{\"lang\": \"en\", \"year\": {\"$gte\": 2020, \"$lt\": 2024}, \"tag\": {\"$in\": [\"a\", \"b\"]}, \"status\": {\"$ne\": \"closed\"}, \"owner\": {\"$exists\": true}}",
                  { i in string(i, "lang") == "en" && (2020..<2024).contains(year(i)) && ["a", "b"].contains(string(i, "tag")!)
                      && string(i, "status") != "closed" && string(i, "owner") != nil }),
+                // Each bound on a stored value, so that > and >=, < and <= differ.
                 ("{\"year\": {\"$gt\": 2022}}", { year($0) > 2022 }),
+                ("{\"year\": {\"$gte\": 2022}}", { year($0) >= 2022 }),
+                ("{\"year\": {\"$lt\": 2017}}", { year($0) < 2017 }),
+                ("{\"year\": {\"$lte\": 2017}}", { year($0) <= 2017 }),
                 ("{\"year\": {\"$lte\": 2016.5}}", { year($0) <= 2016 }),
                 ("{\"year\": {\"$in\": [2015, 2019, \"2020\"]}}", { [2015, 2019].contains(year($0)) || year($0) == 2020 }),
                 ("{\"year\": 2021}", { year($0) == 2021 }),
