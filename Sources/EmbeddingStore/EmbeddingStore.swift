@@ -224,20 +224,17 @@ public final class EmbeddingStore: Sendable {
     /// Whether `s` holds U+0000, which SQLite's C-string binding would cut at.
     public static func holdsNUL(_ s: String) -> Bool { s.utf8.contains(0) }
 
-    /// Labels (index ids) of the items whose metadata has every given key equal to the given
-    /// value (compared as text: `json_extract(metadata, '$.key')`).
-    public func labels(matching metadata: [String: String]) throws -> Set<UInt64> {
-        try read { db in
-            var sql = "SELECT label FROM items WHERE 1"
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-                // No stored metadata value holds a raw NUL (JSON escapes it); bound, it would cut.
-                if Self.holdsNUL(key) || Self.holdsNUL(value) { return [] }
-                sql += " AND CAST(json_extract(metadata, ?) AS TEXT) = ?"
-                arguments.append("$.\"\(key.replacingOccurrences(of: "\"", with: "\\\""))\"")
-                arguments.append(value)
-            }
-            return Set(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { UInt64($0) })
+    /// Labels (index ids) of the items whose metadata meets `filter` (see ``MetadataFilter`` for
+    /// how values compare).
+    public func labels(matching filter: MetadataFilter) throws -> Set<UInt64> {
+        let (clause, arguments) = filter.sql()
+        return try read { db in
+            Set(try Int64.fetchAll(db, sql: "SELECT label FROM items WHERE \(clause)", arguments: StatementArguments(arguments)).map { UInt64($0) })
         }
+    }
+
+    /// Labels of the items whose metadata has every given key equal, as text, to the given value.
+    public func labels(matching equal: [String: String]) throws -> Set<UInt64> {
+        try labels(matching: try MetadataFilter(equal: equal))
     }
 }

@@ -120,8 +120,8 @@ public final class StoreIndex: @unchecked Sendable {
     }
 
     /// The `k` nearest items to `vector`, best first, as (item id, score); with `metadata`, only
-    /// items whose metadata has all these key/value pairs.
-    public func search(_ vector: [Float], k: Int, ef: Int? = nil, metadata: [String: String]? = nil) throws -> [(id: String, score: Float)] {
+    /// items whose metadata meets that filter.
+    public func search(_ vector: [Float], k: Int, ef: Int? = nil, metadata: MetadataFilter? = nil) throws -> [(id: String, score: Float)] {
         let filter = try metadata.map { SearchFilter.ids(try store.labels(matching: $0)) }
         let hits = try index.search(vector, k: k, ef: ef, filter: filter)
         guard !hits.isEmpty else { return [] }

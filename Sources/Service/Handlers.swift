@@ -122,27 +122,7 @@ extension ServiceState {
         try body.allowOnly(["query", "k", "filter"])
         let query = try singleInput(body, key: "query")
         let k = try body.integer("k", default: 10, in: 1...1000)
-        var filter: [String: String]?
-        if body.has("filter") {
-            let f = try body.object("filter")
-            var pairs: [String: String] = [:]
-            for (key, value) in f.fields {
-                guard !key.isEmpty, key.utf8.count <= 256, !key.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || $0.value < 0x20 }) else {
-                    throw APIError(.invalidValue, "filter keys must be 1 to 256 characters without quotes, backslashes or control characters", field: "filter")
-                }
-                switch value {
-                case .string(let s):
-                    // No stored value holds a raw NUL, and SQLite would cut the bound text at it.
-                    guard !EmbeddingStore.holdsNUL(s) else { throw APIError(.invalidValue, "'filter.\(key)' holds a NUL character", field: "filter.\(key)") }
-                    pairs[key] = s
-                case .number(let d): pairs[key] = JSONValue.numberText(d)
-                case .integer(let i): pairs[key] = String(i)
-                case .bool(let b): pairs[key] = b ? "1" : "0"
-                default: throw APIError(.wrongType, "'filter.\(key)' must be a string, a number or a boolean", field: "filter.\(key)")
-                }
-            }
-            filter = pairs
-        }
+        let filter = body.has("filter") ? try MetadataFilterRequest.parse(try body.object("filter")) : nil
         let vector = try await embedChecked([query])[0]
         let hits: [(id: String, score: Float)]
         do { hits = try storeIndex.search(vector, k: k, metadata: filter) } catch let e as IndexError {

@@ -26,13 +26,35 @@ enum OpenAPIDocument {
         ["type": "object", "properties": properties, "required": required, "additionalProperties": false]
     }
 
+    /// `POST /v1/search`'s `"filter"`: per metadata key a plain value (equality) or an object of
+    /// MongoDB-style operators, all ANDed.
+    static var filterSchema: [String: Any] {
+        let scalar: [String: Any] = ["type": ["string", "number", "boolean"]]
+        let number: [String: Any] = ["type": "number"]
+        let operators: [String: Any] = [
+            "type": "object", "minProperties": 1, "additionalProperties": false,
+            "properties": ["$eq": scalar, "$ne": scalar, "$in": ["type": "array", "items": scalar, "maxItems": 1000],
+                           "$gt": number, "$gte": number, "$lt": number, "$lte": number, "$exists": ["type": "boolean"]],
+        ]
+        return [
+            "type": "object", "maxProperties": 32, "additionalProperties": ["oneOf": [scalar, operators]],
+            "description": """
+                Metadata conditions, all of which must hold (at most 32 in all, operators counted), e.g. \
+                {"lang": "en", "year": {"$gte": 2020, "$lt": 2024}, "tag": {"$in": ["a", "b"]}, "status": {"$ne": "closed"}, \
+                "owner": {"$exists": true}}. A string matches the stored value's text (the string "2021" matches the number 2021); \
+                a number matches JSON numbers only, as do $gt, $gte, $lt and $lte (a stored "2021" is not >= 2020); \
+                $ne also matches items without the key; keys have 1 to 256 characters without quotes, backslashes or control characters.
+                """,
+        ]
+    }
+
     static func requestBodies(input: [String: Any]) -> [String: [String: Any]] { [
         "/v1/embed": object(["inputs": ["type": "array", "items": input, "minItems": 1]], required: ["inputs"]),
         "/v1/compare": object(["a": input, "b": input], required: ["a", "b"]),
         "/v1/verify": object(["a": input, "b": input, "threshold": ["type": "number"]], required: ["a", "b"]),
         "/v1/search": object([
             "query": input, "k": ["type": "integer", "minimum": 1, "maximum": 1000],
-            "filter": ["type": "object", "additionalProperties": ["type": ["string", "number", "boolean"]]],
+            "filter": filterSchema,
         ], required: ["query"]),
         "/v1/duplicates": object([
             "inputs": ["type": "array", "items": input, "minItems": 1],

@@ -519,7 +519,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --store: a query text (repeatable).", valueName: "text"))
     var query: [String] = []
 
-    @Option(help: ArgumentHelp("With --store: only items whose metadata has KEY equal to VALUE (repeatable).", valueName: "key=value"))
+    @Option(help: ArgumentHelp("With --store: \(StoreSearch.filterHelp)", valueName: "condition"))
     var filter: [String] = []
 
     @Option(help: "Hits per query.")

@@ -12,21 +12,60 @@ struct StoreSearch {
     var queries: [String]
     var k: Int
     var ef: Int?
-    /// Metadata equality filters (`key=value`).
-    var filter: [String: String]?
+    /// Metadata conditions from `--filter`, ANDed (nil: none).
+    var filter: MetadataFilter?
 
-    /// `key=value` pairs; a key given twice is an error.
-    static func parseFilters(_ filters: [String]) throws -> [String: String]? {
+    /// What `--filter` accepts, for `--help`.
+    static let filterHelp = """
+        only items whose metadata meets KEY=VALUE (equal, compared as text, so year=2021 matches the number 2021), \
+        KEY!=VALUE (not equal; a missing key counts), KEY>N, KEY>=N, KEY<N, KEY<=N (numeric: only values stored as JSON numbers), \
+        KEY=in:A,B,C (any of these texts: a value after = that starts with in: is always a list, whose values hold no commas) \
+        or KEY? (the key is present). Repeatable; all must hold. Quote > and < in a shell: --filter 'year>=2020' --filter 'year<2024'.
+        """
+
+    /// `--filter` arguments as one ``MetadataFilter``: the key runs up to the first of `= ! < > ?`.
+    static func parseFilters(_ filters: [String]) throws -> MetadataFilter? {
         guard !filters.isEmpty else { return nil }
-        var out: [String: String] = [:]
-        for f in filters {
-            guard let eq = f.firstIndex(of: "="), eq != f.startIndex else {
-                throw InputError(file: "--filter", message: "'\(f)' is not KEY=VALUE")
-            }
-            let key = String(f[..<eq]), value = String(f[f.index(after: eq)...])
-            guard out.updateValue(value, forKey: key) == nil else { throw InputError(file: "--filter", message: "the key '\(key)' is given twice") }
+        let conditions = try filters.map(parseFilter)
+        do { return try MetadataFilter(conditions) } catch {
+            throw InputError(file: "--filter", message: error.message)
         }
-        return out
+    }
+
+    /// One `--filter` argument.
+    static func parseFilter(_ f: String) throws -> (key: String, condition: MetadataFilter.Condition) {
+        func bad(_ why: String) -> InputError {
+            InputError(file: "--filter", message: "'\(f)': \(why) (use KEY=VALUE, KEY!=VALUE, KEY>=N, KEY>N, KEY<=N, KEY<N, KEY=in:A,B,C or KEY?)")
+        }
+        guard let at = f.firstIndex(where: { "=!<>?".contains($0) }) else { throw bad("no operator") }
+        guard at != f.startIndex else { throw bad("the KEY before the operator is empty") }
+        let key = String(f[..<at]), rest = f[at...]
+        do { try MetadataFilter.check(key: key) } catch { throw bad(error.message) }
+        func number(_ s: Substring) throws -> MetadataFilter.Number {
+            if let i = Int64(s) { return .integer(i) }
+            // Double("nan") and Double("inf") parse; neither is a bound anyone means.
+            guard let d = Double(s), d.isFinite else { throw bad("'\(s)' is not a number") }
+            return .real(d)
+        }
+        // Longest first: `>=` before `>`, `=in:` before `=`.
+        let operators: [(String, (Substring) throws -> MetadataFilter.Condition)] = [
+            ("!=", { .notEqual(.string(String($0))) }),
+            (">=", { .compare(.greaterOrEqual, try number($0)) }),
+            ("<=", { .compare(.lessOrEqual, try number($0)) }),
+            (">", { .compare(.greater, try number($0)) }),
+            ("<", { .compare(.less, try number($0)) }),
+            ("=in:", { .in($0.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) }) }),
+            ("=", { .equal(.string(String($0))) }),
+            ("?", { v in guard v.isEmpty else { throw bad("nothing may follow '?'") }; return .exists(true) }),
+        ]
+        for (op, make) in operators where rest.hasPrefix(op) {
+            let value = rest.dropFirst(op.count)
+            if op == "=in:", value.split(separator: ",").count > MetadataFilter.maxListValues {
+                throw bad("more than \(MetadataFilter.maxListValues) values")
+            }
+            return (key, try make(value))
+        }
+        throw bad("no operator")
     }
 
     /// The hits of every query, in query order.

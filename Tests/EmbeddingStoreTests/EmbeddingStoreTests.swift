@@ -162,9 +162,9 @@ struct EmbeddingStoreTests {
         #expect(try second.search([Float](repeating: -1, count: 16), k: 1, ef: 50).first?.id == "doc-5")
         #expect(try second.search(items(1, from: 305)[0].vector, k: 1, ef: 50).first?.id == "doc-305")
         // Metadata filters.
-        let dogs = try second.search(probe.vector, k: 10, ef: 50, metadata: ["kind": "dogs"])
+        let dogs = try second.search(probe.vector, k: 10, ef: 50, metadata: try MetadataFilter(equal: ["kind": "dogs"]))
         #expect(dogs.count == 10 && dogs.allSatisfy { try! store.item($0.id)!.metadata!.contains("dogs") })
-        #expect(try second.search(probe.vector, k: 3, metadata: ["n": "7"]).map(\.id) == ["doc-7"])
+        #expect(try second.search(probe.vector, k: 3, metadata: try MetadataFilter(equal: ["n": "7"])).map(\.id) == ["doc-7"])
         // A damaged index file is ignored: the index is rebuilt.
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: t.index))
         let third = try store.openIndex(metric: .cosine, indexPath: t.index)

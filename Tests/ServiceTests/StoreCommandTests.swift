@@ -120,7 +120,7 @@ struct StoreCommandTests {
         let rows = (0..<40).map { _ in (0..<TinyModel.inputDimension).map { _ in generator.nextNormal() } }
         var jsonl = ""
         for (i, row) in rows.enumerated() {
-            jsonl += try jsonLine(["id": "item-\(i)", "text": row.map(Double.init), "metadata": ["half": i < 20 ? "low" : "high"]]) + "\n"
+            jsonl += try jsonLine(["id": "item-\(i)", "text": row.map(Double.init), "metadata": ["half": i < 20 ? "low" : "high", "i": i]]) + "\n"
         }
         let input = folder.appendingPathComponent("items.jsonl"), store = folder.appendingPathComponent("s.sqlite")
         try jsonl.write(to: input, atomically: true, encoding: .utf8)
@@ -136,16 +136,28 @@ struct StoreCommandTests {
                 .sorted { $0.1 > $1.1 }.prefix(5).map { "item-\($0.0)" }
         }
         let queryText = "[" + query.map { "\($0)" }.joined(separator: ",") + "]"
-        for (filter, allowed) in [(nil, { (_: Int) in true }), ("half=high", { (i: Int) in i >= 20 })] as [(String?, (Int) -> Bool)] {
+        let filters: [([String], (Int) -> Bool)] = [
+            ([], { _ in true }), (["half=high"], { $0 >= 20 }),
+            // Ranges and lists (issue 16): 10 <= i < 30 and half in (low, mid), i != 12.
+            (["i>=10", "i<30", "half=in:low,mid", "i!=12"], { (10..<20).contains($0) && $0 != 12 }),
+            (["i>35"], { $0 > 35 }), (["i<=3"], { $0 <= 3 }), (["i=in:5,7,9"], { [5, 7, 9].contains($0) }),
+        ]
+        for (filter, allowed) in filters {
             let r = try SiameseExecutable.run(["search", "--store", store.path, "--model", model.path, "--query", queryText, "--k", "5",
-                                               "--format", "json"] + (filter.map { ["--filter", $0] } ?? []))
+                                               "--format", "json"] + filter.flatMap { ["--filter", $0] })
             #expect(r.status == 0, "\(r.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             let hits = try #require(object["hits"] as? [[String: Any]])
-            #expect(hits.compactMap { $0["id"] as? String } == ranked(allowed), "filter \(filter ?? "none")")
+            #expect(hits.compactMap { $0["id"] as? String } == ranked(allowed), "filter \(filter)")
             let scores = hits.compactMap { ($0["score"] as? NSNumber)?.doubleValue }
             #expect(scores == scores.sorted(by: >), "best first")
             #expect(hits.allSatisfy { (($0["metadata"] as? [String: Any])?["half"] as? String) != nil }, "hits carry their metadata")
+        }
+        // Malformed filters name the argument and say why.
+        for (bad, why) in [("i>=abc", "'i>=abc': 'abc' is not a number"), ("i>=nan", "'nan' is not a number"), ("half", "'half': no operator"),
+                           ("=x", "the KEY before the operator is empty"), ("i?x", "nothing may follow '?'")] {
+            let r = try SiameseExecutable.run(["search", "--store", store.path, "--model", model.path, "--query", queryText, "--filter", bad])
+            #expect(r.status != 0 && r.stderr.contains("--filter") && r.stderr.contains(why), "\(bad): \(r.stderr)")
         }
         // Usage errors.
         let noModel = try SiameseExecutable.run(["search", "--store", store.path, "--query", queryText])
