@@ -87,7 +87,7 @@ function fillExample(ex) {
   $("compare-a").value = typeof ex.a === "string" ? ex.a : JSON.stringify(ex.a);
   $("compare-b").value = typeof ex.b === "string" ? ex.b : JSON.stringify(ex.b);
 }
-// A filter typed as KEY=VALUE pairs (numbers and true/false as such) or as a JSON object.
+// A filter typed as KEY=VALUE pairs or as a JSON object (with $in, $gte, … operators).
 function parseFilter(s) {
   s = s.trim();
   if (s === "") return undefined;
@@ -97,7 +97,9 @@ function parseFilter(s) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new Error("filter: '" + part.trim() + "' is not KEY=VALUE");
     const v = part.slice(eq + 1).trim();
-    f[part.slice(0, eq).trim()] = v === "true" ? true : v === "false" ? false : (v !== "" && !isNaN(Number(v)) ? Number(v) : v);
+    // Sent as text: the store compares a text value with a stored number or boolean by its
+    // text form, so year=2021 finds 2021 and "2021" alike (a JSON object gives typed filters).
+    f[part.slice(0, eq).trim()] = v;
   }
   return f;
 }
