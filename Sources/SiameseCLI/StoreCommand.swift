@@ -49,11 +49,12 @@ struct StoreImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Embed items with a model and add them to a store (ids already there are replaced).",
         discussion: """
-        INPUT is JSON lines (.jsonl: {"id": "…", "text": "…", "metadata": {…}} per line; for a Siamese model "text" holds an array of its feature columns instead), a CSV with a header (--id-column, --text-column, --metadata-columns), or plain text (one item per line, its line number as id). Ids are strings and must be unique in the input. Each batch is committed durably before the next; the store's search index is saved beside it (STORE.hnsw) at the end.
+        INPUT is JSON lines (.jsonl: {"id": "…", "text": "…", "metadata": {…}} per line; for a Siamese model "text" holds an array of its feature columns instead), a CSV with a header (--id-column, --text-column, --metadata-columns), plain text (one item per line, its line number as id), or vectors already made by the model: a .npy matrix (rows × the model's dimension) with --ids (a text file, one id per line, or an int64 .npy); such items have no text, so `store reembed` cannot redo them. Ids are strings and must be unique in the input. Each batch is committed durably before the next; the store's search index is saved beside it (STORE.hnsw) at the end.
 
         Examples:
           siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input items.jsonl
           siamese store import --store tickets.sqlite --model all-MiniLM-L6-v2 --input tickets.csv --id-column ticket --text-column body --metadata-columns product,lang
+          siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input vectors.npy --ids ids.txt
         """
     )
 
@@ -63,6 +64,7 @@ struct StoreImportCommand: ParsableCommand {
     @Option(help: "Column (or key) of the id.") var idColumn = "id"
     @Option(help: "Column (or key) of the text (or feature array).") var textColumn = "text"
     @Option(help: "Comma-separated columns (or keys) kept as metadata (JSONL default: the \"metadata\" object).") var metadataColumns: String?
+    @Option(help: ArgumentHelp("With a .npy INPUT: the ids of its rows (text, one per line, or an int64 .npy).", valueName: "file")) var ids: String?
     @Option(help: "Items per embedding batch and transaction.") var batchSize = 256
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @OptionGroup var formatting: FormatOption
@@ -70,10 +72,14 @@ struct StoreImportCommand: ParsableCommand {
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        let npy = input.lowercased().hasSuffix(".npy")
+        if npy && ids == nil { throw ValidationError("a .npy INPUT holds vectors only: give their ids with --ids FILE") }
+        if !npy && ids != nil { throw ValidationError("--ids goes with a .npy INPUT of vectors") }
     }
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
+        if let ids { return try importVectors(ids: ids) }
         let columns = StoreItemsInput.Columns(id: idColumn, text: textColumn,
                                               metadata: metadataColumns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
         let items = try StoreItemsInput.read(URL(fileURLWithPath: input), columns: columns)
@@ -115,6 +121,37 @@ struct StoreImportCommand: ParsableCommand {
         formatting.emit(.object([("imported", .int(items.count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
                                  ("fingerprint", .string(served.fingerprint)), ("store", .string(store)), ("seconds", .number(seconds))])) {
             String(format: "imported %d items into %@ (%d items in all, dimension %d) in %.1f s", items.count, store, total, served.dimension, seconds)
+        }
+    }
+}
+
+extension StoreImportCommand {
+    /// Vectors the model already made (.npy with ids): stored as they are, under the model's
+    /// fingerprint, after checking their dimension.
+    func importVectors(ids: String) throws {
+        let rows = try StoreVectorsInput.read(vectors: input, ids: ids)
+        let served = try StoreSession.model(model)
+        if let first = rows.first, first.vector.count != served.dimension {
+            throw InputError(file: input, message: "the vectors have \(first.vector.count) components; \(model) makes \(served.dimension)")
+        }
+        let embeddings = try EmbeddingStore(path: store)
+        try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
+        let progress = ProgressBar(label: "import")
+        let started = Date()
+        var done = 0
+        while done < rows.count {
+            let batch = rows[done..<min(rows.count, done + batchSize)]
+            try embeddings.upsert(batch.map { StoredItem(id: $0.id, vector: $0.vector) }, fingerprint: served.fingerprint)
+            done += batch.count
+            progress.update(done: done, of: rows.count, unit: "items")
+        }
+        progress.finish()
+        try StoreSession.openIndex(embeddings, model: served).save()
+        let seconds = Date().timeIntervalSince(started)
+        let total = try embeddings.count()
+        formatting.emit(.object([("imported", .int(rows.count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
+                                 ("fingerprint", .string(served.fingerprint)), ("store", .string(store)), ("seconds", .number(seconds))])) {
+            String(format: "imported %d vectors into %@ (%d items in all, dimension %d) in %.1f s", rows.count, store, total, served.dimension, seconds)
         }
     }
 }

@@ -60,7 +60,7 @@ print(f"journey 2: OK ({len(dupes)} near-duplicate pairs)")
 PY
 
 echo "== journey 3: labelled pairs -> fine-tuned, calibrated model -> served"
-step finetune --model "$model" --data "$data/train.jsonl" --loss contrastive --epochs 1 --validation "$data/pairs.csv" --output "$work/tuned"
+step finetune --model "$model" --data "$data/train.jsonl" --loss contrastive --epochs 1 --validation "$data/pairs.csv" --keep-best --output "$work/tuned"
 port="$(free_port)"
 echo "\$ siamese serve --model $work/tuned --port $port" >&2
 start_server "$work/serve.log" --model "$work/tuned" --host 127.0.0.1 --port "$port"

@@ -75,6 +75,53 @@ struct StoreCommandTests {
         #expect(try EmbeddingStore(path: store.path).count() == 4)
     }
 
+    /// Vectors exported as .npy with their ids come back in through `store import --ids`: the same
+    /// items, vectors bit for bit, no embedding; mistakes are clear errors that write nothing.
+    @Test func vectorsImportFromNPYWithIDs() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try TinyModel.build(into: model)
+        var generator = SeededGenerator(seed: 12)
+        let ids = ["python3-ipalib", "é/ü ?%", "3"]
+        var jsonl = ""
+        for id in ids {
+            jsonl += try jsonLine(["id": id, "text": (0..<TinyModel.inputDimension).map { _ in Double(generator.nextNormal()) }]) + "\n"
+        }
+        let input = folder.appendingPathComponent("items.jsonl"), first = folder.appendingPathComponent("a.sqlite")
+        try jsonl.write(to: input, atomically: true, encoding: .utf8)
+        #expect(try SiameseExecutable.run(["store", "import", "--store", first.path, "--model", model.path, "--input", input.path]).status == 0)
+        let npy = folder.appendingPathComponent("v.npy"), idFile = folder.appendingPathComponent("ids.txt")
+        let e = try SiameseExecutable.run(["store", "export", "--store", first.path, "--output", npy.path, "--ids", idFile.path])
+        #expect(e.status == 0, "\(e.stderr)")
+
+        let second = folder.appendingPathComponent("b.sqlite")
+        let r = try SiameseExecutable.run(["store", "import", "--store", second.path, "--model", model.path, "--input", npy.path, "--ids", idFile.path, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (a, b) = (try EmbeddingStore(path: first.path), try EmbeddingStore(path: second.path))
+        #expect(try b.count() == 3 && (try b.fingerprint()) == (try a.fingerprint()))
+        for id in ids {
+            #expect(try b.item(id)?.vector == (try a.item(id)?.vector), "\(id)")
+        }
+        let search = try SiameseExecutable.run(["search", "--store", second.path, "--model", model.path, "--query", "[" + Array(repeating: "0.1", count: TinyModel.inputDimension).joined(separator: ",") + "]", "--k", "3", "--format", "jsonl"])
+        #expect(search.status == 0 && search.stdout.contains("python3-ipalib"), "\(search.stdout) \(search.stderr)")
+
+        try "only-one\n".write(to: folder.appendingPathComponent("one.txt"), atomically: true, encoding: .utf8)
+        try "x\nx\ny\n".write(to: folder.appendingPathComponent("twice.txt"), atomically: true, encoding: .utf8)
+        let third = folder.appendingPathComponent("c.sqlite").path
+        for (arguments, message) in [
+            (["--input", npy.path], "give their ids with --ids FILE"),
+            (["--input", input.path, "--ids", idFile.path], "--ids goes with a .npy INPUT"),
+            (["--input", npy.path, "--ids", folder.appendingPathComponent("one.txt").path], "1 ids for 3 vectors"),
+            (["--input", npy.path, "--ids", folder.appendingPathComponent("twice.txt").path], "twice.txt:2: the id 'x' appears twice"),
+        ] {
+            let bad = try SiameseExecutable.run(["store", "import", "--store", third, "--model", model.path] + arguments)
+            #expect(bad.status != 0, "\(arguments)")
+            #expect(bad.stderr.contains(message), "\(arguments): \(bad.stderr)")
+        }
+        let written = FileManager.default.fileExists(atPath: third) ? try EmbeddingStore(path: third).count() : 0
+        #expect(written == 0, "nothing was written")
+    }
+
     @Test func badInputsAreClearErrorsAndWriteNothing() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let model = folder.appendingPathComponent("model")
