@@ -88,6 +88,28 @@ struct CLITests {
         #expect(usage.status != 0 && usage.status != 1, "usage errors are not reported as failures")
     }
 
+    @Test("--min-group-size keeps a one-pair group out of the flag, in evaluate and report")
+    func minimumGroupSize() throws {
+        let dir = try TemporaryDirectory()
+        // 'big': 60 same pairs, all accepted; 'one': a single same pair, rejected (FRR 100 %, whose
+        // Wilson interval [0.21, 1] does not overlap big's [0, 0.06]).
+        var csv = "score,label,group\n"
+        for i in 0..<60 { csv += "0.9,1,big\n0.1,0,big\n" + (i == 0 ? "0.1,1,one\n" : "") }
+        let scores = try dir.file("s.csv", contents: csv)
+        let flagged = try SiameseBinary.run(["evaluate", "--scores", scores.path, "--group-column", "group", "--threshold", "0.5"])
+        #expect(flagged.status == 0, "\(flagged.stderr)")
+        #expect(flagged.stdout.contains("FRR gap   100.00% (one vs big): flagged"), "\(flagged.stdout)")
+        for command in ["evaluate", "report"] {
+            var arguments = [command, "--scores", scores.path, "--group-column", "group", "--threshold", "0.5", "--min-group-size", "5"]
+            if command == "report" { arguments += ["--output", dir.url.appendingPathComponent("r.html").path] }
+            let r = try SiameseBinary.run(arguments)
+            #expect(r.status == 0, "\(command): \(r.stderr)")
+            #expect(!r.stdout.contains("flagged"), "\(command): \(r.stdout)")
+            #expect(r.stdout.contains("1 with fewer than 5 pairs reported, not compared"), "\(command): \(r.stdout)")
+            #expect(r.stdout.contains("one: FAR n/a (0/0), FRR 100.00% (1/1), small: not compared"), "\(command): \(r.stdout)")
+        }
+    }
+
     @Test("evaluate-retrieval writes precision_at_1, r_precision and map_at_r")
     func retrieval() throws {
         let dir = try TemporaryDirectory()

@@ -27,7 +27,7 @@ echo "== journey 1: a pretrained model, calibrated on labelled pairs"
 step score --model "$model" --pairs "$data/pairs.csv" --group-column group --output "$work/scores.csv"
 step calibrate --scores "$work/scores.csv" --eer --model "$model"
 step verify --model "$model" --a "Secure Sockets Layer toolkit - shared libraries" --b "Secure Sockets Layer toolkit - development files" --format json | tee "$work/verify.json"
-step report --scores "$work/scores.csv" --group-column group --output "$work/report.html"
+step report --scores "$work/scores.csv" --group-column group --min-group-size 5 --output "$work/report.html"
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
