@@ -68,7 +68,7 @@ struct FineTuneCommand: ParsableCommand {
         commandName: "finetune",
         abstract: "Fine-tune a sentence-transformers model (BERT) on text pairs from JSONL.",
         discussion: """
-        Data (one JSON object per line):
+        Data (one JSON object per line, or a CSV with a header naming the same columns; in a CSV, a and b may stand for sentence1 and sentence2, so labelled pairs a,b,label train contrastive):
           mnrl:         {"anchor": "...", "positive": "...", "negative": "..."}   (negative optional)
           cosent, cosine: {"sentence1": "...", "sentence2": "...", "score": 0.8}
           contrastive:  {"sentence1": "...", "sentence2": "...", "label": 1}
@@ -85,7 +85,7 @@ struct FineTuneCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("sentence-transformers model folder (or name) to start from.", valueName: "dir|name")) var model: String
-    @Option(help: "Training data, JSON Lines.") var data: String
+    @Option(help: "Training data: JSON lines, or a CSV with a header (see above).") var data: String
     @Option(help: "Loss: mnrl, cosent, contrastive or cosine.") var loss = "mnrl"
     @Option(help: "Epochs.") var epochs = 1
     @Option(help: "Batch size (pairs per step).") var batchSize = 32
@@ -125,7 +125,7 @@ struct FineTuneCommand: ParsableCommand {
         case "contrastive": .contrastive(ContrastiveLoss(margin: margin))
         default: .cosineSimilarity(CosineSimilarityLoss())
         }
-        let dataset = try TextPairDataset(jsonl: URL(fileURLWithPath: data), kind: kind.kind)
+        let dataset = try FineTuneData.read(data, kind: kind.kind)
         let modelURL = try ModelLocator.resolve(model)
         let encoder = try SentenceTransformer(folder: modelURL)
         // Read before training, so a bad validation file fails at once, not after an epoch.
