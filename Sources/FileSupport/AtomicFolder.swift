@@ -78,11 +78,25 @@ public enum AtomicFolder {
     /// is nothing to do (one `stat`), so loaders call it every time. Best effort: where the rename
     /// is refused (a read-only parent) the folder stays missing and the loader says so.
     public static func recover(_ folder: URL) {
+        removeDeadStaging(folder)
         guard !exists(folder) else { return }
         for candidate in [newURL(folder), oldURL(folder)] where exists(candidate) {
             guard (try? move(candidate, to: folder)) != nil else { return }
             syncDirectory(folder.deletingLastPathComponent())
             return
+        }
+    }
+
+    /// Removes the staging folders (`.NAME.tmp-PID-…`) of writers that are no longer running, so
+    /// that a kill during a save leaves nothing behind once the folder is next used — read or
+    /// written. A live writer's staging folder (its pid answers `kill(pid, 0)`) is left alone.
+    static func removeDeadStaging(_ folder: URL) {
+        let fm = FileManager.default
+        let parent = folder.deletingLastPathComponent()
+        let prefix = ".\(folder.lastPathComponent).tmp-"
+        for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? fm.removeItem(at: parent.appendingPathComponent(entry)) }
         }
     }
 

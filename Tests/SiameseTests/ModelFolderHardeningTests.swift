@@ -50,6 +50,23 @@ import Tensors
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model"])
     }
 
+    /// A writer killed while staging leaves `.model.tmp-PID-…`; the next load removes it when that
+    /// process is gone (a reader need not wait for the next save), and leaves a live writer's alone.
+    @Test func aLoadRemovesTheStagingFolderOfADeadWriter() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = ModelFolder(dir.appendingPathComponent("model"))
+        try folder.save(Self.network(seed: 1))
+        let fm = FileManager.default
+        // pid 999999999 is above any pid_max (dead); pid 1 is always running.
+        for name in [".model.tmp-999999999-42", ".model.tmp-1-42"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(name), withIntermediateDirectories: false)
+            try Data("partial".utf8).write(to: dir.appendingPathComponent(name).appendingPathComponent("model.safetensors"))
+        }
+        _ = try Self.weights(folder)
+        #expect(try fm.contentsOfDirectory(atPath: dir.path).sorted() == [".model.tmp-1-42", "model"])
+    }
+
     /// Training again into a folder drops the calibration made for the old weights and keeps
     /// the checkpoints; a calibration saved with the model names the new weights.
     @Test func savingAgainDropsTheOldCalibrationAndKeepsCheckpoints() throws {
