@@ -94,38 +94,18 @@ struct StoreImportCommand: ParsableCommand {
             default: break
             }
         }
-        let embeddings = try EmbeddingStore(path: store)
-        try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
-        let progress = ProgressBar(label: "import")
-        let started = Date()
-        var done = 0
-        while done < items.count {
-            let batch = items[done..<min(items.count, done + batchSize)]
-            let inputs = batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) }
-            let vectors = try served.embed(Array(inputs))
-            var stored: [StoredItem] = []
-            for (item, vector) in zip(batch, vectors) {
+        try write(items.count, noun: "items", served: served) { range in
+            let batch = items[range]
+            let vectors = try served.embed(batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) })
+            return try zip(batch, vectors).map { item, vector in
                 guard vector.allSatisfy(\.isFinite) else {
                     throw InputError(file: input, line: item.line, message: "the model gives a non-finite embedding for this item")
                 }
-                stored.append(StoredItem(id: item.id, text: item.text, metadata: item.metadata, vector: vector))
+                return StoredItem(id: item.id, text: item.text, metadata: item.metadata, vector: vector)
             }
-            try embeddings.upsert(stored, fingerprint: served.fingerprint)
-            done += batch.count
-            progress.update(done: done, of: items.count, unit: "items")
-        }
-        progress.finish()
-        try StoreSession.openIndex(embeddings, model: served).save()
-        let seconds = Date().timeIntervalSince(started)
-        let total = try embeddings.count()
-        formatting.emit(.object([("imported", .int(items.count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
-                                 ("fingerprint", .string(served.fingerprint)), ("store", .string(store)), ("seconds", .number(seconds))])) {
-            String(format: "imported %d items into %@ (%d items in all, dimension %d) in %.1f s", items.count, store, total, served.dimension, seconds)
         }
     }
-}
 
-extension StoreImportCommand {
     /// Vectors the model already made (.npy with ids): stored as they are, under the model's
     /// fingerprint, after checking their dimension.
     func importVectors(ids: String) throws {
@@ -134,24 +114,31 @@ extension StoreImportCommand {
         if let first = rows.first, first.vector.count != served.dimension {
             throw InputError(file: input, message: "the vectors have \(first.vector.count) components; \(model) makes \(served.dimension)")
         }
+        try write(rows.count, noun: "vectors", served: served) { range in rows[range].map { StoredItem(id: $0.id, vector: $0.vector) } }
+    }
+
+    /// The one write path of both inputs: `count` items made batch by batch by `batch` (given the
+    /// rows of each), each batch committed durably, with progress; then the index is saved beside
+    /// the store and the summary printed.
+    private func write(_ count: Int, noun: String, served: any ServedModel, batch: (Range<Int>) throws -> [StoredItem]) throws {
         let embeddings = try EmbeddingStore(path: store)
         try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
         let progress = ProgressBar(label: "import")
         let started = Date()
         var done = 0
-        while done < rows.count {
-            let batch = rows[done..<min(rows.count, done + batchSize)]
-            try embeddings.upsert(batch.map { StoredItem(id: $0.id, vector: $0.vector) }, fingerprint: served.fingerprint)
-            done += batch.count
-            progress.update(done: done, of: rows.count, unit: "items")
+        while done < count {
+            let range = done..<min(count, done + batchSize)
+            try embeddings.upsert(try batch(range), fingerprint: served.fingerprint)
+            done = range.upperBound
+            progress.update(done: done, of: count, unit: "items")
         }
         progress.finish()
         try StoreSession.openIndex(embeddings, model: served).save()
         let seconds = Date().timeIntervalSince(started)
         let total = try embeddings.count()
-        formatting.emit(.object([("imported", .int(rows.count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
+        formatting.emit(.object([("imported", .int(count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
                                  ("fingerprint", .string(served.fingerprint)), ("store", .string(store)), ("seconds", .number(seconds))])) {
-            String(format: "imported %d vectors into %@ (%d items in all, dimension %d) in %.1f s", rows.count, store, total, served.dimension, seconds)
+            String(format: "imported %d %@ into %@ (%d items in all, dimension %d) in %.1f s", count, noun, store, total, served.dimension, seconds)
         }
     }
 }
