@@ -19,19 +19,7 @@
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-int ck_q8_vnni_active(void) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    static int vnni = -1;
-    if (vnni < 0) {
-        __builtin_cpu_init();
-        vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f");
-    }
-    return vnni && ck_active_isa() >= CK_ISA_AVX512;
-#else
-    return 0;
-#endif
-}
+int ck_q8_vnni_active(void) { return ck_vnni_detected() && ck_active_isa() >= CK_ISA_AVX512; }
 
 int ck_q8_preferred_layout(void) { return ck_q8_vnni_active() ? CK_Q8_QUADS : CK_Q8_PAIRS; }
 
