@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "Siamese", "EmbeddingStore",
+            "Service", "Siamese", "EmbeddingStore", "VectorIndex",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
