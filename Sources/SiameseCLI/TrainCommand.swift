@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Input channels (cnn, sequence).") var channels = 1
     @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl, bce, multi-similarity, circle, supcon, arcface, cosface, proxy-anchor, or cosine (pre-built pairs with scores).") var loss = "contrastive"
     @Option(help: "Margin of contrastive and triplet losses (default 0.5 contrastive, 0.3 triplet).") var margin: Float?
+    @Option(help: "arcface, cosface, proxy-anchor: the class vectors learn at this multiple of --learning-rate (the Proxy Anchor paper uses 100).") var classLearningRateScale: Float = 1
     @Option(help: "Comparison: cosine or euclidean.") var distance = "cosine"
     @Option(help: "In-batch mining: batch-all, batch-hard or semi-hard (triplet); multi-similarity (--loss multi-similarity).") var miner: String?
     @Flag(help: "Offline hard-negative mining for triplets (re-mined every --mine-every epochs).") var hardNegatives = false
@@ -66,6 +67,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
     @Option(help: "Summary on stdout: text, json (one pretty document) or jsonl (one line).") var format: OutputFormat = .text
+
+    func validate() throws {
+        guard classLearningRateScale > 0, classLearningRateScale.isFinite else {
+            throw ValidationError("--class-learning-rate-scale must be a positive number, got \(classLearningRateScale)")
+        }
+        if classLearningRateScale != 1, !["arcface", "cosface", "proxy-anchor"].contains(loss) {
+            throw ValidationError("--class-learning-rate-scale applies to --loss arcface, cosface and proxy-anchor (their class vectors), not \(loss)")
+        }
+    }
 
     func run() throws {
         if let threads { Threading.threadCount = threads }

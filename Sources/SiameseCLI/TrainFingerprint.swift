@@ -34,6 +34,8 @@ extension TrainCommand {
         let encoded = (try? json.encode(model)).map { String(decoding: $0, as: UTF8.self) } ?? "\(model)"
         add("model \(encoded) distance \(distance)")
         add("loss \(loss) margin \(margin.map { "\($0)" } ?? "-") miner \(miner ?? "-") hard \(hardNegatives) ranks \(mineRanks) every \(mineEvery) ratio \(pairRatio) balance \(balanceClasses)")
+        // Only when set, so that the checkpoints of earlier runs still resume.
+        if classLearningRateScale != 1 { add("class learning rate scale \(classLearningRateScale)") }
         return hash.finalize().hexString
     }
 }
