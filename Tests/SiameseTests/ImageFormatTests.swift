@@ -209,7 +209,7 @@ struct ImageFormatCLITests {
         return CLIBinary.Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
-    @Test("train on a folder of PNGs, then verify two PNGs and score a pairs file of image paths")
+    @Test("train on a folder of PNGs, then embed it and one PNG, verify two PNGs and score a pairs file of image paths")
     func trainVerifyScore() throws {
         let s = try Scratch()
         let folder = ImageFormatTests.fixture("train").path
@@ -223,6 +223,17 @@ struct ImageFormatCLITests {
         let verify = try CLIBinary.run(["verify", "--model", model, "--a", a, "--b", b, "--threshold", "0.5", "--format", "json"])
         #expect(verify.status == 0, "\(verify.stderr)")
         #expect(verify.stdout.contains("\"score\"") && verify.stdout.contains("\"same\""), "\(verify.stdout)")
+
+        // embed: the folder in train's order (class0/0.png first), and one file alone, give the same row.
+        let all = s.path("all.npy"), one = s.path("one.npy")
+        let embedFolder = try CLIBinary.run(["embed", "--model", model, "--input", folder, "--output", all])
+        #expect(embedFolder.status == 0, "\(embedFolder.stderr)")
+        let embedFile = try CLIBinary.run(["embed", "--model", model, "--input", a, "--output", one])
+        #expect(embedFile.status == 0, "\(embedFile.stderr)")
+        let rows = try readNPYFloat32(all), row = try readNPYFloat32(one)
+        #expect(rows.count == 18 * 4 && row.count == 4, "\(rows.count) and \(row.count) values")
+        // Not bit-exact: a batch of 18 and a batch of 1 may take different GEMM paths.
+        #expect(zip(rows.prefix(4), row).allSatisfy { abs($0 - $1) < 1e-5 }, "\(rows.prefix(4)) vs \(row)")
 
         // A colour JPEG of another size cannot feed a model trained on 8×8 grayscale: the error says why.
         let wrong = try CLIBinary.run(["verify", "--model", model, "--a", a, "--b", ImageFormatTests.fixture("rgb.jpg").path, "--threshold", "0.5"])
