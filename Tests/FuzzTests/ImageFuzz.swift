@@ -36,7 +36,7 @@ struct ImageTarget: FuzzTarget {
             let field = m.rng.pick([4, 8])
             let v = UInt32(truncatingIfNeeded: m.rng.pick(Mutator.interestingIntegers))
             for k in 0..<4 { body[field + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(3 - k))) }
-            if m.rng.chance(0.5) { body[12 + m.rng.below(min(5, body.count - 12))] = UInt8(truncatingIfNeeded: m.rng.next()) }
+            if m.rng.chance(0.5), body.count > 12 { body[12 + m.rng.below(min(5, body.count - 12))] = UInt8(truncatingIfNeeded: m.rng.next()) }
         } else {
             body = Array(body.prefix(4)) + m.bytes(Array(body.dropFirst(4)))
         }
