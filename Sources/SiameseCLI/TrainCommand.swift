@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a Siamese encoder on labelled items or pre-built pairs and triplets.",
         discussion: """
-        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...], "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text); MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one subfolder of PGM/PPM images per class (size and channels from the images; use --encoder cnn). Malformed input stops with the file, line and field before training starts.
+        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...], "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text); MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one subfolder of images per class, PGM/PPM, PNG or JPEG, mixed at will (size and channels from the images; use --encoder cnn). Malformed input stops with the file, line and field before training starts.
 
         Examples:
           siamese train --data digits.csv --label-column label --encoder mlp --layers 64,128,64 --dim 32 \\
