@@ -8,6 +8,10 @@ import PostgresNIO
 enum PostgresErrors {
     /// The server's message and SQLSTATE, or what went wrong with the connection.
     static func reason(_ error: any Error) -> String {
+        if let e = error as? PostgresTransactionError {
+            if let inner = e.closureError ?? e.commitError ?? e.beginError { return reason(inner) }
+            return "the transaction failed"
+        }
         if let e = error as? PSQLError {
             if let info = e.serverInfo {
                 var s = info[.message] ?? "server error"
@@ -24,7 +28,13 @@ enum PostgresErrors {
 
     /// The SQLSTATE of a server error, if it is one.
     static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState]
+        (unwrap(error) as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// The error inside a failed transaction (what its body, COMMIT or BEGIN threw), else `error`.
+    static func unwrap(_ error: any Error) -> any Error {
+        guard let e = error as? PostgresTransactionError else { return error }
+        return e.closureError ?? e.commitError ?? e.beginError ?? error
     }
 
     /// True when the error means the items table does not exist (yet, or any more).

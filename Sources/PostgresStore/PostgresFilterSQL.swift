@@ -40,8 +40,7 @@ enum PostgresFilterSQL {
             return "NOT COALESCE((\(equal(key: key, v, into: &b))), false)"
         case .in(let values): return list(key: key, values, into: &b)
         case .compare(let op, let n):
-            let k = b.bind(key)
-            return "jsonb_typeof(metadata -> \(k)::text) = 'number' AND (metadata -> \(k)::text)::numeric \(op.rawValue) \(b.bind(text(n)))::numeric"
+            return "\(numeric(b.bind(key))) \(op.rawValue) \(b.bind(text(n)))::numeric"
         case .exists(let present):
             let k = b.bind(key)
             return present ? "COALESCE(metadata ? \(k)::text, false)" : "NOT COALESCE(metadata ? \(k)::text, false)"
@@ -57,8 +56,7 @@ enum PostgresFilterSQL {
             let k = b.bind(key)
             return "jsonb_typeof(metadata -> \(k)::text) IN ('string', 'number', 'boolean') AND metadata ->> \(k)::text = \(b.bind(s))::text"
         case .number(let n):
-            let k = b.bind(key)
-            return "jsonb_typeof(metadata -> \(k)::text) = 'number' AND (metadata -> \(k)::text)::numeric = \(b.bind(text(n)))::numeric"
+            return "\(numeric(b.bind(key))) = \(b.bind(text(n)))::numeric"
         case .bool(let flag):
             return "metadata -> \(b.bind(key))::text = '\(flag ? "true" : "false")'::jsonb"
         }
@@ -81,13 +79,19 @@ enum PostgresFilterSQL {
             parts.append("jsonb_typeof(metadata -> \(k)::text) IN ('string', 'number', 'boolean') AND metadata ->> \(k)::text = ANY(\(b.bind(strings))::text[])")
         }
         if !numbers.isEmpty {
-            let k = b.bind(key)
-            parts.append("jsonb_typeof(metadata -> \(k)::text) = 'number' AND (metadata -> \(k)::text)::numeric = ANY(\(b.bind(numbers))::text[]::numeric[])")
+            parts.append("\(numeric(b.bind(key))) = ANY(\(b.bind(numbers))::text[]::numeric[])")
         }
         for flag in bools.sorted(by: { !$0 && $1 }) {
             parts.append("metadata -> \(b.bind(key))::text = '\(flag ? "true" : "false")'::jsonb")
         }
         return parts.isEmpty ? "false" : parts.map { "(\($0))" }.joined(separator: " OR ")
+    }
+
+    /// The value of key `k` (a placeholder) as a `numeric` when it is a JSON number, else NULL
+    /// (which compares as nothing). A CASE, because SQL does not promise to evaluate `AND` left
+    /// to right: a type test ANDed with the cast may run after the cast fails on a string.
+    static func numeric(_ k: String) -> String {
+        "(CASE WHEN jsonb_typeof(metadata -> \(k)::text) = 'number' THEN (metadata -> \(k)::text)::numeric END)"
     }
 
     /// A number as the text PostgreSQL reads as an exact `numeric`: integers as digits (exact

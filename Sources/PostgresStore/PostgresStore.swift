@@ -99,9 +99,8 @@ public final class PostgresStore: VectorStore {
                     throw error
                 }
             }
-        } catch let e as StoreError {
-            throw e
         } catch {
+            if let e = PostgresErrors.unwrap(error) as? StoreError { throw e }
             throw StoreError.database("cannot open the PostgreSQL store \(place): \(PostgresErrors.reason(error))")
         }
         if let storedMetric, let wanted = options.metric, storedMetric != wanted {
@@ -131,9 +130,9 @@ public final class PostgresStore: VectorStore {
     func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await withTimeout(options.operationTimeout, body)
-        } catch let e as StoreError {
-            throw e
         } catch {
+            // A StoreError thrown inside a transaction (a refused fingerprint) comes out wrapped.
+            if let e = PostgresErrors.unwrap(error) as? StoreError { throw e }
             throw StoreError.database("\(location): \(what): \(PostgresErrors.reason(error))")
         }
     }

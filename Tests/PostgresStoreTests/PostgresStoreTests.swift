@@ -36,7 +36,7 @@ struct PostgresStoreTests {
                 #expect(object(got.metadata) == object(item.metadata), "metadata of \(item.id): \(got.metadata ?? "nil")")
             }
             // Integers beyond 2^53 stay exact.
-            #expect(back.last??.metadata?.contains("9007199254740993") == true)
+            #expect(back.first??.metadata?.contains("9007199254740993") == true)
 
             var seen: [String] = [], cursor: String?
             repeat {
