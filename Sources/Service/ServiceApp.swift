@@ -87,6 +87,10 @@ public enum ServiceApp {
             await store.close()
             throw error
         }
+        logger.info("model loaded", metadata: [
+            "model": .string(model.name), "kind": .string(model.kind.rawValue), "dimension": .stringConvertible(model.dimension),
+            "fingerprint": .string(String(model.fingerprint.prefix(16))), "calibrated": .stringConvertible(model.calibration != nil),
+        ])
         let items = try await store.count()
         logger.info("store opened", metadata: ["store": .string(store.location), "items": .stringConvertible(items), "engine": "postgresql"])
         if configuration.apiKey == nil { logger.warning("no API key configured: item writes and admin routes are refused (use --api-key-file)") }
