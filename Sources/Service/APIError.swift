@@ -29,6 +29,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         /// A heavy route is at its concurrency limit (429; retry later).
         case busy = "busy"
         case modelUnavailable = "model_unavailable"
+        /// The PostgreSQL store cannot be reached or failed (503; retry: the pool reconnects).
+        case storeUnavailable = "store_unavailable"
         /// The client closed its connection before the answer (499, as nginx logs it): the work
         /// was stopped; only the request log ever sees this.
         case clientClosed = "client_closed"
@@ -46,7 +48,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .methodNotAllowed: .methodNotAllowed
             case .notCalibrated, .storeConflict: .conflict
             case .busy: .tooManyRequests
-            case .timeout, .notReady, .modelUnavailable: .serviceUnavailable
+            case .timeout, .notReady, .modelUnavailable, .storeUnavailable: .serviceUnavailable
             case .clientClosed: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
             case .internalError: .internalServerError
             }

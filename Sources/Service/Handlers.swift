@@ -125,11 +125,13 @@ extension ServiceState {
         let filter = body.has("filter") ? try MetadataFilterRequest.parse(try body.object("filter")) : nil
         let vector = try await embedChecked([query])[0]
         let hits: [(id: String, score: Float)]
-        do { hits = try storeIndex.search(vector, k: k, metadata: filter) } catch let e as IndexError {
+        let vectorStore = self.vectorStore
+        do { hits = try await reachable { try await vectorStore.search(vector, k: k, ef: nil, metadata: filter) } } catch let e as IndexError {
             throw APIError(.invalidValue, "the query cannot be searched: \(e)", field: "query")
         }
         // One read for all hits; an item deleted since the search is left out.
-        let items = try store.items(ids: hits.map(\.id))
+        let ids = hits.map(\.id)
+        let items = try await reachable { try await vectorStore.items(ids: ids) }
         return SearchResponse(results: zip(hits, items).compactMap { hit, item in
             item.map { Hit(id: hit.id, score: hit.score, text: $0.text, metadata: $0.metadata.map(JSONText.init)) }
         })
@@ -183,9 +185,13 @@ extension ServiceState {
         }
         let vectors = try await embedChecked(parsed.map(\.input))
         let items = zip(parsed, vectors).map { p, v in StoredItem(id: p.id, text: p.text, metadata: p.metadata, vector: v) }
-        let (index, fingerprint) = (storeIndex, model.fingerprint)
+        let (vectorStore, fingerprint) = (self.vectorStore, model.fingerprint)
         do {
-            try await write { try index.upsert(items, fingerprint: fingerprint) }
+            if let index = sqliteIndex {
+                try await write { try index.upsert(items, fingerprint: fingerprint) }
+            } else {
+                try await writeAsync { try await vectorStore.upsert(items, fingerprint: fingerprint) }
+            }
         } catch let e as StoreError {
             throw APIError(.storeConflict, e.description)
         }
@@ -207,9 +213,14 @@ extension ServiceState {
             guard case .string(let s) = v else { throw APIError(.wrongType, "'ids[\(i)]' must be a string", field: "ids[\(i)]") }
             collected.append(try Self.validID(s, field: "ids[\(i)]"))
         }
-        let ids = collected
-        let index = storeIndex
-        return DeleteResponse(deleted: try await write { try index.remove(ids) })
+        return DeleteResponse(deleted: try await remove(collected))
+    }
+
+    /// Removes items (durable on return): through the write queue for SQLite, directly for PostgreSQL.
+    func remove(_ ids: [String]) async throws -> Int {
+        if let index = sqliteIndex { return try await write { try index.remove(ids) } }
+        let vectorStore = self.vectorStore
+        return try await writeAsync { try await vectorStore.remove(ids) }
     }
 
     /// An item id as the API accepts it: 1 to 512 bytes without control characters. A NUL would
@@ -226,8 +237,7 @@ extension ServiceState {
     /// Deletes one item by id (`DELETE /v1/items/{id}`); 404 when there is none.
     func deleteItem(_ id: String) async throws -> DeleteResponse {
         let id = try Self.validID(id, field: "id")
-        let index = storeIndex
-        let n = try await write { try index.remove([id]) }
+        let n = try await remove([id])
         guard n > 0 else { throw APIError(.notFound, "no item with id '\(id)'", field: "id") }
         return DeleteResponse(deleted: n)
     }
@@ -239,8 +249,9 @@ extension ServiceState {
         let vector: [Float]
     }
 
-    func item(_ id: String) throws -> ItemResponse {
-        guard let item = try store.item(id) else { throw APIError(.notFound, "no item with id '\(id)'", field: "id") }
+    func item(_ id: String) async throws -> ItemResponse {
+        let vectorStore = self.vectorStore
+        guard let found = try await reachable({ try await vectorStore.items(ids: [id]) }).first, let item = found else { throw APIError(.notFound, "no item with id '\(id)'", field: "id") }
         return ItemResponse(id: item.id, text: item.text, metadata: item.metadata.map(JSONText.init), vector: item.vector)
     }
 
@@ -294,13 +305,29 @@ extension ServiceState {
             throw APIError(.busy, "another duplicates search over the store is running; retry when it has finished (one at a time)")
         }
         defer { duplicatesGate.leave() }
-        let count = try store.count()
+        let vectorStore = self.vectorStore
+        let count = try await reachable { try await vectorStore.count() }
         guard count <= Self.maxDuplicateItems else {
             throw APIError(.invalidValue, "the store holds \(count) items; duplicates over the store handles at most \(Self.maxDuplicateItems) (use `siamese dedupe`)")
         }
         let (found, names) = try await mineStoreDuplicates(threshold: Float(threshold), limit: limit, clientConnected: clientConnected)
         let kept = found.pairs.map { DuplicatesResponse.Pair(a: names[$0.a], b: names[$0.b], score: $0.score) }
         return DuplicatesResponse(source: "store", threshold: threshold, pairs: kept, truncated: found.total > kept.count)
+    }
+
+    /// A PostgreSQL store's ids and vectors, read page by page before mining (the database is
+    /// read asynchronously, not from the duplicates thread).
+    static func storeVectors(_ store: any VectorStore, dimension: Int) async throws -> (names: [String], vectors: [Float]) {
+        var names: [String] = [], vectors: [Float] = [], cursor: String?
+        repeat {
+            let page = try await store.page(after: cursor, limit: 4096)
+            for item in page.items where item.vector.count == dimension {
+                names.append(item.id)
+                vectors += item.vector
+            }
+            cursor = page.next
+        } while cursor != nil
+        return (names, vectors)
     }
 
     /// The store's ids and vectors, in storage order (read on the duplicates thread).
@@ -327,7 +354,10 @@ extension ServiceState {
     /// of `limit` pairs and one score tile per thread.
     func mineStoreDuplicates(threshold: Float, limit: Int, clientConnected: @escaping @Sendable () -> Bool = { true }) async throws
         -> (ParaphraseMining.BoundedPairs, [String]) {
-        let (d, store) = (model.dimension, self.store)
+        let (d, sqlite, vectorStore) = (model.dimension, sqliteIndex?.store, self.vectorStore)
+        var read: (names: [String], vectors: [Float])?
+        if sqlite == nil { read = try await reachable { try await Self.storeVectors(vectorStore, dimension: d) } }
+        let preloaded = read
         let stop = Flag()
         let deadline = ContinuousClock.now + .milliseconds(configuration.timeoutMilliseconds)
         let (queue, probe) = (duplicatesQueue, duplicatesProbe)
@@ -336,7 +366,7 @@ extension ServiceState {
                 try await withCheckedThrowingContinuation { continuation in
                     queue.async {
                         continuation.resume(with: Result {
-                            let (names, vectors) = try Self.storeVectors(store, dimension: d)
+                            let (names, vectors) = try preloaded ?? Self.storeVectors(sqlite!, dimension: d)
                             let found = try ParaphraseMining.topPairs(vectors, dimension: d, threshold: threshold, limit: limit, shouldStop: {
                                 probe.fire(clientConnected: clientConnected)
                                 return stop.isSet || ContinuousClock.now >= deadline || !clientConnected()
@@ -390,14 +420,16 @@ extension ServiceState {
         let store: Store
     }
 
-    func models() throws -> ModelsResponse {
+    func models() async throws -> ModelsResponse {
         let c = model.calibration.map { ModelsResponse.Calibration(threshold: $0.threshold, score_direction: $0.scoreDirection, rule: $0.rule, target: $0.ruleTarget) }
         let m = ModelsResponse.Model(name: model.name, kind: model.kind.rawValue, input_dimension: model.inputDimension, dimension: model.dimension,
                                      fingerprint: model.fingerprint, comparison: model.scoreName, score_direction: direction, calibration: c,
                                      examples: model.examples.isEmpty ? nil : model.examples.map {
                                          .init(name: $0.name, a: EncodableInput(input: $0.a), b: EncodableInput(input: $0.b), same: $0.same)
                                      })
-        return ModelsResponse(models: [m], store: .init(items: try store.count(), fingerprint: try store.fingerprint()))
+        let vectorStore = self.vectorStore
+        let (items, fingerprint) = try await reachable { (try await vectorStore.count(), try await vectorStore.fingerprint()) }
+        return ModelsResponse(models: [m], store: .init(items: items, fingerprint: fingerprint))
     }
 }
 

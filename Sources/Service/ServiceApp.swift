@@ -1,7 +1,9 @@
+import EmbeddingStore
 import FileSupport
 import Foundation
 import Hummingbird
 import Logging
+import PostgresStore
 import ServiceLifecycle
 
 /// Starts the service from a resolved configuration: loads the model, opens the store and
@@ -64,8 +66,47 @@ public enum ServiceApp {
         return state
     }
 
+    /// Loads the model and opens the PostgreSQL store `configuration.store` names (its index
+    /// metric is the model's), refusing a store of another model. The URL is logged without password.
+    public static func makePostgresState(_ configuration: ServiceConfiguration, logger: Logger) async throws -> ServiceState {
+        let model = try loadModel(configuration, logger: logger)
+        let url: PostgresURL
+        do { url = try PostgresURL(configuration.store ?? "") } catch { throw ConfigurationError(error.description) }
+        var options = PostgresStoreOptions(metric: IndexMetric.metric(for: model))
+        if let path = configuration.storePasswordFile {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+                  let line = text.split(separator: "\n", omittingEmptySubsequences: false).first, !line.isEmpty else {
+                throw ConfigurationError("\(path): cannot read the store password file (its first line is the password)")
+            }
+            options.password = line.trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        }
+        let store: PostgresStore
+        do { store = try await PostgresStore.open(url, options: options) } catch let e as StoreError { throw ConfigurationError(e.description) }
+        let state: ServiceState
+        do { state = try await ServiceState(model: model, postgres: store, configuration: configuration) } catch {
+            await store.close()
+            throw error
+        }
+        logger.info("model loaded", metadata: [
+            "model": .string(model.name), "kind": .string(model.kind.rawValue), "dimension": .stringConvertible(model.dimension),
+            "fingerprint": .string(String(model.fingerprint.prefix(16))), "calibrated": .stringConvertible(model.calibration != nil),
+        ])
+        let items = try await store.count()
+        logger.info("store opened", metadata: ["store": .string(store.location), "items": .stringConvertible(items), "engine": "postgresql"])
+        if configuration.apiKey == nil { logger.warning("no API key configured: item writes and admin routes are refused (use --api-key-file)") }
+        return state
+    }
+
     /// Serves until SIGTERM/SIGINT; returns after in-flight requests finished and the index was saved.
     public static func run(_ configuration: ServiceConfiguration, logger: Logger) async throws {
+        if let store = configuration.store, PostgresURL.isPostgres(store) {
+            // Every acknowledged write is committed in the database; there is no index to save.
+            let state = try await makePostgresState(configuration, logger: logger)
+            try await serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true).run()
+            await state.vectorStore.close()
+            logger.info("stopped")
+            return
+        }
         let state = try makeState(configuration, logger: logger)
         let group = serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true)
         try await serve(group, state: state, logger: logger)

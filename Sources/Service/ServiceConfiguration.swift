@@ -9,6 +9,7 @@ import Foundation
 /// | port | `--port` | `SIAMESE_PORT` | `port` | `8080` |
 /// | model folder | `--model` | `SIAMESE_MODEL` | `model` | the built-in demo model |
 /// | store | `--store` | `SIAMESE_STORE` | `store` | a fresh store in a temporary folder |
+/// | PostgreSQL password file (first line) | `--store-password-file` | `SIAMESE_STORE_PASSWORD_FILE` | `store_password_file` | `PGPASSWORD` |
 /// | API key file | `--api-key-file` | `SIAMESE_API_KEY_FILE` | `api_key_file` | none: writes refused |
 /// | max body bytes | `--max-body-bytes` | `SIAMESE_MAX_BODY_BYTES` | `max_body_bytes` | 1 MiB |
 /// | max inputs per request | `--max-inputs` | `SIAMESE_MAX_INPUTS` | `max_inputs` | 256 |
@@ -30,6 +31,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var port = 8080
     public var model: String?
     public var store: String?
+    /// With a `postgres://` store: a file whose first line is the database password (nil: `PGPASSWORD`).
+    public var storePasswordFile: String?
     public var apiKeyFile: String?
     /// The key itself (read from ``apiKeyFile`` by ``resolve(flags:environment:)``); nil: writes refused.
     public var apiKey: String?
@@ -68,7 +71,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public init() {}
 
     /// The settings that can come from each source, by config-file key.
-    public static let keys = ["host", "port", "model", "store", "api_key_file", "max_body_bytes", "max_inputs",
+    public static let keys = ["host", "port", "model", "store", "store_password_file", "api_key_file", "max_body_bytes", "max_inputs",
                               "timeout_ms", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "batch_wait_ms", "max_batch", "demo_cache", "drain_ms", "log_level", "log_format"]
 
     static func environmentName(_ key: String) -> String { "SIAMESE_" + key.uppercased() }
@@ -126,6 +129,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         case "port": port = try int(0...65535)
         case "model": model = raw
         case "store": store = raw
+        case "store_password_file": storePasswordFile = raw
         case "api_key_file": apiKeyFile = raw
         case "max_body_bytes": maxBodyBytes = try int(1024...(1 << 30))
         case "max_inputs": maxInputs = try int(1...100_000)

@@ -24,11 +24,11 @@ public enum ServiceRouter {
         router.get("/healthz") { _, _ in try json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             if state.isShuttingDown { throw APIError(.notReady, "the server is shutting down") }
-            do { _ = try state.store.count() } catch { throw APIError(.notReady, "the store cannot be read") }
+            do { _ = try await state.vectorStore.fingerprint() } catch { throw APIError(.notReady, "the store cannot be read") }
             return try json(["status": "ready"])
         }
         router.get("/metrics") { _, _ in
-            let text = state.metrics.exposition(batcher: state.batcher.statistics, storeItems: (try? state.store.count()) ?? 0)
+            let text = state.metrics.exposition(batcher: state.batcher.statistics, storeItems: (try? await state.vectorStore.count()) ?? 0)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -71,19 +71,19 @@ public enum ServiceRouter {
         }
         router.get("/v1/items/:id") { request, context in
             let id = try pathID(context)
-            return try await timed(state) { try encode(try state.item(id)) }
+            return try await timed(state) { try encode(try await state.item(id)) }
         }
         router.delete("/v1/items/:id") { request, context in
             try authorize(request, state)
             let id = try pathID(context)
             return try await timed(state) { try encode(try await state.deleteItem(id)) }
         }
-        router.get("/v1/models") { _, _ in try encode(try state.models()) }
+        router.get("/v1/models") { _, _ in try encode(try await state.models()) }
         router.post("/v1/admin/save-index") { request, _ in
             try authorize(request, state)
             return try await timed(state) {
                 try await state.write { try state.flush() }
-                return try json(["saved": state.storeIndex.indexPath != nil ? "true" : "false"])
+                return try json(["saved": state.sqliteIndex?.indexPath != nil ? "true" : "false"])
             }
         }
         return router

@@ -8,7 +8,10 @@ import VectorIndex
 public final class ServiceState: Sendable {
     public let model: any ServedModel
     public let batcher: EmbedBatcher
-    public let storeIndex: StoreIndex
+    /// The store every handler reads and writes: SQLite with its in-process index, or PostgreSQL.
+    public let vectorStore: any VectorStore
+    /// The SQLite store's index (nil when the store is a PostgreSQL database).
+    public let sqliteIndex: StoreIndex?
     public let configuration: ServiceConfiguration
     public let metrics: ServiceMetrics
     /// Store writes run here, one at a time and off the event loops (each ends with an fsync).
@@ -33,21 +36,50 @@ public final class ServiceState: Sendable {
     ///
     /// - Parameter indexPath: where the index is saved on shutdown and reloaded from at start
     ///   (nil: rebuilt from the store each start).
-    public init(model: any ServedModel, storePath: String, indexPath: String?, configuration: ServiceConfiguration) throws {
+    public convenience init(model: any ServedModel, storePath: String, indexPath: String?, configuration: ServiceConfiguration) throws {
         let store = try EmbeddingStore(path: storePath)
-        if let stored = try store.fingerprint(), stored != model.fingerprint {
-            throw ConfigurationError("\(storePath): the store holds vectors of model \(stored.prefix(16))…, but the served model is \(model.fingerprint.prefix(16))…; use another store, or re-embed this one")
-        }
-        if let d = try store.dimension(), d != model.dimension {
-            throw ConfigurationError("\(storePath): the store holds \(d)-dimensional vectors; the model makes \(model.dimension)")
-        }
+        try Self.check(fingerprint: try store.fingerprint(), dimension: try store.dimension(), of: storePath, model: model)
+        let index = try store.openIndex(metric: IndexMetric.metric(for: model), dimension: model.dimension, indexPath: indexPath)
+        self.init(model: model, vectorStore: SQLiteVectorStore(index), sqliteIndex: index, configuration: configuration)
+    }
+
+    /// Serves a PostgreSQL store (refusing one made by another model). The service then holds
+    /// no index: pgvector searches inside the database, so several processes can serve one store.
+    /// - Parameters:
+    ///   - model: the served model.
+    ///   - postgres: the open store (its metric must be the model's: see ``IndexMetric``).
+    ///   - configuration: limits, key, timeouts.
+    public convenience init(model: any ServedModel, postgres: any VectorStore, configuration: ServiceConfiguration) async throws {
+        try Self.check(fingerprint: try await postgres.fingerprint(), dimension: try await postgres.dimension(), of: postgres.location, model: model)
+        self.init(model: model, vectorStore: postgres, sqliteIndex: nil, configuration: configuration)
+    }
+
+    init(model: any ServedModel, vectorStore: any VectorStore, sqliteIndex: StoreIndex?, configuration: ServiceConfiguration) {
         self.model = model
         self.configuration = configuration
         self.batcher = EmbedBatcher(model: model, maxWait: .milliseconds(configuration.batchWaitMilliseconds), maxBatch: configuration.maxBatch)
-        self.storeIndex = try store.openIndex(metric: IndexMetric.metric(for: model), dimension: model.dimension, indexPath: indexPath)
+        self.vectorStore = vectorStore
+        self.sqliteIndex = sqliteIndex
         self.metrics = ServiceMetrics()
     }
 
+    /// Refuses a store made by another model or of another dimension.
+    static func check(fingerprint stored: String?, dimension: Int?, of location: String, model: any ServedModel) throws {
+        if let stored, stored != model.fingerprint {
+            throw ConfigurationError("\(location): the store holds vectors of model \(stored.prefix(16))…, but the served model is \(model.fingerprint.prefix(16))…; use another store, or re-embed this one")
+        }
+        if let d = dimension, d != model.dimension {
+            throw ConfigurationError("\(location): the store holds \(d)-dimensional vectors; the model makes \(model.dimension)")
+        }
+    }
+
+    /// The SQLite store's index (tests and SQLite-only paths; a PostgreSQL service has none).
+    public var storeIndex: StoreIndex {
+        guard let sqliteIndex else { fatalError("ServiceState.storeIndex: the service serves a PostgreSQL store, not a SQLite file") }
+        return sqliteIndex
+    }
+
+    /// The SQLite store (tests and SQLite-only paths; a PostgreSQL service has none).
     var store: EmbeddingStore { storeIndex.store }
 
     /// Runs a store write on the write queue.
@@ -63,9 +95,27 @@ public final class ServiceState: Sendable {
         }
     }
 
+    /// Runs a store write of a PostgreSQL store (which orders concurrent writes itself), with
+    /// the same timeout hand-over as ``write(_:)``; a store that cannot be reached answers 503.
+    func writeAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        if let once = RequestScope.current, !once.beginWrite() {
+            throw APIError(.timeout, "the request timed out before its write began; nothing was written")
+        }
+        return try await reachable(body)
+    }
+
+    /// Runs a call into the store, turning a PostgreSQL store's connection or server failure
+    /// (``StoreError/database(_:)``) into a 503 with the stable code `store_unavailable`; the
+    /// connection pool reconnects on its own for the next request.
+    func reachable<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do { return try await body() } catch StoreError.database(let message) where sqliteIndex == nil {
+            throw APIError(.storeUnavailable, "the store is unavailable: \(message)")
+        }
+    }
+
     /// Saves the index (when it has a path) so the next start reloads instead of rebuilding.
     public func flush() throws {
-        try storeIndex.save()
+        try sqliteIndex?.save()
     }
 }
 

@@ -3,6 +3,7 @@ import EmbeddingStore
 import Evaluation
 import Foundation
 import NPY
+import PostgresStore
 import Tensors
 import VectorIndex
 
@@ -36,7 +37,22 @@ private func runCatching(_ body: () throws -> Void) throws {
 }
 
 /// Every vector of an embedding store, with the item ids in the same order.
-private func storeVectors(_ path: String) throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) {
+private func storeVectors(_ path: String, postgres: PostgresOptionGroup) throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) {
+    if PostgresURL.isPostgres(path) {
+        // Read page by page in id order (the database keeps its own index; dedupe compares exactly).
+        let pg = try postgres.open(path, metric: nil)
+        return try blocking { () async throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) in
+            var ids: [String] = [], values: [Float] = [], cursor: String?
+            repeat {
+                let page = try await pg.page(after: cursor, limit: 4096)
+                for item in page.items { ids.append(item.id); values += item.vector }
+                cursor = page.next
+            } while cursor != nil
+            let dimension = try await pg.dimension() ?? 0
+            await pg.close()
+            return ((ids.count, dimension, values), ids)
+        }
+    }
     guard FileManager.default.fileExists(atPath: path) else { throw IndexCLIError(file: path, message: "no such store") }
     let store = try EmbeddingStore(path: path)
     var ids: [String] = [], values: [Float] = []
@@ -564,8 +580,10 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Queries: .npy, rows × dimensions; with --store, a text file (one query per line).", valueName: "q.npy"))
     var queries: String?
 
-    @Option(help: ArgumentHelp("Search an embedding store (see `siamese store import`) instead of an index file.", valueName: "store.sqlite"))
+    @Option(help: ArgumentHelp("Search an embedding store (see `siamese store import`: a SQLite file or postgres://USER@HOST:PORT/DATABASE) instead of an index file.", valueName: "store.sqlite|url"))
     var store: String?
+
+    @OptionGroup var postgres: PostgresOptionGroup
 
     @Option(help: ArgumentHelp("With --store: the model folder or name that embeds the queries.", valueName: "dir|name"))
     var model: String?
@@ -620,7 +638,8 @@ struct SearchCommand: ParsableCommand {
         if let store, let model {
             let texts = try query + (queries.map { try readTextLines(URL(fileURLWithPath: $0)) } ?? [])
             let started = DispatchTime.now().uptimeNanoseconds
-            let search = StoreSearch(store: store, model: model, queries: texts, k: k, ef: ef, filter: try StoreSearch.parseFilters(filter))
+            let search = StoreSearch(store: store, model: model, queries: texts, k: k, ef: ef, filter: try StoreSearch.parseFilters(filter),
+                                     postgres: try postgres.options(metric: nil))
             let results = try search.run()
             let records = StoreSearch.json(results)
             switch json ? .jsonl : formatting.format {
@@ -717,8 +736,10 @@ struct DedupeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
     var vectors: String?
 
-    @Option(help: ArgumentHelp("An embedding store instead of --vectors: pairs are named by item id.", valueName: "store.sqlite"))
+    @Option(help: ArgumentHelp("An embedding store instead of --vectors (a SQLite file or postgres://USER@HOST:PORT/DATABASE): pairs are named by item id.", valueName: "store.sqlite|url"))
     var store: String?
+
+    @OptionGroup var postgres: PostgresOptionGroup
 
     @Option(help: "Similarity at or above which a pair is reported.")
     var threshold: Float?
@@ -757,10 +778,10 @@ struct DedupeCommand: ParsableCommand {
     func run() throws {
         applyThreads(threads)
         try runCatching {
-            let source = vectors ?? store!
+            let source = vectors ?? redactedLocation(store!)
             let x: (rows: Int, dimension: Int, values: [Float]), ids: [String]?
             if let store {
-                let (matrix, names) = try storeVectors(store)
+                let (matrix, names) = try storeVectors(store, postgres: postgres)
                 (x, ids) = (matrix, names)
             } else {
                 (x, ids) = (try readVectors(source), nil)

@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         DELETE /v1/items (API key), GET /v1/items/{id}, /v1/models, /healthz, /readyz, /metrics, /openapi.json, /.
         Settings come from flags, then SIAMESE_* environment variables (SIAMESE_PORT, SIAMESE_MODEL, …), then the
         JSON file named by --config or SIAMESE_CONFIG (its top-level keys, or its "serve" section: host, port, model,
-        store, api_key_file, max_body_bytes, max_inputs, timeout_ms, idle_timeout_ms,
+        store, store_password_file, api_key_file, max_body_bytes, max_inputs, timeout_ms, idle_timeout_ms,
         header_timeout_ms, body_timeout_ms, batch_wait_ms, max_batch, demo_cache, drain_ms,
         log_level, log_format).
 
@@ -38,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 8080; 0 picks a free one).") var port: Int?
     @Option(help: "Model folder: a Siamese model (siamese.json) or a sentence-transformers folder (default: the demo model).") var model: String?
-    @Option(help: "SQLite store file (created when missing; default: a fresh temporary store).") var store: String?
+    @Option(help: "Store: a SQLite file (created when missing) or postgres://USER@HOST:PORT/DATABASE (default: a fresh temporary SQLite store).") var store: String?
+    @Option(help: "With --store postgres://…: a file whose first line is the database password (default: PGPASSWORD).") var storePasswordFile: String?
     @Option(help: "File holding the API key required by writes and admin routes.") var apiKeyFile: String?
     @Option(help: "JSON config file (lowest precedence).") var config: String?
     @Option(help: "Largest request body in bytes (default 1 MiB).") var maxBodyBytes: Int?
@@ -59,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads { Threading.threadCount = threads }
         var flags: [String: String] = [:]
         let given: [(String, CustomStringConvertible?)] = [
-            ("host", host), ("port", port), ("model", model), ("store", store), ("api_key_file", apiKeyFile), ("config", config),
+            ("host", host), ("port", port), ("model", model), ("store", store), ("store_password_file", storePasswordFile), ("api_key_file", apiKeyFile), ("config", config),
             ("max_body_bytes", maxBodyBytes), ("max_inputs", maxInputs), ("timeout_ms", timeoutMs),
             ("idle_timeout_ms", idleTimeoutMs), ("header_timeout_ms", headerTimeoutMs), ("body_timeout_ms", bodyTimeoutMs),
             ("batch_wait_ms", batchWaitMs), ("max_batch", maxBatch), ("demo_cache", demoCache), ("drain_ms", drainMs),

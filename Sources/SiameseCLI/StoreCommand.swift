@@ -3,6 +3,7 @@ import EmbeddingStore
 import FileSupport
 import Foundation
 import NPY
+import PostgresStore
 import Service
 import Tensors
 
@@ -37,8 +38,14 @@ enum StoreSession {
 
     /// Refuses a store made with another model, naming both.
     static func checkFingerprint(_ store: EmbeddingStore, model: any ServedModel, modelName: String) throws {
-        if let stored = try store.fingerprint(), stored != model.fingerprint {
-            throw InputError(file: store.path, message: "holds vectors of model \(stored.prefix(16))…, but \(modelName) is \(model.fingerprint.prefix(16))…; use another store, or re-embed it: siamese store reembed --store \(store.path) --model \(modelName)")
+        try checkFingerprint(try store.fingerprint(), location: store.path, model: model, modelName: modelName)
+    }
+
+    /// Refuses a store (named by `location`, a path or a redacted URL) whose fingerprint is
+    /// `stored` when the model's is another.
+    static func checkFingerprint(_ stored: String?, location: String, model: any ServedModel, modelName: String) throws {
+        if let stored, stored != model.fingerprint {
+            throw InputError(file: location, message: "holds vectors of model \(stored.prefix(16))…, but \(modelName) is \(model.fingerprint.prefix(16))…; use another store, or re-embed it: siamese store reembed --store \(location) --model \(modelName)")
         }
     }
 }
@@ -58,7 +65,7 @@ struct StoreImportCommand: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("Store file (SQLite); created when missing.", valueName: "file")) var store: String
+    @Option(help: ArgumentHelp("Store: a SQLite file (created when missing) or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String
     @Option(help: ArgumentHelp("Model folder or name.", valueName: "dir|name")) var model: String
     @Option(help: ArgumentHelp("Items: .jsonl, .csv or text.", valueName: "file")) var input: String
     @Option(help: "Column (or key) of the id.") var idColumn = "id"
@@ -67,6 +74,7 @@ struct StoreImportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With a .npy INPUT: the ids of its rows (text, one per line, or an int64 .npy).", valueName: "file")) var ids: String?
     @Option(help: "Items per embedding batch and transaction.") var batchSize = 256
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var postgres: PostgresOptionGroup
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
@@ -121,24 +129,43 @@ struct StoreImportCommand: ParsableCommand {
     /// rows of each), each batch committed durably, with progress; then the index is saved beside
     /// the store and the summary printed.
     private func write(_ count: Int, noun: String, served: any ServedModel, batch: (Range<Int>) throws -> [StoredItem]) throws {
-        let embeddings = try EmbeddingStore(path: store)
-        try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
+        // The target: a SQLite file (its HNSW index saved beside it at the end), or a PostgreSQL
+        // database (which keeps its own index); named in output without any password.
+        let name: String
+        let upsert: ([StoredItem]) throws -> Void
+        let total: () throws -> Int, finish: () throws -> Void
+        if PostgresURL.isPostgres(store) {
+            let pg = try postgres.open(store, metric: IndexMetric.metric(for: served))
+            try StoreSession.checkFingerprint(try blocking { try await pg.fingerprint() }, location: pg.location, model: served, modelName: model)
+            let fingerprint = served.fingerprint
+            name = pg.location
+            upsert = { items in try blocking { try await pg.upsert(items, fingerprint: fingerprint) } }
+            total = { try blocking { try await pg.count() } }
+            finish = { try blocking { await pg.close() } }
+        } else {
+            let embeddings = try EmbeddingStore(path: store)
+            try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
+            name = store
+            upsert = { try embeddings.upsert($0, fingerprint: served.fingerprint) }
+            total = { try embeddings.count() }
+            finish = { try StoreSession.openIndex(embeddings, model: served).save() }
+        }
         let progress = ProgressBar(label: "import")
         let started = Date()
         var done = 0
         while done < count {
             let range = done..<min(count, done + batchSize)
-            try embeddings.upsert(try batch(range), fingerprint: served.fingerprint)
+            try upsert(try batch(range))
             done = range.upperBound
             progress.update(done: done, of: count, unit: "items")
         }
         progress.finish()
-        try StoreSession.openIndex(embeddings, model: served).save()
+        let items = try total()
+        try finish()
         let seconds = Date().timeIntervalSince(started)
-        let total = try embeddings.count()
-        formatting.emit(.object([("imported", .int(count)), ("items", .int(total)), ("dimension", .int(served.dimension)),
-                                 ("fingerprint", .string(served.fingerprint)), ("store", .string(store)), ("seconds", .number(seconds))])) {
-            String(format: "imported %d %@ into %@ (%d items in all, dimension %d) in %.1f s", count, noun, store, total, served.dimension, seconds)
+        formatting.emit(.object([("imported", .int(count)), ("items", .int(items)), ("dimension", .int(served.dimension)),
+                                 ("fingerprint", .string(served.fingerprint)), ("store", .string(name)), ("seconds", .number(seconds))])) {
+            String(format: "imported %d %@ into %@ (%d items in all, dimension %d) in %.1f s", count, noun, name, items, served.dimension, seconds)
         }
     }
 }
@@ -155,29 +182,47 @@ struct StoreExportCommand: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("Store file.", valueName: "file")) var store: String
+    @Option(help: ArgumentHelp("Store: a SQLite file or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String
     @Option(help: ArgumentHelp("Output: .jsonl, or .npy (vectors; ids go to --ids).", valueName: "file")) var output: String
     @Option(help: ArgumentHelp("With .npy output: the ids, one per line (default OUTPUT.ids.txt).", valueName: "file")) var ids: String?
     @Flag(help: "Leave the vectors out of JSON lines.") var noVectors = false
+    @OptionGroup var postgres: PostgresOptionGroup
     @OptionGroup var formatting: FormatOption
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
-        let embeddings = try EmbeddingStore(path: store)
         var all: [StoredItem] = []
-        var last: Int64?
-        while true {
-            let page = try embeddings.items(after: last, limit: 4096)
-            guard let end = page.last else { break }
-            all += page.map(\.item)
-            last = end.label
+        let name: String
+        if PostgresURL.isPostgres(store) {
+            let pg = try postgres.open(store, metric: nil)
+            name = pg.location
+            all = try blocking {
+                var items: [StoredItem] = [], cursor: String?
+                repeat {
+                    let page = try await pg.page(after: cursor, limit: 4096)
+                    items += page.items
+                    cursor = page.next
+                } while cursor != nil
+                await pg.close()
+                return items
+            }
+        } else {
+            guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
+            name = store
+            let embeddings = try EmbeddingStore(path: store)
+            var last: Int64?
+            while true {
+                let page = try embeddings.items(after: last, limit: 4096)
+                guard let end = page.last else { break }
+                all += page.map(\.item)
+                last = end.label
+            }
         }
         let url = URL(fileURLWithPath: output)
         if url.pathExtension.lowercased() == "npy" {
             let dimension = all.first?.vector.count ?? 0
             let idsPath = ids ?? output + ".ids.txt"
             if let bad = all.first(where: { $0.id.contains("\n") || $0.id.contains("\r") }) {
-                throw InputError(file: store, field: "id", message: "the id '\(bad.id)' holds a line break; export to .jsonl instead")
+                throw InputError(file: name, field: "id", message: "the id '\(bad.id)' holds a line break; export to .jsonl instead")
             }
             try NPY.write(NPYArray(float32: all.flatMap(\.vector), rows: all.count, cols: dimension), to: url)
             try AtomicFile.write(Data(all.map { $0.id + "\n" }.joined().utf8), to: URL(fileURLWithPath: idsPath))
@@ -209,10 +254,12 @@ struct StoreStatsCommand: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("Store file.", valueName: "file")) var store: String
+    @Option(help: ArgumentHelp("Store: a SQLite file or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String
+    @OptionGroup var postgres: PostgresOptionGroup
     @OptionGroup var formatting: FormatOption
 
     func run() throws {
+        if PostgresURL.isPostgres(store) { return try runPostgres() }
         guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
         let embeddings = try EmbeddingStore(path: store)
         let count = try embeddings.count(), dimension = try embeddings.dimension(), fingerprint = try embeddings.fingerprint()
@@ -227,6 +274,27 @@ struct StoreStatsCommand: ParsableCommand {
             model        \(fingerprint ?? "-")
             size         \(bytes) bytes
             index saved  \(indexSaved ? "yes (\(StoreSession.indexPath(store)))" : "no")
+            """
+        }
+    }
+
+    /// Stats of a PostgreSQL store: the database keeps its index, so there is no index file.
+    func runPostgres() throws {
+        let pg = try postgres.open(store, metric: nil)
+        let (count, dimension, fingerprint) = try blocking {
+            let r = (try await pg.count(), try await pg.dimension(), try await pg.fingerprint())
+            await pg.close()
+            return r
+        }
+        formatting.emit(.object([("items", .int(count)), ("dimension", dimension.map { .int($0) } ?? .null),
+                                 ("fingerprint", fingerprint.map { .string($0) } ?? .null), ("metric", .string(pg.metric.rawValue)),
+                                 ("store", .string(pg.location))])) {
+            """
+            items        \(count)
+            dimension    \(dimension.map(String.init) ?? "-")
+            model        \(fingerprint ?? "-")
+            metric       \(pg.metric)
+            store        \(pg.location) (PostgreSQL; pgvector HNSW index in the database)
             """
         }
     }

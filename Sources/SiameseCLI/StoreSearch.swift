@@ -2,6 +2,7 @@ import EmbeddingStore
 import Evaluation
 import FileSupport
 import Foundation
+import PostgresStore
 import Service
 
 /// `siamese search --store`: queries as texts (or feature arrays), embedded by the store's model,
@@ -14,6 +15,8 @@ struct StoreSearch {
     var ef: Int?
     /// Metadata conditions from `--filter`, ANDed (nil: none).
     var filter: MetadataFilter?
+    /// How to open a `postgres://` store (password, index settings).
+    var postgres = PostgresStoreOptions()
 
     /// What `--filter` accepts, for `--help`.
     static let filterHelp = """
@@ -70,19 +73,13 @@ struct StoreSearch {
 
     /// The hits of every query, in query order.
     func run() throws -> [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])] {
-        guard FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
+        let isPostgres = PostgresURL.isPostgres(store)
+        guard isPostgres || FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
         let served = try StoreSession.model(model)
+        if isPostgres { return try runPostgres(served) }
         let embeddings = try EmbeddingStore(path: store)
         try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
-        let inputs: [ModelInput] = try queries.enumerated().map { i, q in
-            guard served.kind == .vector else { return .text(q) }
-            // A feature model's query is a JSON array of its inputs.
-            guard let values = try? JSONDecoder().decode([Float].self, from: Data(q.utf8)), values.count == served.inputDimension else {
-                throw InputError(file: "--query", line: i + 1, message: "the model \(model) takes arrays of \(served.inputDimension ?? 0) numbers, such as [0.1, 0.2, …]")
-            }
-            return .vector(values)
-        }
-        let vectors = try served.embed(inputs)
+        let vectors = try embed(served)
         let index = try StoreSession.openIndex(embeddings, model: served)
         var out: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])] = []
         for (q, v) in zip(queries, vectors) {
@@ -91,6 +88,39 @@ struct StoreSearch {
             out.append((q, zip(hits, items).map { ($0.id, $0.score, $1) }))
         }
         return out
+    }
+
+    /// The same search in a PostgreSQL store: its pgvector index answers, the items come from it too.
+    func runPostgres(_ served: any ServedModel) throws -> [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])] {
+        var options = postgres
+        options.metric = IndexMetric.metric(for: served)
+        let pg = try PostgresOptionGroup.open(store, options: options)
+        try StoreSession.checkFingerprint(try blocking { try await pg.fingerprint() }, location: pg.location, model: served, modelName: model)
+        let vectors = try embed(served)
+        let (queries, k, ef, filter) = (self.queries, self.k, self.ef, self.filter)
+        return try blocking {
+            var out: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])] = []
+            for (q, v) in zip(queries, vectors) {
+                let hits = try await pg.search(v, k: k, ef: ef, metadata: filter)
+                let items = try await pg.items(ids: hits.map(\.id))
+                out.append((q, zip(hits, items).map { ($0.id, $0.score, $1) }))
+            }
+            await pg.close()
+            return out
+        }
+    }
+
+    /// The queries embedded by the model (a feature model's query is a JSON array of its inputs).
+    func embed(_ served: any ServedModel) throws -> [[Float]] {
+        let inputs: [ModelInput] = try queries.enumerated().map { i, q in
+            guard served.kind == .vector else { return .text(q) }
+            // A feature model's query is a JSON array of its inputs.
+            guard let values = try? JSONDecoder().decode([Float].self, from: Data(q.utf8)), values.count == served.inputDimension else {
+                throw InputError(file: "--query", line: i + 1, message: "the model \(model) takes arrays of \(served.inputDimension ?? 0) numbers, such as [0.1, 0.2, …]")
+            }
+            return .vector(values)
+        }
+        return try served.embed(inputs)
     }
 
     /// The results as JSON: `{"query", "hits": [{"id","score","text","metadata"}]}` per query.

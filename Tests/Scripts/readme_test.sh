@@ -19,7 +19,12 @@ readme="${1:-$repo/README.md}"
 build_siamese
 work="$(mktemp -d)"
 server=""
-cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+# The PostgreSQL blocks start scripts/postgres.sh's server; one that this run started is stopped.
+pg_was_running=0; "$repo/scripts/postgres.sh" url >/dev/null 2>&1 && pg_was_running=1
+cleanup() {
+  [[ -n "$server" ]] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"
+  [[ $pg_was_running -eq 1 ]] || "$repo/scripts/postgres.sh" stop || true
+}
 trap cleanup EXIT
 
 mkdir -p "$work/bin" "$work/run" "$work/models"
@@ -48,6 +53,7 @@ printf '#!/usr/bin/env bash\nexec %s --fail-with-body "$@"\n' "$real_curl" > "$w
 chmod +x "$work/bin/curl"
 if [[ -n "${SIAMESE_MINILM_DIR:-}" ]]; then ln -s "$SIAMESE_MINILM_DIR" "$work/models/all-MiniLM-L6-v2"; fi
 ln -s "$repo/Examples" "$work/run/Examples"
+ln -s "$repo/scripts" "$work/run/scripts"
 
 python3 - "$readme" "$work/blocks" <<'PY'
 import os, re, sys

@@ -1,0 +1,59 @@
+import EmbeddingStore
+import Foundation
+import PostgresNIO
+import VectorIndex
+
+extension PostgresStore {
+    /// pgvector's largest `hnsw.ef_search`.
+    static let maxEfSearch = 1000
+
+    /// See ``VectorStore/search(_:k:ef:metadata:)``: pgvector's HNSW index, in a transaction whose
+    /// `SET LOCAL`s (through `set_config(…, true)`) give this query its `hnsw.ef_search` (at least
+    /// k) and `hnsw.iterative_scan = relaxed_order`, so that a filter that rejects most
+    /// candidates makes the index scan go on until k rows pass (up to pgvector's
+    /// `hnsw.max_scan_tuples`) instead of returning fewer. The rows are re-sorted by distance,
+    /// since a relaxed scan may return them slightly out of order.
+    ///
+    /// Scores are those of the in-process index: cosine similarity (1 − pgvector's cosine
+    /// distance), inner product (−`<#>`), squared Euclidean distance (`<->`²).
+    public func search(_ vector: [Float], k: Int, ef: Int?, metadata: MetadataFilter?) async throws -> [(id: String, score: Float)] {
+        guard k > 0 else { return [] }
+        guard !vector.isEmpty, vector.allSatisfy(\.isFinite) else { throw StoreError.invalidVector(id: "query") }
+        let efSearch = min(Self.maxEfSearch, max(ef ?? options.efSearch, min(k, Self.maxEfSearch)))
+        let op = PostgresMigrations.distance(metric).op
+        var b = SQLBuilder()
+        let q = b.bind(vector)
+        let condition = metadata.map { PostgresFilterSQL.condition($0, into: &b) } ?? "true"
+        b.sql = """
+            WITH r AS MATERIALIZED (
+                SELECT id, vector \(op) \(q)::real[]::vector AS d FROM siamese_items WHERE \(condition)
+                ORDER BY vector \(op) \(q)::real[]::vector LIMIT \(b.bind(k))
+            ) SELECT id, d FROM r ORDER BY d, id
+            """
+        let query = b.query
+        let metric = self.metric
+        let dimension = vector.count, location = self.location
+        return try await read("searching", empty: []) { [client, logger] in
+            try await client.withTransaction(logger: logger) { conn in
+                _ = try await conn.query("""
+                    SELECT set_config('hnsw.ef_search', \(String(efSearch)), true), set_config('hnsw.iterative_scan', 'relaxed_order', true)
+                    """, logger: logger)
+                var hits: [(id: String, score: Float)] = []
+                do {
+                    for try await (id, d) in try await conn.query(query, logger: logger).decode((String, Double).self) {
+                        let score: Double = switch metric {
+                        case .cosine: 1 - d
+                        case .dot: -d
+                        case .l2: d * d
+                        }
+                        hits.append((id, Float(score)))
+                    }
+                } catch where PostgresErrors.sqlState(error) == "22000" {
+                    // pgvector's "different vector dimensions".
+                    throw StoreError.database("\(location): the query vector has \(dimension) components; the store's vectors have another length")
+                }
+                return hits
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
+import Siamese
+import Tensors
+import Testing
+
+/// A database of its own on the server the test command starts (SIAMESE_TEST_POSTGRES_URL, from
+/// scripts/postgres.sh), copied from its `siamese_template` (which has pgvector).
+enum PostgresTestDatabase {
+    /// True when SIAMESE_NO_POSTGRES=1 turns the PostgreSQL tests off on purpose (they then
+    /// report as skipped); without it a missing URL fails them.
+    static let disabled = ProcessInfo.processInfo.environment["SIAMESE_NO_POSTGRES"] == "1"
+
+    static func serverURL() throws -> PostgresURL {
+        let raw = try #require(ProcessInfo.processInfo.environment["SIAMESE_TEST_POSTGRES_URL"],
+                               "SIAMESE_TEST_POSTGRES_URL is unset: run the tests with scripts/test.sh, or set SIAMESE_NO_POSTGRES=1 to skip them on purpose")
+        return try PostgresURL(raw)
+    }
+
+    /// Runs one statement on the server's own database (CREATE / DROP DATABASE cannot be bound:
+    /// the names here are made of hex digits only).
+    static func admin(_ sql: String) async throws {
+        let url = try serverURL()
+        let logger = Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        let config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                      database: url.database, tls: .disable)
+        let conn = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
+        do { _ = try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger) } catch {
+            try? await conn.close()
+            throw error
+        }
+        try await conn.close()
+    }
+
+    /// A fresh database; returns its URL (and name, to drop it).
+    static func create() async throws -> (url: PostgresURL, name: String) {
+        var url = try serverURL()
+        let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await admin("CREATE DATABASE \(name) TEMPLATE siamese_template")
+        url.database = name
+        return (url, name)
+    }
+
+    static func drop(_ name: String) async throws { try await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+}
+
+/// `--store postgres://…` on the command line: import, stats, search, export and dedupe against
+/// the real server, with the same results as the SQLite store for the same items.
+@Suite("siamese --store postgres://", .enabled(if: SiameseExecutable.url != nil, "the siamese executable was not built"),
+       .enabled(if: !PostgresTestDatabase.disabled, "SIAMESE_NO_POSTGRES=1: no PostgreSQL server on purpose"))
+struct PostgresCLITests {
+    func json(_ s: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any], "not a JSON object: \(s)")
+    }
+
+    @Test func importSearchExportAgainstSQLite() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siamese-pgcli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (url, name) = try await PostgresTestDatabase.create()
+        let model = folder.appendingPathComponent("model")
+        try TinyModel.build(into: model)
+        var generator = SeededGenerator(seed: 5)
+        let ids = ["python3-ipalib", "é/ü ?%", "3"] + (0..<37).map { "item-\($0)" }
+        var jsonl = ""
+        for (i, id) in ids.enumerated() {
+            let row = (0..<TinyModel.inputDimension).map { _ in Double(generator.nextNormal()) }
+            let line = try JSONSerialization.data(withJSONObject: ["id": id, "text": row, "metadata": ["lang": i % 3 == 0 ? "en" : "de", "n": i]], options: [.sortedKeys])
+            jsonl += String(decoding: line, as: UTF8.self) + "\n"
+        }
+        let input = folder.appendingPathComponent("items.jsonl"), sqlite = folder.appendingPathComponent("items.sqlite")
+        try jsonl.write(to: input, atomically: true, encoding: .utf8)
+        // A password in the URL (ignored by the test server's trust authentication) must never be printed.
+        var withPassword = url
+        withPassword.password = "hunter2-secret"
+        let store = "postgres://\(url.user):hunter2-secret@\(url.host):\(url.port)/\(url.database)"
+
+        for target in [store, sqlite.path] {
+            let r = try SiameseExecutable.run(["store", "import", "--store", target, "--model", model.path, "--input", input.path, "--batch-size", "16", "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"), "the password was printed: \(r.stdout) \(r.stderr)")
+            let summary = try json(r.stdout)
+            #expect(summary["imported"] as? Int == ids.count && summary["items"] as? Int == ids.count)
+        }
+        let stats = try SiameseExecutable.run(["store", "stats", "--store", store, "--format", "json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let s = try json(stats.stdout)
+        #expect(s["items"] as? Int == ids.count && s["dimension"] as? Int == 16 && s["metric"] as? String == "cosine")
+        #expect(s["store"] as? String == withPassword.redacted && !stats.stdout.contains("hunter2"))
+
+        // The same query and filter on both stores: the same ids, in the same order.
+        let query = "[" + (0..<TinyModel.inputDimension).map { _ in String(generator.nextNormal()) }.joined(separator: ",") + "]"
+        var answers: [[String]] = []
+        for target in [store, sqlite.path] {
+            let r = try SiameseExecutable.run(["search", "--store", target, "--model", model.path, "--query", query, "--k", "5", "--filter", "lang=en", "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let hits = try #require(try json(r.stdout)["hits"] as? [[String: Any]])
+            #expect(hits.count == 5 && hits.allSatisfy { ($0["metadata"] as? [String: Any])?["lang"] as? String == "en" })
+            answers.append(hits.compactMap { $0["id"] as? String })
+        }
+        #expect(answers[0] == answers[1], "PostgreSQL \(answers[0]) vs SQLite \(answers[1])")
+
+        let exported = folder.appendingPathComponent("out.jsonl")
+        let e = try SiameseExecutable.run(["store", "export", "--store", store, "--output", exported.path])
+        #expect(e.status == 0, "\(e.stderr)")
+        let lines = try String(contentsOf: exported, encoding: .utf8).split(separator: "\n")
+        #expect(Set(try lines.compactMap { try json(String($0))["id"] as? String }) == Set(ids))
+
+        let d = try SiameseExecutable.run(["dedupe", "--store", store, "--top-k", "1", "--format", "jsonl"])
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(!d.stdout.isEmpty)
+
+        // A server that is not there: a clear error naming host and port, exit 1, no password.
+        let unreachable = "postgres://\(url.user):hunter2-secret@127.0.0.1:1/\(url.database)"
+        let bad = try SiameseExecutable.run(["store", "stats", "--store", unreachable])
+        #expect(bad.status == 1 && bad.stderr.contains("127.0.0.1") && bad.stderr.contains("port 1") && !bad.stderr.contains("hunter2"), "\(bad.stderr)")
+        let malformed = try SiameseExecutable.run(["store", "stats", "--store", "postgres://nouser-hunter2"])
+        #expect(malformed.status == 2 && malformed.stderr.contains("--store URL") && !malformed.stderr.contains("hunter2"), "\(malformed.stderr)")
+        try await PostgresTestDatabase.drop(name)
+    }
+}
