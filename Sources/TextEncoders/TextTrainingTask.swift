@@ -17,15 +17,24 @@ import Tensors
 /// cached loss. GISTEmbed's guide embeds the same texts with the inference engine (no graph, no
 /// dropout: it is frozen).
 public struct TextPairTrainingTask: TrainingTask {
+    /// The model trained: a sentence-transformers bi-encoder.
     public typealias Model = SentenceTransformer
 
+    /// The loss, with its settings.
     public indirect enum Loss: Sendable {
+        /// In-batch negatives (triplets; the negative is optional).
         case multipleNegativesRanking(MultipleNegativesRankingLoss)
+        /// The same loss and gradients in bounded memory (mini-batches, ``GradientCache``).
         case cachedMultipleNegativesRanking(CachedMultipleNegativesRankingLoss)
+        /// In-batch negatives filtered by the task's guide model.
         case gistEmbed(GISTEmbedLoss)
+        /// Ranking of scored pairs by cosine.
         case coSENT(CoSENTLoss)
+        /// Ranking of scored pairs by the AnglE similarity.
         case angle(AnglELoss)
+        /// Labelled pairs (1 similar, 0 not).
         case contrastive(ContrastiveLoss)
+        /// Squared error between cosine and score.
         case cosineSimilarity(CosineSimilarityLoss)
         /// The inner loss on renormalised prefixes of the embeddings.
         case matryoshka(MatryoshkaLoss, inner: Loss)
@@ -62,8 +71,11 @@ public struct TextPairTrainingTask: TrainingTask {
         }
     }
 
+    /// The training examples.
     public let data: TextPairDataset
+    /// The loss.
     public let loss: Loss
+    /// Examples per step.
     public let batchSize: Int
     /// GISTEmbed's frozen guide model.
     public let guide: SentenceTransformer?
@@ -87,8 +99,10 @@ public struct TextPairTrainingTask: TrainingTask {
         self.guide = guide
     }
 
+    /// The number of examples.
     public var itemCount: Int { data.count }
 
+    /// The epoch's batches: without repeated texts for in-batch negatives, shuffled otherwise.
     public func batches(epoch: Int, seed: UInt64, model: SentenceTransformer) throws -> [[Int]] {
         if loss.usesInBatchNegatives {
             let keys = data.examples.map { [$0.first, $0.second] + ($0.negative.map { [$0] } ?? []) }
@@ -100,6 +114,7 @@ public struct TextPairTrainingTask: TrainingTask {
         return chunked(order, size: batchSize)
     }
 
+    /// The batch's loss; for a cached loss with its mini-batch backward pass (``BatchLoss/backward``).
     public func loss(_ model: SentenceTransformer, _ batch: [Int]) -> BatchLoss {
         let examples = batch.map { data.examples[$0] }
         let n = examples.count

@@ -27,6 +27,7 @@ public struct AnglELoss: Sendable {
         self.scale = scale
     }
 
+    /// The loss of pairs (aᵢ, bᵢ) `[n, d]` with gold scores (only their order matters).
     public func callAsFunction(_ a: Tensor, _ b: Tensor, scores: [Float]) -> Tensor {
         checkPairBatch(a, b, labelCount: scores.count, op: "AnglELoss")
         return CoSENTLoss.ranking(Self.similarity(a, b) * scale, scores: scores)

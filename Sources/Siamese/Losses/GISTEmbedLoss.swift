@@ -32,7 +32,9 @@ public struct GISTEmbedLoss: Sendable {
 
     /// Divides the similarities before the softmax (sentence-transformers: 0.01).
     public var temperature: Float
+    /// How ``margin`` lowers the guide's threshold.
     public var marginStrategy: MarginStrategy
+    /// Lowers the threshold: 0 drops every candidate the guide ranks above the positive.
     public var margin: Float
     /// Also contrast each anchor with the other anchors.
     public var contrastAnchors: Bool
