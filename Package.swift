@@ -29,6 +29,8 @@ let package = Package(
     targets: [
         // Hot loops in C: GEMM micro-kernels and vector math, chosen at run time by CPU detection.
         .target(name: "CKernels"),
+        // PNG and JPEG decoding through the system's libpng / libjpeg, loaded at run time (no headers needed to build).
+        .target(name: "CImageCodecs"),
         // Tensor, reverse-mode autodiff and every differentiable op.
         .target(name: "Tensors", dependencies: ["CKernels"]),
         // Layers, parameters and optimisers built on Tensors.
@@ -36,7 +38,7 @@ let package = Package(
         // The safetensors file format: memory-mapped, bounds-checked reading; atomic writing.
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
-        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport", "NPY", "Evaluation"]),
+        .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport", "NPY", "Evaluation", "CImageCodecs"]),
         // Small file utilities every module needs: atomic writes, SHA-256, a fast CSV line reader, input errors.
         .target(name: "FileSupport"),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "Siamese", "EmbeddingStore",
+            "Service", "Siamese", "EmbeddingStore", "VectorIndex",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),

@@ -5,7 +5,7 @@
 #   Fuzz/run-fuzz.sh [SECONDS] [TARGET...]      # SECONDS default 300 per target
 #
 # TARGETs: feature-csv pair-csv scored-pairs-csv npy model-folder calibration index safetensors
-# tokenizer-json vocab-txt json-body service-request (the Swift Testing targets, run together in
+# tokenizer-json vocab-txt json-body service-request image (the Swift Testing targets, run together in
 # one process), and libfuzzer-npy libfuzzer-csv libfuzzer-json libfuzzer-safetensors. No TARGET:
 # all of them.
 #
@@ -21,7 +21,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds="${1:-300}"
 shift || true
-swift_targets=(feature-csv pair-csv scored-pairs-csv npy model-folder calibration index safetensors tokenizer-json vocab-txt json-body service-request)
+swift_targets=(feature-csv pair-csv scored-pairs-csv npy model-folder calibration index safetensors tokenizer-json vocab-txt json-body service-request image)
 lib_targets=(libfuzzer-npy libfuzzer-csv libfuzzer-json libfuzzer-safetensors)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${swift_targets[@]}" "${lib_targets[@]}")
@@ -41,6 +41,7 @@ filter_for() {
     vocab-txt) echo 'FuzzTests\.TokenizerFuzz/vocabTXT' ;;
     json-body) echo 'FuzzTests\.JSONRequestFuzz/parser' ;;
     service-request) echo 'FuzzTests\.JSONRequestFuzz/routes' ;;
+    image) echo 'FuzzTests\.ImageFuzz/fuzz' ;;
     *) return 1 ;;
     esac
 }

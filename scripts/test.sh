@@ -43,6 +43,16 @@ else
   echo "test.sh: all-MiniLM-L6-v2 at $SIAMESE_MINILM_DIR" >&2
 fi
 
+# The PNG and JPEG readers load the system's libpng16 and libjpeg62 at run time (nothing is needed
+# to build); their tests need them installed.
+libs="$(ldconfig -p 2>/dev/null || true)"
+if [[ "$libs" != *"libpng16.so.16 "* || "$libs" != *"libjpeg.so.62 "* ]]; then
+  echo "test.sh: installing Debian's libpng16-16 and libjpeg62-turbo for the image format tests" >&2
+  sudo_cmd=(); [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo)
+  { "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq libpng16-16 libjpeg62-turbo >/dev/null; } \
+    || { echo "test.sh: cannot install libpng16-16 and libjpeg62-turbo (the PNG and JPEG tests need them)" >&2; exit 1; }
+fi
+
 swift test -c release "$@"
 
 # The service's quick checks (issue 7), on a full run only (arguments such as --filter skip them):

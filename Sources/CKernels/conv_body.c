@@ -5,6 +5,7 @@
 // convolution drivers. Compiled on its own, it is empty.
 #ifdef CK_CONV_BODY
 
+#include "ck_alloc.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,7 @@ static inline void CK_NAME(channel_moments16)(const float *x, int64_t batch, int
 static void CK_NAME(moments_ordered)(const float *x, int64_t batch, int64_t channels, int64_t inner,
                                      int64_t c0, int64_t c1, const float *shift, double *sum, double *sumsq) {
     const int64_t nc = c1 - c0;
-    float *lanes = (float *)aligned_alloc(64, (size_t)(2 * nc * CK_LANES) * sizeof(float));
+    float *lanes = (float *)CK_ALIGNED_ALLOC((size_t)(2 * nc * CK_LANES) * sizeof(float));
     for (int64_t c = c0; c < c1; c++) { sum[c] = 0; sumsq[c] = 0; }
     for (int64_t n0 = 0; n0 < batch; n0 += 64) {
         const int64_t n1 = batch - n0 < 64 ? batch : n0 + 64;
@@ -171,7 +172,7 @@ static inline void CK_NAME(channel_grad_sums16)(const float *g, const float *x, 
 static void CK_NAME(grad_sums_ordered)(const float *g, const float *x, int64_t batch, int64_t channels, int64_t inner,
                                        int64_t c0, int64_t c1, const float *shift, double *sum_g, double *sum_gx) {
     const int64_t nc = c1 - c0;
-    float *lanes = (float *)aligned_alloc(64, (size_t)(2 * nc * CK_LANES) * sizeof(float));
+    float *lanes = (float *)CK_ALIGNED_ALLOC((size_t)(2 * nc * CK_LANES) * sizeof(float));
     for (int64_t c = c0; c < c1; c++) { sum_g[c] = 0; sum_gx[c] = 0; }
     for (int64_t n0 = 0; n0 < batch; n0 += 64) {
         const int64_t n1 = batch - n0 < 64 ? batch : n0 + 64;
@@ -291,9 +292,7 @@ void CK_NAME(ck_relu_backward)(const float *restrict g, const float *restrict x,
 #define scratch_floats CK_NAME(scratch_floats)
 #define small_gemm CK_NAME(small_gemm)
 static float *scratch_floats(int64_t n) {
-    size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
-    bytes = (bytes + 63) & ~(size_t)63;
-    return (float *)aligned_alloc(64, bytes);
+    return (float *)CK_ALIGNED_ALLOC((size_t)(n > 0 ? n : 1) * sizeof(float));
 }
 
 // MARK: - Small GEMM from tiles

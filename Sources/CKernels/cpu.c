@@ -3,6 +3,7 @@
 // The level is read by every kernel call, so it lives in one relaxed atomic: tests lower it
 // from several threads while other tests run kernels, and any value they see is a valid one.
 #include "ckernels.h"
+#include "qgemm_internal.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -35,6 +36,26 @@ int ck_detected_isa(void) {
         atomic_store_explicit(&g_detected, d, memory_order_relaxed);
     }
     return d;
+}
+
+// AVX-512 VNNI (int8 dot products), beside the level: -1 until first use, then 0 or 1. An
+// atomic for the same reason as the level: first calls may come from several threads at once
+// (they compute the same value).
+static _Atomic int g_vnni = -1;
+
+int ck_vnni_detected(void) {
+    int v = atomic_load_explicit(&g_vnni, memory_order_relaxed);
+    if (v < 0) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f");
+#else
+        v = 0;
+#endif
+        atomic_store_explicit(&g_vnni, v, memory_order_relaxed);
+    }
+    return v;
 }
 
 int ck_isa_from_name(const char *name) {

@@ -12,6 +12,7 @@
 // about 0.1 ns; each packed float feeds hundreds of FMAs), and no barrier is needed.
 #include "ckernels.h"
 #include "gemm_internal.h"
+#include "ck_alloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -55,8 +56,7 @@ static ck_scratch *scratch(void) {
     ck_scratch *s = tls_scratch;
     if (s == NULL) {
         pthread_once(&scratch_once, scratch_key_init);
-        s = calloc(1, sizeof *s);
-        if (s == NULL) { fputs("CKernels: out of memory\n", stderr); abort(); }
+        s = CK_CALLOC(sizeof *s);
         pthread_setspecific(scratch_key, s);
         tls_scratch = s;
     }
@@ -67,9 +67,7 @@ static ck_scratch *scratch(void) {
 static float *buf_get(ck_buf *b, size_t n) {
     if (b->cap < n) {
         free(b->p);
-        size_t bytes = ((n + 64) * sizeof(float) + 63) & ~(size_t)63;
-        b->p = aligned_alloc(64, bytes);
-        if (b->p == NULL) { fputs("CKernels: out of memory\n", stderr); abort(); }
+        b->p = CK_ALIGNED_ALLOC((n + 64) * sizeof(float));
         b->cap = n;
     }
     return b->p;

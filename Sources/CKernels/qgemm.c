@@ -1,5 +1,5 @@
-// Dynamic int8 GEMM driver: weight packing, per-row activation quantisation, blocking and threads,
-// and the portable kernels. The ISA kernels live in qgemm_avx2.c and qgemm_avx512.c.
+// Dynamic int8 GEMM driver: weight packing, per-row activation quantisation, blocking and threads.
+// The kernels live in qgemm_generic.c (portable), qgemm_avx2.c and qgemm_avx512.c.
 //
 // Blocking: the output is cut into blocks of CK_Q8_MC rows × CK_Q8_NC columns handed to the
 // kernel threads one at a time. Inside a block each B panel (all of k for NR columns, at most
@@ -19,19 +19,7 @@
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-int ck_q8_vnni_active(void) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    static int vnni = -1;
-    if (vnni < 0) {
-        __builtin_cpu_init();
-        vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f");
-    }
-    return vnni && ck_active_isa() >= CK_ISA_AVX512;
-#else
-    return 0;
-#endif
-}
+int ck_q8_vnni_active(void) { return ck_vnni_detected() && ck_active_isa() >= CK_ISA_AVX512; }
 
 int ck_q8_preferred_layout(void) { return ck_q8_vnni_active() ? CK_Q8_QUADS : CK_Q8_PAIRS; }
 
@@ -112,50 +100,6 @@ void ck_q8_pack_b(int layout, int64_t n, int64_t k, const int8_t *w, void *packe
 
 // MARK: - Activations
 
-void ck_q8_quantize_u8_generic(int64_t k, const float *x, float *scale, int32_t *zero, uint8_t *q) {
-    float lo = 0.0f, hi = 0.0f;
-    for (int64_t p = 0; p < k; p++) {
-        lo = x[p] < lo ? x[p] : lo;
-        hi = x[p] > hi ? x[p] : hi;
-    }
-    const float s = (hi - lo) / 255.0f;
-    if (!(s > 0.0f) || !isfinite(s)) {   // all zeros (or non-finite input): everything maps to 0
-        *scale = 0.0f;
-        *zero = 0;
-        memset(q, 0, (size_t)k);
-        return;
-    }
-    const float inv = 1.0f / s;
-    int32_t z = (int32_t)lrintf(-lo * inv);
-    z = z < 0 ? 0 : (z > 255 ? 255 : z);
-    for (int64_t p = 0; p < k; p++) {
-        int32_t v = (int32_t)lrintf(x[p] * inv) + z;
-        q[p] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
-    }
-    *scale = s;
-    *zero = z;
-}
-
-void ck_q8_quantize_s16_generic(int64_t k, int32_t levels, const float *x, float *scale, int16_t *q) {
-    float m = 0.0f;
-    for (int64_t p = 0; p < k; p++) {
-        const float a = fabsf(x[p]);
-        m = a > m ? a : m;
-    }
-    const float s = m / (float)levels;
-    if (!(s > 0.0f) || !isfinite(s)) {
-        *scale = 0.0f;
-        memset(q, 0, (size_t)k * sizeof(int16_t));
-        return;
-    }
-    const float inv = 1.0f / s;
-    for (int64_t p = 0; p < k; p++) {
-        int32_t v = (int32_t)lrintf(x[p] * inv);
-        q[p] = (int16_t)(v < -levels ? -levels : (v > levels ? levels : v));
-    }
-    *scale = s;
-}
-
 typedef struct {
     int layout;
     int32_t levels;
@@ -203,49 +147,6 @@ void ck_q8_quantize_a(int layout, int64_t m, int64_t k, const float *x, int64_t 
     const int64_t chunks = (m + J.chunk - 1) / J.chunk;
     if (m >= 128) ck_parallel_for(chunks, quantize_rows, &J);
     else for (int64_t c = 0; c < chunks; c++) quantize_rows(&J, c);
-}
-
-// MARK: - Portable kernels
-
-// The float epilogue shared by the portable kernels.
-static void store_tile(const int32_t *acc, int NR, const float *sa, const int32_t *za, const float *sb,
-                       const int32_t *bsum, const float *bias, float *y, int64_t ldy, int mr, int nr) {
-    for (int r = 0; r < mr; r++) {
-        for (int j = 0; j < nr; j++) {
-            const int32_t c = acc[r * NR + j] - za[r] * bsum[j];
-            y[r * ldy + j] = (float)c * (sa[r] * sb[j]) + (bias ? bias[j] : 0.0f);
-        }
-    }
-}
-
-void ck_q8_tile_pairs_generic(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
-                              const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
-                              int mr, int nr) {
-    enum { MR = CK_Q8P_MR, NR = CK_Q8P_NR };
-    int32_t acc[MR * NR] = { 0 };
-    const int16_t *pb = b;
-    for (int r = 0; r < mr; r++) {
-        const int16_t *pa = (const int16_t *)((const uint8_t *)a + r * lda);
-        for (int64_t g = 0; g < kg; g++)
-            for (int j = 0; j < NR; j++)
-                acc[r * NR + j] += (int32_t)pa[g * 2] * pb[(g * NR + j) * 2] + (int32_t)pa[g * 2 + 1] * pb[(g * NR + j) * 2 + 1];
-    }
-    store_tile(acc, NR, sa, za, sb, bsum, bias, y, ldy, mr, nr);
-}
-
-void ck_q8_tile_quads_generic(int64_t kg, const void *a, int64_t lda, const void *b, const float *sa, const int32_t *za,
-                              const float *sb, const int32_t *bsum, const float *bias, float *y, int64_t ldy,
-                              int mr, int nr) {
-    enum { MR = CK_Q8Q_MR, NR = CK_Q8Q_NR };
-    int32_t acc[MR * NR] = { 0 };
-    const int8_t *pb = b;
-    for (int r = 0; r < mr; r++) {
-        const uint8_t *pa = (const uint8_t *)a + r * lda;
-        for (int64_t g = 0; g < kg; g++)
-            for (int j = 0; j < NR; j++)
-                for (int q = 0; q < 4; q++) acc[r * NR + j] += (int32_t)pa[g * 4 + q] * pb[(g * NR + j) * 4 + q];
-    }
-    store_tile(acc, NR, sa, za, sb, bsum, bias, y, ldy, mr, nr);
 }
 
 // MARK: - Driver

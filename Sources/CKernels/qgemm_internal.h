@@ -4,6 +4,9 @@
 
 #include <stdint.h>
 
+// AVX-512 VNNI present (detected once, in cpu.c beside the other instruction-set checks): 1 or 0.
+int ck_vnni_detected(void);
+
 // CK_Q8_PAIRS: 6 rows × 16 columns per tile, k in pairs (int16).
 #define CK_Q8P_MR 6
 #define CK_Q8P_NR 16

@@ -35,6 +35,9 @@ public final class EmbedBatcher: @unchecked Sendable {
 
     public var statistics: Statistics { lock.withLock { stats } }
 
+    /// Requests waiting for their batch (tests wait on it instead of sleeping).
+    var waitingRequests: Int { lock.withLock { pending.count } }
+
     /// Embeddings of `inputs`, computed in a batch with whatever other requests arrive meanwhile.
     public func embed(_ inputs: [ModelInput]) async throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }

@@ -67,8 +67,14 @@ public enum ServiceApp {
     /// Serves until SIGTERM/SIGINT; returns after in-flight requests finished and the index was saved.
     public static func run(_ configuration: ServiceConfiguration, logger: Logger) async throws {
         let state = try makeState(configuration, logger: logger)
-        try await serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true).run()
-        if configuration.store == nil {
+        let group = serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true)
+        try await serve(group, state: state, logger: logger)
+    }
+
+    /// Runs `group` until it shuts down, then saves the index (or removes a temporary store).
+    static func serve(_ group: ServiceGroup, state: ServiceState, logger: Logger) async throws {
+        try await group.run()
+        if state.configuration.store == nil {
             // A temporary store lives as long as its server: nothing will ever open it again.
             let folder = URL(fileURLWithPath: state.store.path).deletingLastPathComponent()
             try? FileManager.default.removeItem(at: folder)

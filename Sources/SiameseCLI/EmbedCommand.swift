@@ -13,7 +13,9 @@ struct EmbedCommand: ParsableCommand {
         abstract: "Embed inputs with a trained model and write them as a float32 .npy matrix.",
         discussion: """
         A Siamese model folder (siamese.json) reads a CSV of feature rows: the columns it was
-        trained on are picked by name, others (labels, ids) are ignored.
+        trained on are picked by name, others (labels, ids) are ignored. A model trained on images
+        also reads an image file (PGM/PPM, PNG or JPEG: one row) or a folder laid out as for
+        `train` (rows in the order train reads them: class folders, then file names, sorted).
         A sentence-transformers folder (modules.json) reads a text file (one input per line), or the --text-column of a CSV file with a header or of JSON lines (.jsonl, where texts may hold line breaks).
 
         Examples:
@@ -52,7 +54,8 @@ struct EmbedCommand: ParsableCommand {
         guard let columns = config.featureColumns else {
             throw ValidationError("\(model)/\(ModelFolder.configurationFile) does not list its feature columns")
         }
-        let features = try FeatureCSV.readFeatures(inputURL, columns: columns)
+        let features = try EmbedImages.features(inputURL, model: config, featureCount: columns.count)
+            ?? FeatureCSV.readFeatures(inputURL, columns: columns)
         let rows = features.shape[0]
         let progress = ProgressBar(label: "embedding")
         var values: [Float] = [], dimension = 0

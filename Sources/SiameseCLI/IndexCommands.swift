@@ -80,21 +80,34 @@ private func withoutFile(_ error: Error) -> String {
 
 /// Ids from a 1-D int64/int32 .npy file or a text file with one integer per line.
 private func readIDs(_ path: String) throws -> [UInt64] {
-    if path.hasSuffix(".npy") {
-        do {
-            return try NPY.read(URL(fileURLWithPath: path)).int64Values().map { v in
-                guard v >= 0 else { throw IndexCLIError(file: path, message: "ids must be non-negative, found \(v)") }
-                return UInt64(v)
-            }
-        } catch let e as IndexCLIError { throw e } catch { throw IndexCLIError(file: path, message: withoutFile(error)) }
-    }
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw IndexCLIError(file: path, message: "cannot read") }
-    return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { i, line in
-        let s = line.trimmingCharacters(in: .whitespaces)
-        if s.isEmpty { return nil }
-        guard let v = UInt64(s) else { throw IndexCLIError(file: path, message: "line \(i + 1): '\(s)' is not a non-negative integer id") }
+    try numericIDs(StoreVectorsInput.readIDs(path), file: path, orExplain: nil)
+}
+
+/// The ids as numbers, or an error naming the first that is not one (`explain`, when given, says
+/// what to do instead).
+private func numericIDs(_ ids: [String], file: String, orExplain explain: String?) throws -> [UInt64] {
+    try ids.enumerated().map { i, s in
+        guard let v = UInt64(s) else {
+            throw IndexCLIError(file: file, message: "line \(i + 1): '\(s)' is not a non-negative integer id" + (explain.map { "; \($0)" } ?? ""))
+        }
         return v
     }
+}
+
+/// String ids for new vectors: labels from `first` on, each name checked against `names`
+/// (which gains them); an error names the line of a repeated, empty or overlong id.
+private func nameIDs(_ ids: [String], first: UInt64, into names: inout IndexNames, file: String) throws -> [UInt64] {
+    try ids.enumerated().map { i, name in
+        let label = first + UInt64(i)
+        if let problem = names.problem(with: name, label: label) { throw IndexCLIError(file: file, message: "line \(i + 1): \(problem)") }
+        names.insert(name, label: label)
+        return label
+    }
+}
+
+/// The first label free for new named vectors: after every label named or present.
+private func nextLabel(_ names: IndexNames, _ ids: [UInt64]) -> UInt64 {
+    max(names.largestLabel.map { $0 + 1 } ?? 0, ids.max().map { $0 + 1 } ?? 0)
 }
 
 private func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
@@ -123,6 +136,16 @@ private enum AnyIndex {
         case "HNSW": return .hnsw(try HNSWIndex.load(from: path, options: options))
         case "int8 scalar-quantised": return .int8(try ScalarQuantizedIndex.load(from: path, options: options))
         default: return .binary(try BinaryQuantizedIndex.load(from: path, options: options))
+        }
+    }
+
+    /// The ids of the live vectors.
+    var ids: [UInt64] {
+        switch self {
+        case .exact(let i): i.ids
+        case .hnsw(let i): i.ids
+        case .int8(let i): i.ids
+        case .binary(let i): i.ids
         }
     }
 
@@ -167,10 +190,11 @@ struct IndexBuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Build an index from a .npy matrix of vectors (one row per vector).",
         discussion: """
-        Ids are the row numbers of the matrix unless --ids gives them. Without --hnsw (or --quantize) the index is exact: every query is compared with every vector, batched through matrix products. With --hnsw the graph is built on --threads threads.
+        Ids are the row numbers of the matrix unless --ids gives them: numbers, or any text, one per line (string ids such as python3-ipalib are kept in the index file, taken by index add and index remove, and printed by search; --string-ids keeps all-numeric ids as text). Without --hnsw (or --quantize) the index is exact: every query is compared with every vector, batched through matrix products. With --hnsw the graph is built on --threads threads.
 
         Example:
           siamese index build --vectors x.npy --output x.flat --metric dot
+          siamese index build --vectors x.npy --ids names.txt --output x.hnsw --hnsw
           siamese index build --vectors x.npy --output x.hnsw --metric cosine --hnsw --m 16 --ef-construction 200 --threads 2
           siamese index build --vectors x.npy --output x.int8 --metric cosine --quantize int8
         """)
@@ -199,8 +223,11 @@ struct IndexBuildCommand: ParsableCommand {
     @Option(help: "Quantised exact index instead: int8 or binary (float vectors kept for rescoring).")
     var quantize: String?
 
-    @Option(help: ArgumentHelp("Ids, one per row: int64 .npy or a text file with one per line.", valueName: "ids"))
+    @Option(help: ArgumentHelp("Ids, one per row: int64 .npy or a text file with one per line (any text: ids that are not all numbers are kept as strings).", valueName: "ids"))
     var ids: String?
+
+    @Flag(help: "Keep the --ids as strings even when every one is a number (so that later ids may be any text).")
+    var stringIds = false
 
     @Option(help: "Model fingerprint stored with the vectors.")
     var fingerprint: String?
@@ -228,8 +255,18 @@ struct IndexBuildCommand: ParsableCommand {
         applyThreads(threads)
         try runCatching {
             let x = try readVectors(vectors)
-            let idList = try ids.map(readIDs)
-            if let idList, idList.count != x.rows { throw IndexCLIError(file: ids!, message: "\(idList.count) ids for \(x.rows) vectors in \(vectors)") }
+            var idList: [UInt64]?, names: IndexNames?
+            if let ids {
+                let given = try StoreVectorsInput.readIDs(ids)
+                guard given.count == x.rows else { throw IndexCLIError(file: ids, message: "\(given.count) ids for \(x.rows) vectors in \(vectors)") }
+                if !stringIds, ids.lowercased().hasSuffix(".npy") || given.allSatisfy({ UInt64($0) != nil }) {
+                    idList = try numericIDs(given, file: ids, orExplain: nil)
+                } else {
+                    var named = IndexNames()
+                    idList = try nameIDs(given, first: 0, into: &named, file: ids)
+                    names = named
+                }
+            }
             let t0 = DispatchTime.now().uptimeNanoseconds
             var kind = "exact"
             let buildSeconds: Double
@@ -249,22 +286,22 @@ struct IndexBuildCommand: ParsableCommand {
                     }
                     progress.finish()
                     buildSeconds = seconds(since: t0)
-                    try index.save(to: output, fingerprint: fingerprint)
+                    try index.save(to: output, fingerprint: fingerprint, names: names)
                 } else if quantize == "int8" {
                     kind = "int8"
                     let index = try ScalarQuantizedIndex(vectors: x.values, ids: idList, dimension: x.dimension, metric: metric)
                     buildSeconds = seconds(since: t0)
-                    try index.save(to: output, fingerprint: fingerprint)
+                    try index.save(to: output, fingerprint: fingerprint, names: names)
                 } else if quantize == "binary" {
                     kind = "binary"
                     let index = try BinaryQuantizedIndex(vectors: x.values, ids: idList, dimension: x.dimension, metric: metric)
                     buildSeconds = seconds(since: t0)
-                    try index.save(to: output, fingerprint: fingerprint)
+                    try index.save(to: output, fingerprint: fingerprint, names: names)
                 } else {
                     var index = ExactIndex(dimension: x.dimension, metric: metric)
                     try index.add(x.values, ids: idList)
                     buildSeconds = seconds(since: t0)
-                    try index.save(to: output, fingerprint: fingerprint)
+                    try index.save(to: output, fingerprint: fingerprint, names: names)
                 }
             } catch let e as IndexError {
                 throw IndexCLIError(file: vectors, message: "\(e)")
@@ -315,18 +352,32 @@ struct IndexAddCommand: ParsableCommand {
             guard x.dimension == info.dimension else {
                 throw IndexCLIError(file: vectors, message: "vectors have \(x.dimension) components but \(index) holds \(info.dimension)")
             }
-            let idList = try ids.map(readIDs)
+            let names = try IndexNames.read(path: index)
+            let loaded = try AnyIndex.load(index)
+            // A named index takes names (any text); a numbered one, numbers.
+            var idList: [UInt64]?, newNames = names
+            if var named = names {
+                guard let ids else { throw IndexCLIError(file: index, message: "the index has string ids: give --ids with one id per new vector") }
+                let given = try StoreVectorsInput.readIDs(ids)
+                guard given.count == x.rows else { throw IndexCLIError(file: ids, message: "\(given.count) ids for \(x.rows) vectors in \(vectors)") }
+                idList = try nameIDs(given, first: nextLabel(named, loaded.ids), into: &named, file: ids)
+                newNames = named
+            } else if let ids {
+                let given = try StoreVectorsInput.readIDs(ids)
+                idList = try numericIDs(given, file: ids, orExplain: ids.lowercased().hasSuffix(".npy") ? nil
+                                        : "\(index) has numeric ids (build it with --string-ids to name vectors by any text)")
+            }
             do {
-                switch try AnyIndex.load(index) {
+                switch loaded {
                 case .exact(var flat):
                     try flat.add(x.values, ids: idList)
-                    try flat.save(to: index, fingerprint: info.fingerprint)
+                    try flat.save(to: index, fingerprint: info.fingerprint, names: newNames)
                     formatting.emit(.object([("added", .int(x.rows)), ("count", .int(flat.count)), ("index", .string(index))])) {
                         "added \(x.rows) vectors: \(flat.count) in \(index)"
                     }
                 case .hnsw(let graph):
                     try graph.add(x.values, ids: idList)
-                    try graph.save(to: index, fingerprint: info.fingerprint)
+                    try graph.save(to: index, fingerprint: info.fingerprint, names: newNames)
                     formatting.emit(.object([("added", .int(x.rows)), ("count", .int(graph.count)), ("index", .string(index))])) {
                         "added \(x.rows) vectors: \(graph.count) live in \(index)"
                     }
@@ -363,34 +414,35 @@ struct IndexRemoveCommand: ParsableCommand {
 
     func validate() throws {
         guard (ids == nil) != (idsFile == nil) else { throw usage("give exactly one of --ids and --ids-file", "index remove") }
-        _ = try parsedIDs()
-    }
-
-    private func parsedIDs() throws -> [UInt64] {
-        try (ids ?? "").split(separator: ",").map { part in
-            guard let v = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw usage("--ids: '\(part)' is not a non-negative integer", "index remove") }
-            return v
-        }
     }
 
     func run() throws {
-        var list = try parsedIDs()
         try runCatching {
-            if let idsFile { list = try readIDs(idsFile) }
+            let given = try idsFile.map { try StoreVectorsInput.readIDs($0) }
+                ?? (ids ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let info = try IndexFileInfo.read(path: index)
+            var names = try IndexNames.read(path: index)
+            // Names that the index does not hold count as absent, as numbers do.
+            let list = try names.map { n in given.compactMap { n.label(of: $0) } } ?? given.enumerated().map { i, s in
+                guard let v = UInt64(s) else {
+                    throw IndexCLIError(file: idsFile ?? "--ids", message: (idsFile == nil ? "" : "line \(i + 1): ") + "'\(s)' is not a non-negative integer id")
+                }
+                return v
+            }
+            for label in list { names?.remove(label: label) }
             switch try AnyIndex.load(index) {
             case .exact(var flat):
                 let n = flat.remove(list)
-                try flat.save(to: index, fingerprint: info.fingerprint)
-                formatting.emit(.object([("removed", .int(n)), ("requested", .int(list.count)), ("count", .int(flat.count)), ("index", .string(index))])) {
-                    "removed \(n) of \(list.count) ids: \(flat.count) left in \(index)"
+                try flat.save(to: index, fingerprint: info.fingerprint, names: names)
+                formatting.emit(.object([("removed", .int(n)), ("requested", .int(given.count)), ("count", .int(flat.count)), ("index", .string(index))])) {
+                    "removed \(n) of \(given.count) ids: \(flat.count) left in \(index)"
                 }
             case .hnsw(let graph):
                 let n = graph.remove(list)
-                try graph.save(to: index, fingerprint: info.fingerprint)
-                formatting.emit(.object([("removed", .int(n)), ("requested", .int(list.count)), ("count", .int(graph.count)),
+                try graph.save(to: index, fingerprint: info.fingerprint, names: names)
+                formatting.emit(.object([("removed", .int(n)), ("requested", .int(given.count)), ("count", .int(graph.count)),
                                          ("tombstones", .int(graph.tombstoneCount)), ("index", .string(index))])) {
-                    "removed \(n) of \(list.count) ids: \(graph.count) live, \(graph.tombstoneCount) tombstones in \(index) (siamese index compact reclaims them)"
+                    "removed \(n) of \(given.count) ids: \(graph.count) live, \(graph.tombstoneCount) tombstones in \(index) (siamese index compact reclaims them)"
                 }
             case .int8, .binary:
                 throw IndexCLIError(file: index, message: "quantised indexes are built once; rebuild with siamese index build")
@@ -430,8 +482,9 @@ struct IndexCompactCommand: ParsableCommand {
                 }
                 return
             }
+            let names = try IndexNames.read(path: index)
             let n = graph.compact()
-            try graph.save(to: index, fingerprint: info.fingerprint)
+            try graph.save(to: index, fingerprint: info.fingerprint, names: names)
             formatting.emit(.object([("reclaimed", .int(n)), ("kind", .string(info.kind)), ("count", .int(graph.count)), ("index", .string(index))])) {
                 "reclaimed \(n) tombstones: \(graph.count) nodes in \(index)"
             }
@@ -474,6 +527,7 @@ struct IndexInfoCommand: ParsableCommand {
                 default: break
                 }
             }
+            if let names = try IndexNames.read(path: index, verifyChecksums: verify) { fields.append(("string_ids", "\(names.count)")) }
             if let fp = info.fingerprint { fields.append(("fingerprint", "\"\(fp.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"")) }
             if json || formatting.format != .text {
                 let line = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
@@ -587,6 +641,10 @@ struct SearchCommand: ParsableCommand {
         let index = self.index!, queries = self.queries!
         try runCatching {
             let loaded = try AnyIndex.load(index)
+            let names = try IndexNames.read(path: index, verifyChecksums: false)
+            if names != nil, let output {
+                throw IndexCLIError(file: output, message: "\(index) has string ids, which an int64 .npy cannot hold: print the hits with --format jsonl instead of --output")
+            }
             let q = try readVectors(queries)
             guard q.dimension == loaded.dimension else {
                 throw IndexCLIError(file: queries, message: "queries have \(q.dimension) components but \(index) holds \(loaded.dimension)")
@@ -621,10 +679,12 @@ struct SearchCommand: ParsableCommand {
                     let hits = r[i]
                     switch format {
                     case .text:
-                        out += "query \(i): " + hits.map { "\($0.id) (\(jsonNumber($0.score)))" }.joined(separator: ", ") + "\n"
+                        out += "query \(i): " + hits.map { "\(names?.name(of: $0.id) ?? String($0.id)) (\(jsonNumber($0.score)))" }.joined(separator: ", ") + "\n"
                     case .json, .jsonl:
                         if format == .json { out += i == 0 ? "[\n  " : ",\n  " }
-                        out += "{\"query\":\(i),\"ids\":[\(hits.map { String($0.id) }.joined(separator: ","))],\"scores\":[\(hits.map { jsonNumber($0.score) }.joined(separator: ","))]}"
+                        // String ids go through the JSON writer (escaping); numbers stay numbers.
+                        let ids = hits.map { h in names.map { JSONValue.string($0.name(of: h.id) ?? String(h.id)).serialized(pretty: false) } ?? String(h.id) }
+                        out += "{\"query\":\(i),\"ids\":[\(ids.joined(separator: ","))],\"scores\":[\(hits.map { jsonNumber($0.score) }.joined(separator: ","))]}"
                         if format == .jsonl { out += "\n" }
                     }
                 }

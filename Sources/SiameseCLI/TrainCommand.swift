@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a Siamese encoder on labelled items or pre-built pairs and triplets.",
         discussion: """
-        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...], "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text); MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one subfolder of PGM/PPM images per class (size and channels from the images; use --encoder cnn). Malformed input stops with the file, line and field before training starts.
+        Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...], "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text); MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one subfolder of images per class, PGM/PPM, PNG or JPEG, mixed at will (size and channels from the images; use --encoder cnn). Malformed input stops with the file, line and field before training starts.
 
         Examples:
           siamese train --data digits.csv --label-column label --encoder mlp --layers 64,128,64 --dim 32 \\
@@ -43,6 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Alpha of multi-similarity (default 2) and proxy-anchor (32).") var lossAlpha: Float?
     @Option(help: "Beta of multi-similarity (default 50).") var lossBeta: Float?
     @Option(help: "Base (similarity offset) of multi-similarity (default 0.5).") var lossBase: Float?
+    @Option(help: "arcface, cosface, proxy-anchor: the class vectors learn at this multiple of --learning-rate (the Proxy Anchor paper uses 100).") var classLearningRateScale: Float = 1
     @Option(help: "Comparison: cosine or euclidean.") var distance = "cosine"
     @Option(help: "In-batch mining: batch-all, batch-hard or semi-hard (triplet); multi-similarity (--loss multi-similarity).") var miner: String?
     @Flag(help: "Offline hard-negative mining for triplets (re-mined every --mine-every epochs).") var hardNegatives = false
@@ -71,6 +72,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
     @Option(help: "Summary on stdout: text, json (one pretty document) or jsonl (one line).") var format: OutputFormat = .text
+
+    func validate() throws {
+        guard classLearningRateScale > 0, classLearningRateScale.isFinite else {
+            throw ValidationError("--class-learning-rate-scale must be a positive number, got \(classLearningRateScale)")
+        }
+        if classLearningRateScale != 1, !["arcface", "cosface", "proxy-anchor"].contains(loss) {
+            throw ValidationError("--class-learning-rate-scale applies to --loss arcface, cosface and proxy-anchor (their class vectors), not \(loss)")
+        }
+    }
 
     func run() throws {
         if let threads { Threading.threadCount = threads }

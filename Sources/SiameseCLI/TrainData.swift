@@ -41,7 +41,7 @@ struct TrainDataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         Training data, by extension: .csv labelled feature rows (or pre-built pairs with --pairs); \
         .jsonl pairs {"a":[…],"b":[…],"label":1} or triplets {"anchor":[…],"positive":[…],"negative":[…]}; \
-        .npy features with --labels; an IDX image file with --labels; a folder with one subfolder of PGM/PPM images per class.
+        .npy features with --labels; an IDX image file with --labels; a folder with one subfolder of PGM/PPM, PNG or JPEG images per class.
         """, valueName: "path"))
     var data: String?
 

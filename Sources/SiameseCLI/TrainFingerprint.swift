@@ -38,6 +38,8 @@ extension TrainCommand {
         let settings = [("scale", lossScale), ("temperature", lossTemperature), ("alpha", lossAlpha), ("beta", lossBeta), ("base", lossBase)]
             .compactMap { name, value in value.map { "\(name) \($0)" } }
         if !settings.isEmpty { add("loss settings " + settings.joined(separator: " ")) }
+        // Only when set, so that the checkpoints of earlier runs still resume.
+        if classLearningRateScale != 1 { add("class learning rate scale \(classLearningRateScale)") }
         return hash.finalize().hexString
     }
 }

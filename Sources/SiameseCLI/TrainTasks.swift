@@ -119,6 +119,7 @@ extension TrainCommand {
             }
             let weights = ClassWeights(classes: ClassWeightTask.classCount(dataset), dimension: dim,
                                        initialization: loss == "proxy-anchor" ? .kaimingFanOut : .normal, generator: &generator)
+            weights.weight.learningRateScale = classLearningRateScale
             let task = try ClassWeightTask(data: dataset, loss: kind, batchSize: batchSize)
             return try fit(NetworkWithClassWeights(network: model, classWeights: weights), task, training, checkpoints, progress, held,
                            fingerprint, network: \.network)

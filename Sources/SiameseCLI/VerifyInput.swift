@@ -10,7 +10,10 @@ import Siamese
 /// - a `.json` file holding such an array, or an object `{"column": value, …}` naming every
 ///   column the model reads (extra keys are ignored);
 /// - a `.npy` file: a 1-D float array, or a 2-D array with one row;
-/// - a `.csv` file: a header and exactly one data row, columns picked by name (others ignored).
+/// - a `.csv` file: a header and exactly one data row, columns picked by name (others ignored);
+/// - an image (`.png`, `.jpg`, `.jpeg`, `.pgm`, `.ppm`, `.pnm`) for a CNN model: its samples as
+///   `siamese train` reads them from an image folder, converted between grayscale and RGB when
+///   the model takes the other (see ``ImageFile``).
 ///
 /// Every problem names the file (or argument), the line or field, and what was expected.
 enum VerifyInput {
@@ -19,7 +22,7 @@ enum VerifyInput {
         if trimmed.hasPrefix("[") { return try fromJSON(Data(trimmed.utf8), source: option, columns: columns) }
         let url = URL(fileURLWithPath: argument)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw InputError(file: argument, message: "no such file (\(option) takes a .csv, .npy or .json file, or an inline JSON array)")
+            throw InputError(file: argument, message: "no such file (\(option) takes a .csv, .npy, .json or image file, or an inline JSON array)")
         }
         switch url.pathExtension.lowercased() {
         case "json":
@@ -44,9 +47,18 @@ enum VerifyInput {
                 throw InputError(file: url.path, message: "holds \(rows.shape[0]) data rows; \(option) takes a file with a header and one row")
             }
             return rows.scalars
+        case let ext where ImageFile.extensions.contains(ext):
+            return try checked(imageSamples(try ImageFile.read(url), count: columns.count, source: url.path), count: columns.count, source: url.path)
         default:
-            throw InputError(file: url.path, message: "unknown input format (expected .csv, .npy or .json, or an inline JSON array)")
+            throw InputError(file: url.path, message: "unknown input format (expected .csv, .npy, .json, an image (.png, .jpg, .pgm, .ppm) or an inline JSON array)")
         }
+    }
+
+    /// The image's samples in the model's channel count, which is the one whose size matches.
+    private static func imageSamples(_ image: PNMImage, count: Int, source: String) throws -> [Float] {
+        let plane = image.width * image.height
+        for channels in [image.channels, 1, 3] where channels * plane == count { return image.samples(channels: channels) }
+        throw InputError(file: source, message: "image is \(image.width)×\(image.height) with \(image.channels) channel(s), but the model reads \(count) features (an image of \(count) pixels in grayscale, or \(count / 3) in RGB)")
     }
 
     private static func fromJSON(_ data: Data, source: String, columns: [String]) throws -> [Float] {

@@ -55,7 +55,7 @@ import VectorIndex
             try record.jsonData().write(to: calibration.appendingPathComponent("record-\(i).json"))
         }
 
-        // Index files: every kind, every metric, a fingerprint, an HNSW graph with a tombstone.
+        // Index files: every kind, every metric, a fingerprint, string ids, an HNSW graph with a tombstone.
         let index = try folder("index")
         let dim = 4
         let vectors = (0..<(24 * dim)).map { Float(sin(Double($0) * 0.7)) }
@@ -72,6 +72,12 @@ import VectorIndex
             .save(to: index.appendingPathComponent("scalar-dot.idx").path)
         try BinaryQuantizedIndex(vectors: Array(vectors[0..<(8 * dim)]), dimension: dim, metric: .cosine)
             .save(to: index.appendingPathComponent("binary-cosine.idx").path)
+        // String ids (the "NAME" section).
+        var named = ExactIndex(dimension: dim, metric: .l2)
+        try named.add(Array(vectors[0..<(3 * dim)]))
+        var names = IndexNames()
+        for (label, name) in ["python3-ipalib", "é/ü ?%", "3"].enumerated() { names.insert(name, label: UInt64(label)) }
+        try named.save(to: index.appendingPathComponent("exact-named.idx").path, names: names)
 
         // Safetensors: every dtype family, metadata, a scalar, an empty tensor.
         let st = try folder("safetensors")

@@ -8,8 +8,9 @@ import Testing
     let initial: [Float] = [0.5, -1.2, 2.0]
     let gradients: [[Float]] = [[0.1, -0.3, 0.7], [0.2, 0.1, -0.4], [-0.5, 0.6, 0.05]]
 
-    private func run(_ make: (Parameter) -> Optimizer) -> [Float] {
+    private func run(scale: Float = 1, _ make: (Parameter) -> Optimizer) -> [Float] {
         let p = Parameter(Tensor(initial))
+        p.learningRateScale = scale
         let opt = make(p)
         for g in gradients {
             p.zeroGrad()
@@ -55,6 +56,29 @@ import Testing
             }
         }
         expectClose(got, w)
+    }
+
+    /// `learningRateScale` multiplies the rate of its parameter alone (class vectors of a metric
+    /// loss learning faster than the encoder).
+    @Test func aParameterScaleMultipliesItsLearningRateAlone() {
+        let adamScaled = run(scale: 100) { Adam([$0], learningRate: 0.0001) }
+        expectClose(adamScaled, run { Adam([$0], learningRate: 0.01) }.map(Double.init))
+        #expect(adamScaled != run { Adam([$0], learningRate: 0.0001) })
+        let sgdScaled = run(scale: 10) { SGD([$0], learningRate: 0.01, momentum: 0.9) }
+        expectClose(sgdScaled, run { SGD([$0], learningRate: 0.1, momentum: 0.9) }.map(Double.init))
+        // In one optimiser, the unscaled parameter moves at the base rate.
+        let (fast, slow) = (Parameter(Tensor(initial)), Parameter(Tensor(initial)))
+        fast.learningRateScale = 100
+        let adam = Adam([fast, slow], learningRate: 0.0001)
+        for g in gradients {
+            for p in [fast, slow] {
+                p.zeroGrad()
+                p.value.setGradient(Tensor(g))
+            }
+            adam.step()
+        }
+        #expect(fast.value.scalars == adamScaled)
+        #expect(slow.value.scalars == run { Adam([$0], learningRate: 0.0001) })
     }
 
     @Test func gradientClippingScalesToMaxNorm() {

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 @testable import Service
+import VectorIndex
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,15 +14,15 @@ import Glibc
 enum RawHTTP {
     struct Failure: Error { let call: String }
 
-    static func request(port: Int, method: String, path: String, body: String = "") async throws -> (status: Int, body: String) {
+    static func request(port: Int, method: String, path: String, body: String = "", headers: [String: String] = [:]) async throws -> (status: Int, body: String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try blocking(port: port, method: method, path: path, body: body) })
+                continuation.resume(with: Result { try blocking(port: port, method: method, path: path, body: body, headers: headers) })
             }
         }
     }
 
-    static func blocking(port: Int, method: String, path: String, body: String) throws -> (status: Int, body: String) {
+    static func blocking(port: Int, method: String, path: String, body: String, headers: [String: String] = [:]) throws -> (status: Int, body: String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(call: "socket") }
         defer { close(fd) }
@@ -34,7 +35,7 @@ enum RawHTTP {
         }
         guard connected == 0 else { throw Failure(call: "connect") }
         let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n" +
-            "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            headers.map { "\($0.key): \($0.value)\r\n" }.joined() + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
         let bytes = Array(request.utf8)
         guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw Failure(call: "send") }
         var response: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 4096)
@@ -146,14 +147,22 @@ extension Event where T == Void {
         let group = ServiceApp.serviceGroup(s.state, app, logger: logger, onSignals: false)
         let running = Task {
             defer { started.fire(-1) }  // a server that fails to start still ends the wait
-            try await group.run()
+            try await ServiceApp.serve(group, state: s.state, logger: logger)
         }
         let p = await started.wait()
         try #require(p > 0, "the server did not start")
         #expect(try await RawHTTP.request(port: p, method: "GET", path: "/readyz").status == 200)
+        let stored = try await RawHTTP.request(port: p, method: "POST", path: "/v1/items", body: "{\"items\":[{\"id\":\"kept\",\"vector\":\(vectorJSON(sampleInput(2)))}]}",
+                                               headers: ["Authorization": "Bearer \(TestService.key)"])
+        #expect(stored.status == 200, "\(stored.body)")
+        let indexPath = s.folder.appendingPathComponent("store.sqlite.hnsw").path
+        try? FileManager.default.removeItem(atPath: indexPath)
 
         let inFlight = Task { try await RawHTTP.request(port: p, method: "POST", path: "/v1/embed", body: "{\"inputs\":[\(vectorJSON(sampleInput(1)))]}") }
-        try await Task.sleep(for: .milliseconds(200))
+        // Shutdown begins once the request waits in the batcher (held there for 1.5 s).
+        let entered = ContinuousClock.now + .seconds(120)
+        while s.state.batcher.waitingRequests == 0 && ContinuousClock.now < entered { await Task.yield() }
+        try #require(s.state.batcher.waitingRequests == 1, "the request reached the batcher")
         await group.triggerGracefulShutdown()
         // The shutdown reaches the service asynchronously: poll readiness until it turns (within
         // the drain, while the listener is still open).
@@ -171,7 +180,9 @@ extension Event where T == Void {
         #expect(answer.body.contains("\"embeddings\""))
         try await running.value
         await #expect(throws: RawHTTP.Failure.self) { try await RawHTTP.request(port: p, method: "GET", path: "/healthz") }
-        try s.state.flush()
+        // Shutdown saved the index, with the item stored before it.
+        let saved = try HNSWIndex.load(from: indexPath)
+        #expect(saved.count == 1)
     }
 
     /// With `--log-format json` each request is one JSON line carrying the id the client got in

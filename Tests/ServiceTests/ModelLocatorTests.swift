@@ -1,4 +1,8 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+@testable import Service
 import Testing
 
 /// `--model NAME`: a model found offline in `$SIAMESE_MODELS` or the Hugging Face cache layout.
@@ -64,5 +68,36 @@ struct ModelLocatorTests {
         #expect(r.stderr.contains("all-MiniLM-L6-v2: no such model folder"), "\(r.stderr)")
         #expect(r.stderr.contains(folder.path + "/hub/models--sentence-transformers--all-MiniLM-L6-v2/snapshots/"), "\(r.stderr)")
         #expect(r.stderr.contains("huggingface-cli download sentence-transformers/all-MiniLM-L6-v2"), "\(r.stderr)")
+    }
+}
+
+/// `serve --model LINK`: a symbolic link to a model folder serves the folder it points to (issue
+/// 16: serve rejected a symlinked folder that embed and verify accepted — enumerating the folder
+/// through the link found no weights).
+@Suite("serve with a symlinked model folder")
+struct SymlinkedServeTests {
+    @Test func aLinkToAModelFolderServesThatModel() async throws {
+        let folder = try TemporaryFolder()
+        let model = folder.file("built"), link = folder.file("link")
+        try TinyModel.build(into: model)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: model)
+        var configuration = ServiceConfiguration()
+        configuration.model = link.path
+        let served = try ServiceApp.loadModel(configuration, logger: Logger(label: "test"))
+        let direct = try ModelLoader.load(folder: model)
+        #expect(served.fingerprint == direct.fingerprint)
+        // And it answers as the folder itself would.
+        let state = try ServiceState(model: served, storePath: folder.file("s.sqlite").path, indexPath: nil, configuration: configuration)
+        let input = vectorJSON(sampleInput(1)), other = vectorJSON(sampleInput(2))
+        let expected = try ServiceState(model: direct, storePath: folder.file("t.sqlite").path, indexPath: nil, configuration: ServiceConfiguration())
+        var scores: [Double] = []
+        for s in [state, expected] {
+            scores.append(try await Application(router: ServiceRouter.make(state: s)).test(.router) { client -> Double in
+                let r = try await client.json("/v1/compare", body: #"{"a": \#(input), "b": \#(other)}"#)
+                #expect(r.status == 200, "\(r.json)")
+                return try #require(r.json["score"] as? Double)
+            })
+        }
+        #expect(scores.count == 2 && scores[0] == scores[1])
     }
 }

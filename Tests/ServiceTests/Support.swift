@@ -69,6 +69,7 @@ struct TestService {
         c.headerTimeoutMilliseconds = headerTimeoutMilliseconds
         c.bodyTimeoutMilliseconds = bodyTimeoutMilliseconds
         let store = folder.appendingPathComponent("store.sqlite").path
+        c.store = store
         state = try ServiceState(model: model, storePath: store, indexPath: store + ".hnsw", configuration: c)
     }
 

@@ -167,6 +167,14 @@ import Testing
         #expect(bad.stderr.contains("the file must end in .csv or .jsonl"), "\(bad.stderr)")
     }
 
+    @Test func classLearningRateScaleIsForClassVectorLosses() throws {
+        let other = try SiameseExecutable.run(["train", "--data", "/nonexistent.csv", "--output", "/tmp/x", "--class-learning-rate-scale", "10"])
+        #expect(other.status == 2 && other.stderr.contains("--class-learning-rate-scale applies to --loss arcface, cosface and proxy-anchor"), "\(other.stderr)")
+        let zero = try SiameseExecutable.run(["train", "--data", "/nonexistent.csv", "--output", "/tmp/x", "--loss", "proxy-anchor",
+                                              "--class-learning-rate-scale", "0"])
+        #expect(zero.status == 2 && zero.stderr.contains("must be a positive number"), "\(zero.stderr)")
+    }
+
     @Test func keepBestAndPatienceNeedValidationData() throws {
         let r = try SiameseExecutable.run(["finetune", "--model", "/nonexistent", "--data", "/nonexistent.jsonl", "--output", "/tmp/x", "--keep-best"])
         #expect(r.status != 0)

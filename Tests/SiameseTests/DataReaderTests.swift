@@ -360,7 +360,7 @@ import Tensors
         let root = dir.appendingPathComponent("mixed")
         try write("mixed/gray/g.pgm", pgm(1, 1, 255))
         try write("mixed/rgb/c.ppm", Array("P6 1 1 255\n".utf8) + [255, 0, 0])
-        expectFailure(root.appendingPathComponent("rgb/c.ppm"), ["RGB (PPM)", "gray/g.pgm is grayscale"]) { _ = try ImageFolder.read(root) }
+        expectFailure(root.appendingPathComponent("rgb/c.ppm"), ["image is RGB", "gray/g.pgm is grayscale"]) { _ = try ImageFolder.read(root) }
         let rgb = try ImageFolder.read(root, color: .rgb)
         #expect(rgb.channels == 3 && rgb.dataset.features.scalars == [1, 1, 1, 1, 0, 0])
         let gray = try ImageFolder.read(root, color: .grayscale)

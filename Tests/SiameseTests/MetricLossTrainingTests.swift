@@ -79,6 +79,25 @@ import Tensors
         for (a, b) in zip(straight.parameters, resumed.parameters) { #expect(a.value.scalars == b.value.scalars) }
     }
 
+    /// `learningRateScale` on the class vectors (`train --class-learning-rate-scale`): after one
+    /// Adam step they have moved 100 times as far, and the encoder exactly as far as without it.
+    @Test func classVectorsLearnAtTheirOwnRate() throws {
+        let data = try clusteredData(classes: 4, perClass: 8, dimension: 10, seed: 21)
+        let config = TrainingConfiguration(epochs: 1, batchSize: 32, learningRate: 1e-3, seed: 22)
+        var moved: [Float] = [], encoders: [[[Float]]] = []
+        for scale: Float in [1, 100] {
+            let model = Self.withClassWeights(4)
+            model.classWeights.weight.learningRateScale = scale
+            let before = model.classWeights.weight.value.scalars
+            let task = try ClassWeightTask(data: data, loss: .proxyAnchor(ProxyAnchorLoss()), batchSize: 32)
+            try Trainer(model: model, task: task, configuration: config).fit(resume: false)
+            moved.append(zip(model.classWeights.weight.value.scalars, before).map { abs($0 - $1) }.max() ?? 0)
+            encoders.append(model.network.parameters.map(\.value.scalars))
+        }
+        #expect(moved[0] > 0 && abs(moved[1] / moved[0] - 100) < 2, "largest class-vector step \(moved)")
+        #expect(encoders[0] == encoders[1], "the encoder's step does not depend on the class vectors' rate")
+    }
+
     @Test func tooFewClassVectorsIsAnError() throws {
         let data = try clusteredData(classes: 4, perClass: 3, dimension: 10, seed: 1)
         let task = try ClassWeightTask(data: data, loss: .cosFace(CosFaceLoss()), batchSize: 4)

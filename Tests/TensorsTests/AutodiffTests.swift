@@ -87,27 +87,31 @@ import GradientChecking
 
 @Suite struct ShapeErrorTests {
     @Test func nonBroadcastableShapesStopWithAMessage() async {
-        await #expect(processExitsWith: .failure) {
+        let stop1 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor(shape: [2, 3]) + Tensor(shape: [4])
         }
+        #expect(stopMessage(stop1).contains("shapes [2, 3] and [4] do not broadcast"), "\(stopMessage(stop1))")
     }
 
     @Test func matmulInnerDimensionMismatchStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop2 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.matmul(Tensor(shape: [2, 3]), Tensor(shape: [4, 5]))
         }
+        #expect(stopMessage(stop2).contains("matmul: inner dimensions differ: [2, 3] · [4, 5]"), "\(stopMessage(stop2))")
     }
 
     @Test func invalidAxisStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop3 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor(shape: [2, 3]).sum(axis: 2)
         }
+        #expect(stopMessage(stop3).contains("sum: axis 2 is out of range for rank 2"), "\(stopMessage(stop3))")
     }
 
     @Test func badReshapeStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop4 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor(shape: [2, 3]).reshaped([4, 2])
         }
+        #expect(stopMessage(stop4).contains("reshape: shape [2, 3] (6 elements) cannot become [4, 2]"), "\(stopMessage(stop4))")
     }
 
     @Test func broadcastShapeRuleIsReported() {

@@ -137,16 +137,18 @@ private let shapes: [[Int]] = [[6, 3], [4, 3, 5], [3, 2, 4, 3]]
     }
 
     @Test func oneValuePerChannelInTrainingStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop1 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             var stats = BatchNormStatistics(channels: 3)
             _ = Tensor.ones([1, 3]).batchNorm(gamma: .ones([3]), beta: .zeros([3]), statistics: &stats, training: true)
         }
+        #expect(stopMessage(stop1).contains("batchNorm: training needs more than one value per channel, input is [1, 3]"), "\(stopMessage(stop1))")
     }
 
     @Test func channelMismatchStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop2 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             var stats = BatchNormStatistics(channels: 3)
             _ = Tensor.ones([4, 2, 5]).batchNorm(gamma: .ones([2]), beta: .zeros([2]), statistics: &stats, training: false)
         }
+        #expect(stopMessage(stop2).contains("batchNorm: running statistics are [3], input [4, 2, 5] has 2 channels"), "\(stopMessage(stop2))")
     }
 }

@@ -267,18 +267,21 @@ private func inputs(_ k: ConvCase, seed: UInt64, oneD: Bool) -> (x: Tensor, w: T
     }
 
     @Test func kernelLargerThanPaddedInputStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop1 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.conv1d(Tensor.zeros([1, 1, 4]), weight: Tensor.zeros([1, 1, 3]), padding: 0, dilation: 2)
         }
-        await #expect(processExitsWith: .failure) {
+        #expect(stopMessage(stop1).contains("conv1d: effective kernel size 5 (kernel 3, dilation 2) exceeds padded input size 4"), "\(stopMessage(stop1))")
+        let stop2 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.conv2d(Tensor.zeros([1, 1, 4, 4]), weight: Tensor.zeros([1, 1, 7, 3]), padding: 1)
         }
+        #expect(stopMessage(stop2).contains("conv2d: effective kernel size"), "\(stopMessage(stop2))")
     }
 
     @Test func mismatchedChannelsStop() async {
-        await #expect(processExitsWith: .failure) {
+        let stop3 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.conv2d(Tensor.zeros([1, 2, 4, 4]), weight: Tensor.zeros([1, 3, 3, 3]))
         }
+        #expect(stopMessage(stop3).contains("conv2d: weight [1, 3, 3, 3] expects 3 input channels, input [1, 2, 4, 4] has 2"), "\(stopMessage(stop3))")
     }
 
     @Test func windowMessagesNameTheShapes() {

@@ -85,13 +85,15 @@ import GradientChecking
     }
 
     @Test func probabilityOutOfRangeStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop1 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             var rng = SeededGenerator(seed: 1)
             _ = Tensor.ones([3]).dropout(probability: 1, generator: &rng)
         }
-        await #expect(processExitsWith: .failure) {
+        #expect(stopMessage(stop1).contains("dropout: probability 1.0 must be in [0, 1) (input [3])"), "\(stopMessage(stop1))")
+        let stop2 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             var rng = SeededGenerator(seed: 1)
             _ = Tensor.ones([3]).dropout(probability: -0.1, generator: &rng)
         }
+        #expect(stopMessage(stop2).contains("dropout: probability -0.1 must be in [0, 1)"), "\(stopMessage(stop2))")
     }
 }

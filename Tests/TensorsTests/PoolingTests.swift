@@ -230,11 +230,13 @@ private func pool1d(_ x: Tensor, _ k: PoolCase, max: Bool) -> Tensor {
     }
 
     @Test func tooMuchPaddingStops() async {
-        await #expect(processExitsWith: .failure) {
+        let stop1 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([1, 1, 6, 6]).maxPool2d(kernelSize: 2, padding: 2)
         }
-        await #expect(processExitsWith: .failure) {
+        #expect(stopMessage(stop1).contains("maxPool2d: padding"), "\(stopMessage(stop1))")
+        let stop2 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor.zeros([1, 1, 3]).avgPool1d(kernelSize: 4)
         }
+        #expect(stopMessage(stop2).contains("avgPool1d: effective kernel size 4"), "\(stopMessage(stop2))")
     }
 }

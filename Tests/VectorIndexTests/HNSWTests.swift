@@ -75,11 +75,43 @@ struct HNSWChangeTests {
         let after = try index.search(queries: queries, k: 10, ef: 80)
         let recallAfter = recall(after, truth)
         #expect(recallBefore >= 0.9 && recallAfter >= 0.9, "recall before \(recallBefore), after \(recallAfter)")
+        #expect(index.integrityProblems() == [], "after compaction")
         #expect(Set(index.ids) == Set(keep.map { UInt64($0) }))
         // The compacted graph keeps working: add, search, remove.
         try index.add(TestData.row(data, 0, dim), ids: [0])
         #expect(try index.search(TestData.row(data, 0, dim), k: 1, ef: 50).first == SearchResult(id: 0, score: 0))
         #expect(index.remove(0))
+    }
+
+    @Test("the integrity check finds a self-loop, a repeated link and a stranded node")
+    func integrityCheckFindsDamage() throws {
+        let (_, index) = try Self.build(300, seed: 24)
+        #expect(index.integrityProblems() == [])
+        let g = index.graph
+        let entry = try #require(g.entry).node
+        let victim: UInt32 = entry == 7 ? 8 : 7
+        // `victim` links to itself (first link) and lists its third neighbour twice (second link).
+        let record = g.links(victim, level: 0)
+        try #require(record[0] >= 3)
+        record[1] = victim
+        record[2] = record[3]
+        let problems = index.integrityProblems(reachability: false)
+        #expect(problems.contains("node \(victim) links to itself on level 0"), "\(problems)")
+        #expect(problems.contains("node \(victim) lists \(record[3]) twice on level 0"), "\(problems)")
+
+        // Another graph: every layer-0 in-link of one node removed strands it.
+        let (_, other) = try Self.build(300, seed: 25)
+        let h = other.graph
+        let stranded: UInt32 = try #require(h.entry).node == 5 ? 6 : 5
+        for s in 0..<UInt32(h.slotCount) {
+            let r = h.links(s, level: 0)
+            let kept = (0..<Int(r[0])).map { r[1 + $0] }.filter { $0 != stranded }
+            for (i, t) in kept.enumerated() { r[1 + i] = t }
+            r[0] = UInt32(kept.count)
+        }
+        #expect(other.integrityProblems(reachability: false) == [])
+        #expect(other.integrityProblems().contains { $0.hasPrefix("1 live nodes are unreachable") && $0.contains("[\(stranded)]") },
+                "\(other.integrityProblems())")
     }
 
     @Test("upsert replaces a vector: searches find the new one only")
@@ -211,7 +243,11 @@ struct HNSWConcurrencyTests {
             if try index.search(v, k: 1, ef: 64).first?.id == id { found += 1 }
         }
         #expect(found >= 190, "\(found) of 200 stored vectors are their own nearest neighbour")
+        // Single upserts do not repair reachability (batches, saves and compaction do): the
+        // structure is checked now, reachability after compaction.
+        #expect(index.integrityProblems(reachability: false) == [], "after concurrent mutation")
         index.compact()
         #expect(index.tombstoneCount == 0)
+        #expect(index.integrityProblems() == [], "after compaction")
     }
 }

@@ -11,6 +11,12 @@ public final class Parameter {
         didSet { if !value.requiresGrad { value = value.requiringGrad() } }
     }
 
+    /// A multiplier of the optimiser's learning rate for this parameter alone (1 by default):
+    /// the class vectors of a metric loss (ArcFace, CosFace, ProxyAnchor) often learn faster than
+    /// the encoder — the Proxy Anchor paper trains its proxies at 100× the encoder's rate.
+    public var learningRateScale: Float = 1
+
+    /// - Parameter value: the initial value (made a gradient-tracking leaf).
     public init(_ value: Tensor) {
         self.value = value.requiringGrad()
     }

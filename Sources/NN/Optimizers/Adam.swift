@@ -36,11 +36,12 @@ public final class Adam: Optimizer {
         stepCount += 1
         let t = Float(stepCount)
         let c1 = 1 - Foundation.pow(beta1, t), c2 = 1 - Foundation.pow(beta2, t)
-        let stepSize = learningRate / c1, invSqrtC2 = 1 / c2.squareRoot()
-        let (b1, b2, eps, wd, lr) = (beta1, beta2, epsilon, weightDecay, learningRate)
+        let invSqrtC2 = 1 / c2.squareRoot()
+        let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)
         let decoupled = decoupledWeightDecay
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
+            let lr = learningRate * p.learningRateScale, stepSize = lr / c1
             grad.withUnsafeBufferPointer { g in
                 m[i].withUnsafeMutableBufferPointer { mp in
                     v[i].withUnsafeMutableBufferPointer { vp in

@@ -22,10 +22,11 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
-        let (mu, lr, wd, first) = (momentum, learningRate, weightDecay, !started)
+        let (mu, wd, first) = (momentum, weightDecay, !started)
         started = true
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
+            let lr = learningRate * p.learningRateScale
             grad.withUnsafeBufferPointer { g in
                 velocity[i].withUnsafeMutableBufferPointer { b in
                     p.value.withUnsafeMutableBufferPointer { w in

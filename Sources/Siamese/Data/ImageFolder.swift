@@ -2,33 +2,35 @@ import FileSupport
 import Foundation
 import Tensors
 
-/// A folder with one subfolder per class, each holding PGM/PPM images (see ``PNM``):
+/// A folder with one subfolder per class, each holding PGM/PPM, PNG or JPEG images, which may be
+/// mixed (see ``ImageFile``):
 ///
 /// ```
 /// faces/
-///   alice/ 01.pgm 02.pgm
-///   bob/   01.pgm
+///   alice/ 01.pgm 02.png
+///   bob/   01.jpg
 /// ```
 ///
 /// Classes are the subfolder names, sorted (numerically when every name is an integer, so `2`
 /// comes before `10`); images are read in sorted file-name order within each class. Every image
-/// must have the same width and height, and every non-hidden file in a class folder must be a
-/// PGM/PPM image: a stray file is an error, not something skipped without a word. Names starting
+/// must have the same width and height, and every non-hidden file in a class folder must be an
+/// image: a stray file is an error, not something skipped without a word. Names starting
 /// with `.` are ignored.
 public enum ImageFolder {
     /// How channels are chosen.
     public enum Color: Sendable {
-        /// Grayscale when every image is PGM, RGB when every image is PPM; a mix is an error.
+        /// Grayscale when every image is grayscale (PGM, gray PNG or JPEG), RGB when every image is
+        /// in colour (PPM, colour PNG or JPEG); a mix is an error.
         case automatic
-        /// One channel; PPM images are converted with the ITU-R BT.601 luma weights
+        /// One channel; colour images are converted with the ITU-R BT.601 luma weights
         /// (0.299 R + 0.587 G + 0.114 B).
         case grayscale
-        /// Three channels; PGM images are replicated into R, G and B.
+        /// Three channels; grayscale images are replicated into R, G and B.
         case rgb
     }
 
     /// Reads every image; features are `[images, channels × height × width]`, channels-first,
-    /// scaled to [0, 1] by each file's maxval.
+    /// scaled to [0, 1] by each file's maximum sample value.
     public static func read(_ directory: URL, color: Color = .automatic) throws -> ImageDataset {
         let root = directory.path
         let fm = FileManager.default
@@ -48,7 +50,7 @@ public enum ImageFolder {
             let path = root + "/" + name
             if isDirectory(path) {
                 classFolders.append(name)
-            } else if ["pgm", "ppm", "pnm"].contains(URL(fileURLWithPath: name).pathExtension.lowercased()) {
+            } else if ImageFile.extensions.contains(URL(fileURLWithPath: name).pathExtension.lowercased()) {
                 throw InputError(file: path, message: "images must be inside a class folder (\(root)/CLASS/\(name))")
             }
             // Other top-level files (a README, a labels list) are not images and are left alone.
@@ -66,7 +68,7 @@ public enum ImageFolder {
                 guard !isDirectory(path) else {
                     throw InputError(file: path, message: "nested folders are not read; put images directly in \(folder)")
                 }
-                images.append((path, label, try PNM.read(URL(fileURLWithPath: path))))
+                images.append((path, label, try ImageFile.read(URL(fileURLWithPath: path))))
             }
         }
 
@@ -81,7 +83,7 @@ public enum ImageFolder {
         case .automatic:
             channels = first.image.channels
             if let other = images.first(where: { $0.image.channels != channels }) {
-                let kind = { (c: Int) in c == 1 ? "grayscale (PGM)" : "RGB (PPM)" }
+                let kind = { (c: Int) in c == 1 ? "grayscale" : "RGB" }
                 throw InputError(file: other.file, message: "image is \(kind(other.image.channels)) but \(first.file) is \(kind(channels)); read with color .grayscale or .rgb to convert")
             }
         }

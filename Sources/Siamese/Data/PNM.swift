@@ -1,7 +1,8 @@
 import FileSupport
 import Foundation
 
-/// One Netpbm image: PGM (grayscale) or PPM (RGB), binary or ASCII.
+/// One decoded image: PGM (grayscale) or PPM (RGB), binary or ASCII, or a PNG or JPEG decoded to
+/// 8 bits (``ImageFile``; `maxValue` 255).
 public struct PNMImage: Sendable, Equatable {
     public var width: Int
     public var height: Int
@@ -54,8 +55,16 @@ public enum PNM {
         let maxValue = try scanner.integer("maxval", range: 1...65535)
         // The product cannot overflow: each side is at most 2^20 and channels at most 3.
         let count = width * height * channels
-        var raw = [Int](repeating: 0, count: count)
+        // Nothing is allocated for the raster until the file is known to hold it: a 30-byte header
+        // may promise 2^40 samples.
+        var raw: [Int] = []
         if ascii {
+            // Each sample takes more than one byte (whitespace and a digit), so this bounds the
+            // allocation by the file's size; a shortfall within it is found by the loop, by line.
+            guard count <= bytes.count - scanner.position else {
+                throw scanner.error("truncated: the header promises \(width)×\(height)×\(channels) = \(count) samples, only \(bytes.count - scanner.position) bytes follow it")
+            }
+            raw = [Int](repeating: 0, count: count)
             for k in 0..<count { raw[k] = try scanner.integer("sample \(k + 1) of \(count)", range: 0...maxValue) }
             scanner.skipWhitespaceAndComments()
             guard scanner.position == bytes.count else { throw scanner.error("data after the last of the \(count) samples") }
@@ -71,6 +80,7 @@ public enum PNM {
                 let problem = available < needed ? "truncated" : "\(available - needed) bytes of trailing data"
                 throw InputError(file: file, message: "byte \(min(bytes.count, start + needed)): \(problem): the header promises \(width)×\(height)×\(channels) samples of \(sampleBytes) byte(s) = \(needed) bytes after byte \(start), the file holds \(available)")
             }
+            raw = [Int](repeating: 0, count: count)
             for k in 0..<count {
                 let o = start + k * sampleBytes
                 let v = sampleBytes == 2 ? Int(bytes[o]) << 8 | Int(bytes[o + 1]) : Int(bytes[o])

@@ -138,6 +138,13 @@ public enum Kernels {
     /// The best instruction set this CPU supports.
     public static var detectedISA: String { String(cString: ck_isa_name(ck_detected_isa())) }
 
+    /// True when this CPU has the instruction set `name` (`"generic"`, `"avx2"` or `"avx512"`), so
+    /// that ``setISA(_:)`` would select it rather than clamp it.
+    public static func supports(_ name: String) -> Bool {
+        let level = ck_isa_from_name(name)
+        return level >= 0 && level <= ck_detected_isa()
+    }
+
     /// Selects the instruction set for every kernel call that starts after it, process-wide.
     ///
     /// - Parameter name: `"generic"`, `"avx2"` or `"avx512"`; a level the CPU lacks is clamped

@@ -5,15 +5,14 @@ extension HNSWIndex {
     /// ``compact()`` first to drop them). Holds the exclusive lock while writing, after in-flight
     /// insertions finish, so the file is a consistent snapshot.
     ///
-    /// - Parameter fingerprint: the model that made the vectors, stored in the file.
-    public func save(to path: String, fingerprint: String? = nil) throws(IndexFileError) {
-        try save(to: path, fingerprint: fingerprint, failAfterBytes: nil)
+    /// - Parameters:
+    ///   - fingerprint: the model that made the vectors, stored in the file.
+    ///   - names: string ids of the vectors, saved in the same file (see ``IndexNames``).
+    public func save(to path: String, fingerprint: String? = nil, names: IndexNames? = nil) throws(IndexFileError) {
+        try save(to: path, fingerprint: fingerprint, names: names, failAfterBytes: nil)
     }
 
-    func save(to path: String, fingerprint: String?, failAfterBytes: Int?) throws(IndexFileError) {
-        if let fingerprint, fingerprint.utf8.count > Fingerprint.maxBytes {
-            throw IndexFileError(.io("the fingerprint is longer than \(Fingerprint.maxBytes) bytes"), file: path)
-        }
+    func save(to path: String, fingerprint: String?, names: IndexNames? = nil, failAfterBytes: Int?) throws(IndexFileError) {
         try withQuiescentExclusive { () throws(IndexFileError) in
             // Single upserts do not run the reachability walk; a saved file always passes it.
             repairReachabilityLocked()
@@ -36,12 +35,11 @@ extension HNSWIndex {
             for s in 0..<n where g.levels[s] > 0 {
                 upper.append(contentsOf: UnsafeBufferPointer(start: g.upper[s]!, count: Int(g.levels[s]) * g.upperStride))
             }
-            let fp = Array((fingerprint ?? "").utf8)
             try withBytes(of: parameters.data) { (pb) throws(IndexFileError) in
                 try withBytes(of: flags) { (fb) throws(IndexFileError) in
                     try withBytes(of: upper) { (ub) throws(IndexFileError) in
-                        try withBytes(of: fp) { (fpb) throws(IndexFileError) in
-                            var sections: [IndexFileFormat.Section] = [
+                        try Annotations.withSections(fingerprint: fingerprint, names: names, path: path) { (optional) throws(IndexFileError) in
+                            let sections: [IndexFileFormat.Section] = [
                                 .init(tag: "PARM", bytes: pb),
                                 .init(tag: "VECS", bytes: UnsafeRawBufferPointer(start: g.vectors, count: n * g.dimension * 4)),
                                 .init(tag: "LABL", bytes: UnsafeRawBufferPointer(start: g.labels, count: n * 8)),
@@ -49,8 +47,7 @@ extension HNSWIndex {
                                 .init(tag: "FLAG", bytes: fb),
                                 .init(tag: "LNK0", bytes: UnsafeRawBufferPointer(start: g.links0, count: n * g.links0Stride * 4)),
                                 .init(tag: "LNKU", bytes: ub),
-                            ]
-                            if fingerprint != nil { sections.append(.init(tag: "FPRT", bytes: fpb)) }
+                            ] + optional
                             try IndexFileFormat.write(path: path, kind: .hnsw, metric: metric, dimension: dimension, count: n,
                                                       sections: sections, failAfterBytes: failAfterBytes)
                         }
@@ -84,7 +81,7 @@ extension HNSWIndex {
         let levels = try c.section("LVLS", bytes: n)
         let flags = try c.section("FLAG", bytes: n)
         let links0 = try c.section("LNK0", bytes: try c.size(n, links0Stride, 4))
-        _ = try Fingerprint.read(c)
+        try Annotations.check(c)
 
         let levelBytes = levels.bindMemory(to: UInt8.self)
         var upperWords = 0

@@ -2,19 +2,22 @@ import CKernels
 
 extension ScalarQuantizedIndex {
     /// Saves the quantiser, codes, ids and (when kept) float vectors atomically.
-    public func save(to path: String, fingerprint: String? = nil) throws(IndexFileError) {
+    ///
+    /// - Parameters:
+    ///   - fingerprint: the model that made the vectors, stored in the file.
+    ///   - names: string ids of the vectors, saved in the same file (see ``IndexNames``).
+    public func save(to path: String, fingerprint: String? = nil, names: IndexNames? = nil) throws(IndexFileError) {
         let labels = ids.map(\.littleEndian)
-        let fp = Array((fingerprint ?? "").utf8)
         try withBytes(of: quantizer.minimums) { (mn) throws(IndexFileError) in
             try withBytes(of: quantizer.scales) { (sc) throws(IndexFileError) in
                 try withBytes(of: codes) { (cb) throws(IndexFileError) in
                     try withBytes(of: labels) { (lb) throws(IndexFileError) in
                         try withBytes(of: rows.originals) { (vb) throws(IndexFileError) in
-                            try withBytes(of: fp) { (fb) throws(IndexFileError) in
+                            try Annotations.withSections(fingerprint: fingerprint, names: names, path: path) { (optional) throws(IndexFileError) in
                                 var sections: [IndexFileFormat.Section] = [.init(tag: "SQMN", bytes: mn), .init(tag: "SQSC", bytes: sc),
                                                                             .init(tag: "CODE", bytes: cb), .init(tag: "LABL", bytes: lb)]
                                 if keepsOriginals { sections.append(.init(tag: "VECS", bytes: vb)) }
-                                if fingerprint != nil { sections.append(.init(tag: "FPRT", bytes: fb)) }
+                                sections += optional
                                 try IndexFileFormat.write(path: path, kind: .scalarQuantized, metric: metric, dimension: dimension,
                                                           count: count, sections: sections)
                             }
@@ -42,18 +45,21 @@ extension ScalarQuantizedIndex {
 
 extension BinaryQuantizedIndex {
     /// Saves the thresholds, codes, ids and (when kept) float vectors atomically.
-    public func save(to path: String, fingerprint: String? = nil) throws(IndexFileError) {
+    ///
+    /// - Parameters:
+    ///   - fingerprint: the model that made the vectors, stored in the file.
+    ///   - names: string ids of the vectors, saved in the same file (see ``IndexNames``).
+    public func save(to path: String, fingerprint: String? = nil, names: IndexNames? = nil) throws(IndexFileError) {
         let labels = ids.map(\.littleEndian)
-        let fp = Array((fingerprint ?? "").utf8)
         try withBytes(of: quantizer.thresholds) { (th) throws(IndexFileError) in
             try withBytes(of: codes) { (cb) throws(IndexFileError) in
                 try withBytes(of: labels) { (lb) throws(IndexFileError) in
                     try withBytes(of: rows.originals) { (vb) throws(IndexFileError) in
-                        try withBytes(of: fp) { (fb) throws(IndexFileError) in
+                        try Annotations.withSections(fingerprint: fingerprint, names: names, path: path) { (optional) throws(IndexFileError) in
                             var sections: [IndexFileFormat.Section] = [.init(tag: "BQTH", bytes: th), .init(tag: "BITS", bytes: cb),
                                                                         .init(tag: "LABL", bytes: lb)]
                             if keepsOriginals { sections.append(.init(tag: "VECS", bytes: vb)) }
-                            if fingerprint != nil { sections.append(.init(tag: "FPRT", bytes: fb)) }
+                            sections += optional
                             try IndexFileFormat.write(path: path, kind: .binaryQuantized, metric: metric, dimension: dimension,
                                                       count: count, sections: sections)
                         }
@@ -94,7 +100,7 @@ enum QuantizedFile {
             originals = floats(try c.section("VECS", bytes: try c.size(n, dim, 4)))
             guard originals.allSatisfy(\.isFinite) else { throw c.error(.malformed("a vector holds NaN or infinity")) }
         }
-        _ = try Fingerprint.read(c)
+        try Annotations.check(c)
         return QuantizedRows(dimension: dim, metric: c.metric, ids: ids, originals: originals)
     }
 }
