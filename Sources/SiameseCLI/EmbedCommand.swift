@@ -31,6 +31,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Option(help: "Rows per forward pass.") var batchSize = 1024
     @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
+    @Option(help: "Text models: keep the first N dimensions, renormalised (a matryoshka-trained model; default: the model's truncate_dim, if any, else all).") var truncateDim: Int?
     @OptionGroup var formatting: FormatOption
 
     func run() throws {
@@ -43,11 +44,12 @@ struct EmbedCommand: ParsableCommand {
                 ? try StoreItemsInput.read(inputURL, columns: .init(id: nil, text: textColumn)).map { $0.text ?? "" }
                 : nil
             if let texts, texts.isEmpty { throw InputError(file: input, message: "holds no texts") }
-            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8, texts: texts)
+            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8, texts: texts, truncateDim: truncateDim)
             summarize(rows: shape.rows, dimension: shape.dimension)
             return
         }
         if int8 { throw ValidationError("--int8 applies to sentence-transformers models only") }
+        if truncateDim != nil { throw ValidationError("--truncate-dim applies to sentence-transformers models only") }
         let (network, config) = try ModelFolder(modelURL).load()
         guard let columns = config.featureColumns else {
             throw ValidationError("\(model)/\(ModelFolder.configurationFile) does not list its feature columns")

@@ -14,13 +14,19 @@ import TextEncoders
 /// final newline does not start another input; `\r\n` endings are accepted), float32 .npy rows in
 /// input order, normalised when the model's modules say so.
 @discardableResult
-func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool, texts: [String]? = nil) throws -> (rows: Int, dimension: Int) {
+func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool, texts: [String]? = nil, truncateDim: Int? = nil) throws -> (rows: Int, dimension: Int) {
     if let threads {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         Threading.threadCount = threads
     }
     let lines = try texts ?? readTextLines(input)
     let encoder = try SentenceTransformer(folder: model)
+    if let truncateDim {
+        guard (1...encoder.fullDimension).contains(truncateDim) else {
+            throw ValidationError("--truncate-dim must be in 1...\(encoder.fullDimension) (the model's embedding width), got \(truncateDim)")
+        }
+        encoder.truncateDimension = truncateDim
+    }
     // In parts of 2,048 texts, so that a long run shows progress (each part is still batched
     // longest first inside the encoder).
     let progress = ProgressBar(label: "embedding")
@@ -69,9 +75,16 @@ struct FineTuneCommand: ParsableCommand {
         abstract: "Fine-tune a sentence-transformers model (BERT) on text pairs from JSONL.",
         discussion: """
         Data (one JSON object per line, or a CSV with a header naming the same columns; in a CSV, a and b may stand for sentence1 and sentence2, so labelled pairs a,b,label train contrastive):
-          mnrl:         {"anchor": "...", "positive": "...", "negative": "..."}   (negative optional)
-          cosent, cosine: {"sentence1": "...", "sentence2": "...", "score": 0.8}
-          contrastive:  {"sentence1": "...", "sentence2": "...", "label": 1}
+          mnrl, cached-mnrl, gist: {"anchor": "...", "positive": "...", "negative": "..."}   (negative optional)
+          cosent, angle, cosine:   {"sentence1": "...", "sentence2": "...", "score": 0.8}
+          contrastive:             {"sentence1": "...", "sentence2": "...", "label": 1}
+          matryoshka:              what --matryoshka-inner reads
+
+        Losses as in sentence-transformers: cached-mnrl is mnrl computed in --mini-batch-size
+        forward passes with the same loss and gradients (GradCache), so --batch-size can exceed
+        memory; gist drops the in-batch negatives that --guide MODEL scores above the positive;
+        angle is CoSENT on the AnglE similarity; matryoshka trains prefixes of the embedding
+        (--matryoshka-dims) so that the model can be used truncated (--truncate-dim).
 
         Optimiser: AdamW (weight decay 0.01), linear warm-up over --warmup-ratio of the steps then
         linear decay, gradient norm clipped to 1 — sentence-transformers' defaults.
@@ -86,27 +99,33 @@ struct FineTuneCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("sentence-transformers model folder (or name) to start from.", valueName: "dir|name")) var model: String
     @Option(help: "Training data: JSON lines, or a CSV with a header (see above).") var data: String
-    @Option(help: "Loss: mnrl, cosent, contrastive or cosine.") var loss = "mnrl"
+    @OptionGroup var losses: FineTuneLossOptions
     @Option(help: "Epochs.") var epochs = 1
     @Option(help: "Batch size (pairs per step).") var batchSize = 32
     @Option(help: "Peak learning rate.") var lr: Float = 2e-5
     @Option(help: "Fraction of the steps spent warming the learning rate up.") var warmupRatio = 0.1
-    @Option(help: "Scale of mnrl and cosent (1 / temperature).") var scale: Float = 20
-    @Option(help: "Margin of the contrastive loss (cosine distance).") var margin: Float = 0.5
     @Option(help: "Seed for batching and dropout.") var seed: UInt64 = 0
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
     @Flag(help: "Start from scratch (removing OUTPUT.checkpoints) even if it holds a checkpoint; needed when the data or setup changed.") var noResume = false
     @Option(help: "Folder to write the fine-tuned model to.") var output: String
+    @Option(help: "Save the model to encode only the first N dimensions (truncate_dim in config_sentence_transformers.json; for a matryoshka-trained model). Validation and calibration use that width too.") var truncateDim: Int?
     @Option(help: ArgumentHelp("Held-out labelled pairs (CSV with a header, or JSON lines; columns a, b, label) scored before training and after every epoch (AUC, EER); the threshold is then calibrated on them (--calibration) and saved as OUTPUT/calibration.json, so that `siamese verify --model OUTPUT` works at once.", valueName: "pairs")) var validation: String?
     @Flag(help: "With --validation: keep the epoch with the best validation AUC, or the base model itself when no epoch beats it.") var keepBest = false
     @Option(help: "With --validation: stop after this many epochs without a better AUC (keeps the best epoch).") var patience: Int?
     @Option(help: CalibrationRuleOption.help) var calibration = "eer"
     @Option(name: .customLong("log"), help: ArgumentHelp("Epoch metrics (loss, seconds, validation AUC/EER) to a .csv or .jsonl file, rewritten after every epoch.", valueName: "file")) var logFile: String?
 
-    func validate() throws {
-        guard ["mnrl", "cosent", "contrastive", "cosine"].contains(loss) else {
-            throw ValidationError("--loss must be mnrl, cosent, contrastive or cosine, got \(loss)")
+    /// Applies --truncate-dim (checked against the model's width).
+    private func setTruncation(_ encoder: SentenceTransformer) throws {
+        guard let truncateDim else { return }
+        guard truncateDim <= encoder.fullDimension else {
+            throw ValidationError("--truncate-dim \(truncateDim) exceeds the model's embedding width \(encoder.fullDimension)")
         }
+        encoder.truncateDimension = truncateDim
+    }
+
+    func validate() throws {
+        if let truncateDim, truncateDim < 1 { throw ValidationError("--truncate-dim must be at least 1") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
@@ -119,18 +138,16 @@ struct FineTuneCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
-        let kind: TextPairTrainingTask.Loss = switch loss {
-        case "mnrl": .multipleNegativesRanking(MultipleNegativesRankingLoss(scale: scale))
-        case "cosent": .coSENT(CoSENTLoss(scale: scale))
-        case "contrastive": .contrastive(ContrastiveLoss(margin: margin))
-        default: .cosineSimilarity(CosineSimilarityLoss())
-        }
-        let dataset = try FineTuneData.read(data, kind: kind.kind)
         let modelURL = try ModelLocator.resolve(model)
         let encoder = try SentenceTransformer(folder: modelURL)
+        try setTruncation(encoder)
+        let kind = try losses.make(width: encoder.fullDimension)
+        let dataset = try FineTuneData.read(data, kind: kind.kind)
+        let guideURL = try losses.guide.map { try ModelLocator.resolve($0) }
+        let guide = try guideURL.map { try SentenceTransformer(folder: $0) }
         // Read before training, so a bad validation file fails at once, not after an epoch.
         let held = try validation.map { try ValidationPairs(file: $0) }
-        let task = try TextPairTrainingTask(data: dataset, loss: kind, batchSize: batchSize)
+        let task = try TextPairTrainingTask(data: dataset, loss: kind, batchSize: batchSize, guide: guide)
         let stepsPerEpoch = try task.batches(epoch: 0, seed: seed, model: encoder).count
         let configuration = TrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: .adamw, weightDecay: 0.01,
@@ -141,7 +158,8 @@ struct FineTuneCommand: ParsableCommand {
         let trainer = try Trainer(model: encoder, task: task, configuration: configuration, checkpointDirectory: checkpoints)
         // Checkpoints name the data, base model and loss they continue: a resume after any of them
         // changed is refused (--no-resume starts over).
-        let setup = "\(try SHA256.hex(ofFile: URL(fileURLWithPath: data))) \(try ModelFingerprint.of(modelURL) ?? "-") \(loss) \(scale) \(margin)"
+        let lossSetup = try losses.fingerprint(guideFingerprint: try guideURL.map { try ModelFingerprint.of($0) ?? "-" })
+        let setup = "\(try SHA256.hex(ofFile: URL(fileURLWithPath: data))) \(try ModelFingerprint.of(modelURL) ?? "-") \(lossSetup)"
         trainer.dataFingerprint = SHA256.hash(Array(setup.utf8)).hexString
         let progress = ProgressBar(label: "fine-tuning")
         trainer.onProgress = { p in
@@ -173,6 +191,7 @@ struct FineTuneCommand: ParsableCommand {
         if keepBest, let base, let best = summary.bestEpoch, summary.validations[best].score < base.score {
             // Fine-tuning made it worse on the user's own pairs: the base weights are the better model.
             saved = try SentenceTransformer(folder: modelURL)
+            try setTruncation(saved)
             print(String(format: "no epoch beat the base model (best validation AUC %.4f < %.4f): saved the base model's weights",
                          summary.validations[best].score, base.score))
         } else if let best = summary.bestEpoch, summary.bestEpoch != summary.epochLosses.count - 1 {

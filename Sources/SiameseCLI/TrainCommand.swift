@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
           siamese train --idx-images train-images-idx3-ubyte --idx-labels train-labels-idx1-ubyte --encoder cnn --loss triplet --miner batch-hard --output mnist
           siamese train --data faces/ --encoder cnn --loss triplet --miner semi-hard --output faces-model
 
-        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head); from pytorch-metric-learning, on labelled items with cosine similarity and pml's defaults: multi-similarity (alpha 2, beta 50, base 0.5; --miner multi-similarity adds its pair miner, epsilon 0.1), circle (m 0.4, gamma 80) and supcon (supervised contrastive / NT-Xent, temperature 0.1) in m-per-class batches; arcface (margin 28.6 degrees, scale 64), cosface (margin 0.35, scale 64) and proxy-anchor (margin 0.1, alpha 32) in shuffled batches, with one learnable vector per class trained and checkpointed beside the encoder (not part of the saved model). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one (only with the same data and settings: otherwise it stops and names --no-resume). The model folder is replaced whole (a kill leaves the old or the new model); a calibration.json made for the old weights is not kept.
+        Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head); from pytorch-metric-learning, on labelled items with cosine similarity and pml's defaults (changed with --margin, --loss-scale, --loss-temperature, --loss-alpha, --loss-beta, --loss-base; a setting the loss does not read is refused): multi-similarity (alpha 2, beta 50, base 0.5; --miner multi-similarity adds its pair miner, epsilon 0.1), circle (m 0.4, gamma 80) and supcon (supervised contrastive / NT-Xent, temperature 0.1) in m-per-class batches; arcface (margin 28.6 degrees, scale 64), cosface (margin 0.35, scale 64) and proxy-anchor (margin 0.1, alpha 32) in shuffled batches, with one learnable vector per class trained and checkpointed beside the encoder (not part of the saved model). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one (only with the same data and settings: otherwise it stops and names --no-resume). The model folder is replaced whole (a kill leaves the old or the new model); a calibration.json made for the old weights is not kept.
         """
     )
 
@@ -37,7 +37,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CNN input size HxW (one channel unless --channels), e.g. 8x8.") var image: String?
     @Option(help: "Input channels (cnn, sequence).") var channels = 1
     @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl, bce, multi-similarity, circle, supcon, arcface, cosface, proxy-anchor, or cosine (pre-built pairs with scores).") var loss = "contrastive"
-    @Option(help: "Margin of contrastive and triplet losses (default 0.5 contrastive, 0.3 triplet).") var margin: Float?
+    @Option(help: "Margin of contrastive (default 0.5), triplet (0.3), circle (m, 0.4), arcface (degrees, 28.6), cosface (0.35) and proxy-anchor (0.1).") var margin: Float?
+    @Option(help: "Scale of mnrl (default 20), arcface and cosface (64), and circle's gamma (80).") var lossScale: Float?
+    @Option(help: "Temperature of supcon (default 0.1).") var lossTemperature: Float?
+    @Option(help: "Alpha of multi-similarity (default 2) and proxy-anchor (32).") var lossAlpha: Float?
+    @Option(help: "Beta of multi-similarity (default 50).") var lossBeta: Float?
+    @Option(help: "Base (similarity offset) of multi-similarity (default 0.5).") var lossBase: Float?
     @Option(help: "arcface, cosface, proxy-anchor: the class vectors learn at this multiple of --learning-rate (the Proxy Anchor paper uses 100).") var classLearningRateScale: Float = 1
     @Option(help: "Comparison: cosine or euclidean.") var distance = "cosine"
     @Option(help: "In-batch mining: batch-all, batch-hard or semi-hard (triplet); multi-similarity (--loss multi-similarity).") var miner: String?
@@ -79,6 +84,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threading.threadCount = threads }
+        try checkLossSettings()
         let rule = try CalibrationRuleOption.parse(calibration)
         let (input, held) = try split(try self.input.load(pairScores: loss == "cosine"))
         if (patience != nil || keepBest) && held == nil { throw ValidationError("--patience and --keep-best need --validation or --validation-split") }

@@ -34,6 +34,10 @@ extension TrainCommand {
         let encoded = (try? json.encode(model)).map { String(decoding: $0, as: UTF8.self) } ?? "\(model)"
         add("model \(encoded) distance \(distance)")
         add("loss \(loss) margin \(margin.map { "\($0)" } ?? "-") miner \(miner ?? "-") hard \(hardNegatives) ranks \(mineRanks) every \(mineEvery) ratio \(pairRatio) balance \(balanceClasses)")
+        // Only when given, so that runs without them keep the fingerprint they had before the flags existed.
+        let settings = [("scale", lossScale), ("temperature", lossTemperature), ("alpha", lossAlpha), ("beta", lossBeta), ("base", lossBase)]
+            .compactMap { name, value in value.map { "\(name) \($0)" } }
+        if !settings.isEmpty { add("loss settings " + settings.joined(separator: " ")) }
         // Only when set, so that the checkpoints of earlier runs still resume.
         if classLearningRateScale != 1 { add("class learning rate scale \(classLearningRateScale)") }
         return hash.finalize().hexString

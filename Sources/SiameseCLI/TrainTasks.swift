@@ -102,7 +102,7 @@ extension TrainCommand {
                                                batchSize: batchSize, miner: mining)
             return try fit(model, task, training, checkpoints, progress, held, fingerprint)
         case "mnrl":
-            let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(), batchSize: batchSize)
+            let task = try InBatchNegativesTask(data: dataset, loss: MultipleNegativesRankingLoss(scale: lossScale ?? 20), batchSize: batchSize)
             return try fit(model, task, training, checkpoints, progress, held, fingerprint)
         case "multi-similarity", "circle", "supcon":
             let task = try PairMetricTask(data: dataset, loss: try pairMetricLoss(), batchSize: batchSize,
@@ -111,12 +111,11 @@ extension TrainCommand {
         case "arcface", "cosface", "proxy-anchor":
             guard distance == "cosine" else { throw ValidationError("--loss \(loss) compares by cosine similarity; drop --distance \(distance)") }
             if let miner { throw ValidationError("--miner \(miner) does not apply to --loss \(loss)") }
-            try refuseMargin()
             var generator = SeededGenerator(seed: seed &+ 3)
             let kind: ClassWeightTask.Loss = switch loss {
-            case "arcface": .arcFace(ArcFaceLoss())
-            case "cosface": .cosFace(CosFaceLoss())
-            default: .proxyAnchor(ProxyAnchorLoss())
+            case "arcface": .arcFace(ArcFaceLoss(marginDegrees: margin ?? 28.6, scale: lossScale ?? 64))
+            case "cosface": .cosFace(CosFaceLoss(margin: margin ?? 0.35, scale: lossScale ?? 64))
+            default: .proxyAnchor(ProxyAnchorLoss(margin: margin ?? 0.1, alpha: lossAlpha ?? 32))
             }
             let weights = ClassWeights(classes: ClassWeightTask.classCount(dataset), dimension: dim,
                                        initialization: loss == "proxy-anchor" ? .kaimingFanOut : .normal, generator: &generator)
@@ -133,21 +132,16 @@ extension TrainCommand {
     /// mines the pairs of the multi-similarity loss (ε 0.1). They compare by cosine similarity.
     func pairMetricLoss() throws -> PairMetricTask.Loss {
         guard distance == "cosine" else { throw ValidationError("--loss \(loss) compares by cosine similarity; drop --distance \(distance)") }
-        try refuseMargin()
         if let miner, !(loss == "multi-similarity" && miner == "multi-similarity") {
             throw ValidationError("--miner \(miner) does not apply to --loss \(loss) (--loss multi-similarity takes --miner multi-similarity)")
         }
         switch loss {
-        case "multi-similarity": return .multiSimilarity(MultiSimilarityLoss(miner: miner == nil ? nil : MultiSimilarityMiner()))
-        case "circle": return .circle(CircleLoss())
-        default: return .supCon(SupConLoss())
+        case "multi-similarity":
+            return .multiSimilarity(MultiSimilarityLoss(alpha: lossAlpha ?? 2, beta: lossBeta ?? 50, base: lossBase ?? 0.5,
+                                                        miner: miner == nil ? nil : MultiSimilarityMiner()))
+        case "circle": return .circle(CircleLoss(m: margin ?? 0.4, gamma: lossScale ?? 80))
+        default: return .supCon(SupConLoss(temperature: lossTemperature ?? 0.1))
         }
-    }
-
-    /// The pml losses train with pml's defaults: a --margin meant for contrastive or triplet would
-    /// otherwise be ignored without a word.
-    func refuseMargin() throws {
-        if margin != nil { throw ValidationError("--margin applies to the contrastive and triplet losses; --loss \(loss) uses pytorch-metric-learning's defaults (see train --help)") }
     }
 
     /// The encoder the flags describe; image data supply --image and --channels themselves.

@@ -76,7 +76,7 @@ public final class InferenceEngine: @unchecked Sendable {
                            inFeatures: d.linear.inFeatures, precision: .float32), d.activation, d.residual)
         }
         normalizes = model.normalizes
-        dimension = model.dimension
+        dimension = model.fullDimension
     }
 
     /// What runs the linear layers: `float32 (avx2)`, `int8 (avx512-vnni)`, …

@@ -55,8 +55,25 @@ public final class SentenceTransformer: Module {
         self.preservedFiles = preservedFiles
     }
 
-    /// The width of the embeddings.
-    public var dimension: Int { dense.last?.linear.outFeatures ?? pooling.outputDimension }
+    /// The width of the embeddings ``encode(_:batchSize:precision:)`` returns: ``truncateDimension``
+    /// when set, else ``fullDimension``.
+    public var dimension: Int { truncateDimension ?? fullDimension }
+
+    /// The width of the model's own output (and of ``embed(_:)``, which fine-tuning uses).
+    public var fullDimension: Int { dense.last?.linear.outFeatures ?? pooling.outputDimension }
+
+    /// Keep only the first N dimensions of encoded embeddings (a Matryoshka-trained model used at a
+    /// smaller width): sentence-transformers' `truncate_dim`, read from and saved to
+    /// `config_sentence_transformers.json`. A model that normalises renormalises the prefix, so its
+    /// embeddings stay unit vectors (sentence-transformers leaves them unnormalised unless
+    /// `normalize_embeddings=True`; cosine similarities are the same either way). nil: full width.
+    public var truncateDimension: Int? {
+        didSet {
+            if let d = truncateDimension {
+                ensure(d >= 1 && d <= fullDimension, "SentenceTransformer: truncate dimension \(d) is outside 1...\(fullDimension)")
+            }
+        }
+    }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
         bert.namedParameters + dense.enumerated().flatMap { scoped("dense.\($0.offset)", $0.element.namedParameters) }
@@ -101,7 +118,10 @@ public final class SentenceTransformer: Module {
     public func encode(_ texts: [String], batchSize: Int = 64, precision: Precision = .float32) -> Tensor {
         let encodings = tokenizeAll(texts)
         let engine = engineCache.engine(for: self, precision: precision)
-        return engine.encode(encodings, batchSize: max(1, batchSize))
+        let full = engine.encode(encodings, batchSize: max(1, batchSize))
+        guard let d = truncateDimension, d < fullDimension else { return full }
+        let prefix = full.slice(axis: 1, 0..<d)
+        return normalizes ? prefix.l2Normalized() : prefix
     }
 
     /// Tokenises on every thread: tokenising is a few percent of the work and needs no locks.

@@ -74,11 +74,28 @@ extension SentenceTransformer {
             width = d.linear.outFeatures
         }
         var files = preserved
-        if let data = try? Data(contentsOf: folder.appendingPathComponent("config_sentence_transformers.json")) {
+        var truncate: Int? = nil
+        let stConfig = folder.appendingPathComponent("config_sentence_transformers.json")
+        if let data = try? Data(contentsOf: stConfig) {
             files["config_sentence_transformers.json"] = data
+            truncate = try Self.truncateDimension(in: data, file: stConfig, width: width)
         }
         self.init(tokenizer: tokenizer, bert: bert, pooling: pooling, dense: dense, normalizes: normalizes,
                   maxSequenceLength: maxLength, lowercasesInput: lowercase, preservedFiles: files)
+        truncateDimension = truncate
+    }
+
+    /// `truncate_dim` of config_sentence_transformers.json: nil when absent or null, else an
+    /// integer in 1...width (sentence-transformers saves it for a model meant to be used truncated).
+    static func truncateDimension(in data: Data, file: URL, width: Int) throws(TextEncoderError) -> Int? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TextEncoderError("\(file.path): expected a JSON object")
+        }
+        guard let value = object["truncate_dim"], !(value is NSNull) else { return nil }
+        guard let d = JSONFile.int(value), (1...width).contains(d) else {
+            throw TextEncoderError("\(file.path): truncate_dim: must be an integer in 1...\(width) (the embedding width) or null, got \(value)")
+        }
+        return d
     }
 
     /// Module types in order, by the last component of their Python name.
@@ -202,9 +219,7 @@ extension SentenceTransformer {
 
         let config = try preservedFiles["config.json"].flatMap { $0.isEmpty ? nil : $0 } ?? jsonData(bert.configuration.jsonObject)
         try write(config, "config.json")
-        try write(try preservedFiles["config_sentence_transformers.json"]
-                  ?? (jsonData(["prompts": [String: String](), "default_prompt_name": NSNull(), "similarity_fn_name": "cosine"] as [String: Any])),
-                  "config_sentence_transformers.json")
+        try write(try sentenceTransformersConfig(), "config_sentence_transformers.json")
         let tokenizerFiles = Self.tokenizerFileNames.filter { preservedFiles[$0] != nil }
         if tokenizerFiles.isEmpty {
             // A tokenizer built in code: its vocabulary and settings, as BertTokenizer reads them.
@@ -222,5 +237,17 @@ extension SentenceTransformer {
         for (name, p) in bert.namedParameters { try writer.add(name, p.value.detached()) }
         for (name, t) in bert.namedBuffers { try writer.add(name, t) }
         try writer.write(to: dir.appendingPathComponent("model.safetensors"))
+    }
+
+    /// config_sentence_transformers.json: the loaded file unchanged when its `truncate_dim` is the
+    /// model's ``truncateDimension``, else with `truncate_dim` set (or removed).
+    private func sentenceTransformersConfig() throws -> Data {
+        let preserved = preservedFiles["config_sentence_transformers.json"]
+        var object = preserved.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
+            ?? ["prompts": [String: String](), "default_prompt_name": NSNull(), "similarity_fn_name": "cosine"]
+        let saved = object["truncate_dim"].flatMap { JSONFile.int($0) }
+        if let preserved, saved == truncateDimension { return preserved }
+        object["truncate_dim"] = truncateDimension.map { $0 as Any } ?? nil
+        return try jsonData(object)
     }
 }

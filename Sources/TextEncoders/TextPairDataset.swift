@@ -81,7 +81,10 @@ public struct TextPairDataset: Sendable {
             }
             func number(_ key: String) throws(TextEncoderError) -> Float {
                 guard let v = object[key], !(v is NSNull) else { throw TextEncoderError("\(at): field \"\(key)\" is missing") }
-                guard !(v is String), !(v is Bool) || key == "label", let n = (v as? Double) ?? (v as? Bool).map({ $0 ? 1 : 0 }),
+                // `v is Bool` also holds for the JSON numbers 0 and 1 (Foundation bridges NSNumber):
+                // a score of exactly 0 or 1 was refused. JSON true/false are the NSNumbers of type "c".
+                let boolean = (v as? NSNumber).map { String(cString: $0.objCType) == "c" } ?? (v is Bool)
+                guard !(v is String), !boolean || key == "label", let n = (v as? Double) ?? (v as? Bool).map({ $0 ? 1 : 0 }),
                       n.isFinite else {
                     throw TextEncoderError("\(at): field \"\(key)\" must be a finite number")
                 }

@@ -22,6 +22,10 @@ import Testing
         #expect(s.examples == [.init(first: "a", second: "b", target: 0.25)])
         let l = try parse(#"{"sentence1": "a", "sentence2": "b", "label": 1}"# + "\n" + #"{"sentence1": "c", "sentence2": "d", "label": 0}"#, .labelled).get()
         #expect(l.examples.map(\.target) == [1, 0])
+        // Scores of exactly 0 and 1 are numbers (Foundation's `is Bool` holds for them on Linux).
+        let edges = try parse(#"{"sentence1": "a", "sentence2": "b", "score": 1}"# + "\n" + #"{"sentence1": "c", "sentence2": "d", "score": 0.0}"#, .scored).get()
+        #expect(edges.examples.map(\.target) == [1, 0])
+        #expect(message(#"{"sentence1": "a", "sentence2": "b", "score": true}"#, .scored) == "d.jsonl:1: field \"score\" must be a finite number")
     }
 
     @Test func malformedLinesNameFileLineAndField() {

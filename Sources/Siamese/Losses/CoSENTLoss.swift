@@ -28,13 +28,17 @@ public struct CoSENTLoss: Sendable {
     public func callAsFunction(_ a: Tensor, _ b: Tensor, scores: [Float]) -> Tensor {
         checkPairBatch(a, b, labelCount: scores.count, op: "CoSENTLoss")
         let raw = similarity.rowwise(a, b)
-        let s = (similarity.isSimilarity ? raw : -raw) * scale
+        return Self.ranking((similarity.isSimilarity ? raw : -raw) * scale, scores: scores)
+    }
+
+    /// log(1 + Σ_{y_i < y_j} exp(s_i − s_j)) for scaled similarities `s` `[n]` (shared with ``AnglELoss``).
+    static func ranking(_ s: Tensor, scores: [Float]) -> Tensor {
         let n = scores.count
         // Flat indices of (i, j) with y_i < y_j into the n×n matrix s_i − s_j: each term is
         // λ(c_i − c_j) for a lower-scored i, as in sentence-transformers.
         var ordered: [Int] = []
         for i in 0..<n { for j in 0..<n where scores[i] < scores[j] { ordered.append(i * n + j) } }
-        if ordered.isEmpty { return raw.connectedZero() }
+        if ordered.isEmpty { return s.connectedZero() }
         let differences = (s.reshaped([n, 1]) - s.reshaped([1, n])).reshaped([n * n]).indexSelect(ordered)
         // The leading zero is the "1 +" inside the log: log(e⁰ + Σ e^…), computed stably.
         return Tensor.concatenate([Tensor.zeros([1]), differences], axis: 0).logSumExp(axis: 0)

@@ -152,7 +152,7 @@ public final class Trainer<Task: TrainingTask> {
                     throw TrainingError("loss became \(value) at epoch \(state.epoch + 1), step \(doneBefore + k + 1); lower the learning rate or check the data for NaN/Inf")
                 }
                 do {
-                    try loss.value.backward()
+                    if let backward = loss.backward { try backward() } else { try loss.value.backward() }
                 } catch .noGradientPath {
                     // A batch whose loss is a constant (no active triplet, say) has nothing to learn.
                 } catch {

@@ -34,8 +34,16 @@ public struct BatchLoss {
     public var value: Tensor
     /// Pairs/triplets that contributed (for mining losses; nil when every example counts).
     public var active: Int?
-    public init(_ value: Tensor, active: Int? = nil) {
+    /// Computes the parameters' gradients in place of `value.backward()`, for a loss whose graph is
+    /// not kept whole (``GradientCache`` re-runs the model in mini-batches); nil: `value.backward()`.
+    public var backward: (() throws(AutodiffError) -> Void)?
+    /// - Parameters:
+    ///   - value: the scalar loss.
+    ///   - active: pairs/triplets that contributed, for mining losses.
+    ///   - backward: a custom gradient computation (see ``backward``); nil differentiates `value`.
+    public init(_ value: Tensor, active: Int? = nil, backward: (() throws(AutodiffError) -> Void)? = nil) {
         self.value = value
         self.active = active
+        self.backward = backward
     }
 }
