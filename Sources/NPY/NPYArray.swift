@@ -31,6 +31,9 @@ public struct NPYArray: Sendable, Equatable {
     public let storage: Storage
 
     /// Creates an array, checking that the shape is 1-D or 2-D and matches the element count.
+    /// - Parameters:
+    ///   - shape: `[n]` or `[rows, cols]`, non-negative dimensions.
+    ///   - storage: The elements in row-major order; their count must equal the product of `shape`.
     public init(shape: [Int], storage: Storage) throws(NPYError) {
         guard shape.count == 1 || shape.count == 2 else {
             throw NPYError(.unsupportedShape(shape), file: nil)
