@@ -50,6 +50,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         /// The byte range of its data, relative to the start of the data buffer (`data_offsets`).
         public let dataOffsets: Range<Int>
 
+        /// `"name: DTYPE [shape]"`, for listings and messages.
         public var description: String { "\(name): \(dtype) \(shape)" }
     }
 
