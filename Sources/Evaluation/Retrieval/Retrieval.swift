@@ -33,7 +33,7 @@ public struct RetrievalMetrics: Sendable, Equatable, Codable {
     public var rPrecision: Double
     /// Mean MAP@R (Musgrave et al. 2020).
     public var mapAtR: Double
-    /// Mean reciprocal rank of the first relevant item, 0 when it is below k.
+    /// Mean reciprocal rank of the first relevant item, counted 0 when its rank is above k.
     public var mrrAtK: Double
     /// Mean binary-relevance nDCG over the top k.
     public var ndcgAtK: Double

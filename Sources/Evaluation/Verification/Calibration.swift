@@ -45,7 +45,7 @@ public struct CalibrationRecord: Sendable, Equatable, Codable {
     /// whose fingerprint differs. `nil` in records written before it was recorded (unverified).
     public var modelFingerprint: String?
 
-    /// Creates a record of the current format version; ``modelFingerprint`` starts nil (set it before saving).
+    /// Creates a record of the current format version; ``modelFingerprint`` starts nil: the caller that knows the weights sets it.
     /// - Parameters:
     ///   - threshold: The decision threshold, in the score's own units.
     ///   - scoreDirection: Which way the scores point.
