@@ -17,10 +17,13 @@ public enum AtomicFile {
     public struct WriteError: Error, CustomStringConvertible, Sendable {
         /// The file the caller asked for (not the hidden temporary file beside it).
         public let path: String
+        /// The system call that failed (`open`, `write`, `fsync`, `rename`, …).
         public let call: String
+        /// The `errno` value it left.
         public let code: Int32
         /// What failed, without the path (for messages that name the file already).
         public var reason: String { "\(call) failed: \(String(cString: strerror(code)))" }
+        /// `"PATH: CALL failed: STRERROR"`.
         public var description: String { "\(path): \(reason)" }
     }
 

@@ -9,9 +9,15 @@ import Darwin
 /// Splits CSV bytes into lines and fields (RFC 4180 quoting, no newlines inside quotes), calling
 /// back with byte ranges so that ten million rows are read without a String per field.
 public struct CSVLineReader {
+    /// The whole file's bytes; the caller keeps them alive while the reader is used.
     public let bytes: UnsafeRawBufferPointer
+    /// The file's name, used in every ``InputError``.
     public let file: String
 
+    /// Creates a reader over bytes the caller owns (usually a memory-mapped file).
+    /// - Parameters:
+    ///   - bytes: The CSV text as UTF-8; must stay valid for as long as the reader is used.
+    ///   - file: The file's name, for error messages.
     public init(bytes: UnsafeRawBufferPointer, file: String) {
         self.bytes = bytes
         self.file = file
@@ -19,8 +25,11 @@ public struct CSVLineReader {
 
     /// A field of the current line: its bytes with quotes removed ("" unescaped into `unquoted`).
     public struct Field: Sendable {
+        /// Start offset of an unquoted field in ``CSVLineReader/bytes`` (0 for a quoted one).
         public var start: Int
+        /// End offset (exclusive) of an unquoted field in ``CSVLineReader/bytes`` (0 for a quoted one).
         public var end: Int
+        /// The content of a quoted field, quotes removed and `""` unescaped; nil for an unquoted field.
         public var unquoted: [UInt8]?
     }
 

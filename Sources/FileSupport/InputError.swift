@@ -12,6 +12,12 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, in words.
     public let message: String
 
+    /// Creates an error located at a file, and optionally a line and a field.
+    /// - Parameters:
+    ///   - file: The file, as the user named it.
+    ///   - line: 1-based line number, or nil when the problem is not on one line (default nil).
+    ///   - field: The column or field name, or nil (default nil).
+    ///   - message: What is wrong, in words.
     public init(file: String, line: Int? = nil, field: String? = nil, message: String) {
         self.file = file
         self.line = line
@@ -19,6 +25,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `file:line: field: message`, leaving out the parts that are nil.
     public var description: String {
         var s = file
         if let line { s += ":\(line)" }

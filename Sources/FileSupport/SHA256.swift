@@ -20,6 +20,7 @@ public struct SHA256: Sendable {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
+    /// Starts an empty hash; feed it with `update` and read the digest with `finalize`.
     public init() { pending.reserveCapacity(64) }
 
     /// Hashes `bytes` in one call.
@@ -104,6 +105,7 @@ public struct SHA256: Sendable {
 
     /// A 32-byte SHA-256 digest.
     public struct Digest: Sendable, Equatable {
+        /// The 32 digest bytes, in order.
         public let bytes: [UInt8]
         /// Lower-case hexadecimal, as `sha256sum` prints it.
         public var hexString: String {

@@ -31,6 +31,9 @@ public struct NPYArray: Sendable, Equatable {
     public let storage: Storage
 
     /// Creates an array, checking that the shape is 1-D or 2-D and matches the element count.
+    /// - Parameters:
+    ///   - shape: `[n]` or `[rows, cols]`, non-negative dimensions.
+    ///   - storage: The elements in row-major order; their count must equal the product of `shape`.
     public init(shape: [Int], storage: Storage) throws(NPYError) {
         guard shape.count == 1 || shape.count == 2 else {
             throw NPYError(.unsupportedShape(shape), file: nil)
@@ -46,6 +49,10 @@ public struct NPYArray: Sendable, Equatable {
     }
 
     /// A `rows × cols` float32 matrix. `values.count` must equal `rows * cols`.
+    /// - Parameters:
+    ///   - values: The elements, row-major.
+    ///   - rows: Number of rows (non-negative).
+    ///   - cols: Number of columns (non-negative).
     public init(float32 values: [Float], rows: Int, cols: Int) {
         precondition(rows >= 0 && cols >= 0 && rows * cols == values.count, "NPYArray: \(values.count) values for \(rows)×\(cols)")
         self.shape = [rows, cols]
@@ -53,18 +60,26 @@ public struct NPYArray: Sendable, Equatable {
     }
 
     /// A 1-D float32 vector.
+    /// - Parameters:
+    ///   - values: The elements; the shape is `[values.count]`.
     public init(float32 values: [Float]) {
         self.shape = [values.count]
         self.storage = .float32(values)
     }
 
     /// A 1-D float64 vector.
+    /// - Parameters:
+    ///   - values: The elements; the shape is `[values.count]`.
     public init(float64 values: [Double]) {
         self.shape = [values.count]
         self.storage = .float64(values)
     }
 
     /// A `rows × cols` int64 matrix (for example search results: `k` row numbers per query).
+    /// - Parameters:
+    ///   - values: The elements, row-major.
+    ///   - rows: Number of rows (non-negative).
+    ///   - cols: Number of columns (non-negative).
     public init(int64 values: [Int64], rows: Int, cols: Int) {
         precondition(rows >= 0 && cols >= 0 && rows * cols == values.count, "NPYArray: \(values.count) values for \(rows)×\(cols)")
         self.shape = [rows, cols]
@@ -72,6 +87,8 @@ public struct NPYArray: Sendable, Equatable {
     }
 
     /// A 1-D int64 vector (for example ids).
+    /// - Parameters:
+    ///   - values: The elements; the shape is `[values.count]`.
     public init(int64 values: [Int64]) {
         self.shape = [values.count]
         self.storage = .int64(values)

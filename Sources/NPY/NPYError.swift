@@ -30,15 +30,21 @@ public struct NPYError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         case io(String)
     }
 
+    /// What went wrong.
     public let reason: Reason
     /// The file concerned, when there is one.
     public var file: String?
 
+    /// Creates an error.
+    /// - Parameters:
+    ///   - reason: What went wrong.
+    ///   - file: The file concerned, or nil for in-memory data.
     public init(_ reason: Reason, file: String?) {
         self.reason = reason
         self.file = file
     }
 
+    /// One line naming the file (when known) and what to do about the problem.
     public var description: String {
         let prefix = file.map { "\($0): " } ?? ""
         switch reason {
@@ -57,5 +63,6 @@ public struct NPYError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         }
     }
 
+    /// The same text as ``description``, for `localizedDescription`.
     public var errorDescription: String? { description }
 }

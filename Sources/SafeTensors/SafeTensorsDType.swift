@@ -108,6 +108,8 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable, Codable {
     }
 
     /// The safetensors dtype for a tensor-engine storage type (`int8` maps to ``int8``).
+    /// - Parameters:
+    ///   - dtype: The tensor engine's element type.
     public init(_ dtype: DType) {
         switch dtype {
         case .float32: self = .float32
@@ -127,5 +129,6 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable, Codable {
 }
 
 extension SafeTensorsDType: CustomStringConvertible {
+    /// The format's own name (`"F32"`, `"BF16"`, …).
     public var description: String { rawValue }
 }

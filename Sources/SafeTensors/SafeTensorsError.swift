@@ -47,6 +47,7 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     /// dtype, byte count not matching the shape).
     case invalidWrite(file: String?, tensor: String, reason: String)
 
+    /// One line naming the file, the tensor where one is concerned, and what is wrong.
     public var description: String {
         switch self {
         case .io(let file, let operation, let message):
@@ -92,5 +93,6 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// The same text as ``description``, for `localizedDescription`.
     public var errorDescription: String? { description }
 }

@@ -50,6 +50,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         /// The byte range of its data, relative to the start of the data buffer (`data_offsets`).
         public let dataOffsets: Range<Int>
 
+        /// `"name: DTYPE [shape]"`, for listings and messages.
         public var description: String { "\(name): \(dtype) \(shape)" }
     }
 
@@ -77,6 +78,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     // MARK: Opening
 
     /// Opens and memory-maps the file at `url` and validates its header.
+    /// - Parameters:
+    ///   - url: A local file; it stays mapped while this value lives.
+    /// - Throws: ``SafeTensorsError`` when the file cannot be opened or mapped, or its header is invalid.
     public convenience init(contentsOf url: URL) throws(SafeTensorsError) {
         let path = url.path
         let backing = try Backing(mapping: path)
@@ -85,6 +89,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// Reads safetensors bytes already in memory (they are copied once). `label` names the source
     /// in error messages.
+    /// - Parameters:
+    ///   - bytes: The whole file's bytes.
+    ///   - label: The name used in error messages (default "<memory>").
+    /// - Throws: ``SafeTensorsError`` when the header is invalid.
     public convenience init(bytes: some Collection<UInt8>, label: String = "<memory>") throws(SafeTensorsError) {
         try self.init(backing: Backing(copying: bytes), path: label)
     }

@@ -52,6 +52,8 @@ public struct SafeTensorsWriter: Sendable {
     private var nameSet: Set<String> = []
 
     /// An empty writer.
+    /// - Parameters:
+    ///   - metadata: String pairs written as the header's `__metadata__` object (default none).
     public init(metadata: [String: String] = [:]) {
         self.metadata = metadata
     }

@@ -1,17 +1,30 @@
 /// A token matched in the text before the model sees it (`[CLS]`, `[MASK]`, user-added words), as
 /// the `added_tokens` of `tokenizer.json` describe it.
 public struct AddedToken: Sendable, Equatable {
+    /// The exact text to match.
     public var content: String
+    /// The id it encodes to.
     public var id: Int
     /// Only match when not inside a word (neither side touches a word character).
     public var singleWord: Bool
     /// Also swallow the whitespace on the left / right of a match.
     public var lstrip: Bool
+    /// Also swallow the whitespace on the right of a match.
     public var rstrip: Bool
     /// Match in the normalised text (true) or in the raw text (false, as BERT's special tokens).
     public var normalized: Bool
+    /// A special token (`[CLS]`, `[SEP]`, …) rather than an ordinary added word, as `tokenizer.json` marks it.
     public var special: Bool
 
+    /// Creates an added token; the defaults are those of a BERT special token.
+    /// - Parameters:
+    ///   - content: The exact text to match.
+    ///   - id: The id it encodes to.
+    ///   - singleWord: Match only outside words (default false).
+    ///   - lstrip: Swallow whitespace on the left of a match (default false).
+    ///   - rstrip: Swallow whitespace on the right of a match (default false).
+    ///   - normalized: Match in the normalised text rather than the raw text (default false).
+    ///   - special: Whether it is a special token (default true).
     public init(content: String, id: Int, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
                 normalized: Bool = false, special: Bool = true) {
         self.content = content

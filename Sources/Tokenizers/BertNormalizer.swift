@@ -13,6 +13,12 @@ public struct BertNormalizer: Sendable, Equatable {
     /// Lowercase every scalar.
     public var lowercase: Bool
 
+    /// Creates a normaliser; the defaults are those of an uncased BERT.
+    /// - Parameters:
+    ///   - cleanText: Remove control characters and map whitespace to spaces (default true).
+    ///   - handleChineseChars: Space out CJK ideographs (default true).
+    ///   - stripAccents: Strip accents; nil follows `lowercase` (default nil).
+    ///   - lowercase: Lowercase every scalar (default true).
     public init(cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) {
         self.cleanText = cleanText
         self.handleChineseChars = handleChineseChars

@@ -5,6 +5,7 @@
 /// symbols such as `$` and `+`) and the Unicode punctuation categories, as the library's tables
 /// define them.
 public struct BertPreTokenizer: Sendable, Equatable {
+    /// The pre-tokeniser has no settings.
     public init() {}
 
     /// The words of already-normalised text.

@@ -9,6 +9,12 @@ public struct Encoding: Sendable, Equatable {
     /// True for tokens added by the post-processor or padding.
     public var specialTokensMask: [Bool]
 
+    /// Creates an encoding from parallel arrays, one entry per token (all four of the same length).
+    /// - Parameters:
+    ///   - ids: Token ids.
+    ///   - typeIDs: Segment of each token (0 or 1).
+    ///   - attentionMask: 1 for real tokens, 0 for padding.
+    ///   - specialTokensMask: True for special and padding tokens.
     public init(ids: [Int], typeIDs: [Int], attentionMask: [Int], specialTokensMask: [Bool]) {
         self.ids = ids
         self.typeIDs = typeIDs
@@ -39,13 +45,21 @@ public struct Encoding: Sendable, Equatable {
 
 /// How long inputs are cut, as `truncation` in `tokenizer.json`.
 public struct Truncation: Sendable, Equatable {
+    /// Which input loses tokens when a pair is too long: the longer one first (keeping the shorter whole
+    /// when it fits in half the budget), only the first, or only the second.
     public enum Strategy: String, Sendable { case longestFirst = "LongestFirst", onlyFirst = "OnlyFirst", onlySecond = "OnlySecond" }
     /// The most tokens an encoding may have, special tokens included.
     public var maxLength: Int
+    /// Which input of a pair is cut.
     public var strategy: Strategy
     /// Cut from the end (the default) or from the start.
     public var fromLeft: Bool
 
+    /// Creates a truncation setting.
+    /// - Parameters:
+    ///   - maxLength: The most tokens an encoding may have, special tokens included.
+    ///   - strategy: Which input of a pair is cut (default longest first).
+    ///   - fromLeft: Cut from the start instead of the end (default false).
     public init(maxLength: Int, strategy: Strategy = .longestFirst, fromLeft: Bool = false) {
         self.maxLength = maxLength
         self.strategy = strategy
@@ -57,11 +71,22 @@ public struct Truncation: Sendable, Equatable {
 public struct Padding: Sendable, Equatable {
     /// Pad to the longest encoding of the batch (nil) or to a fixed length.
     public var fixedLength: Int?
+    /// The id of the padding token (`[PAD]`, 0 in BERT vocabularies).
     public var padID: Int
+    /// The token type given to padding.
     public var padTypeID: Int
+    /// Round the padded length up to a multiple of this (nil or ≤ 0: no rounding).
     public var padToMultipleOf: Int?
+    /// Pad at the start (true) instead of the end.
     public var left: Bool
 
+    /// Creates a padding setting.
+    /// - Parameters:
+    ///   - fixedLength: Pad every encoding to this length, or nil for the batch's longest (default nil).
+    ///   - padID: Id of the padding token (default 0).
+    ///   - padTypeID: Token type of padding (default 0).
+    ///   - padToMultipleOf: Round the length up to a multiple of this, or nil (default nil).
+    ///   - left: Pad at the start instead of the end (default false).
     public init(fixedLength: Int? = nil, padID: Int = 0, padTypeID: Int = 0, padToMultipleOf: Int? = nil, left: Bool = false) {
         self.fixedLength = fixedLength
         self.padID = padID

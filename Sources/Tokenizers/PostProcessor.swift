@@ -9,9 +9,15 @@ public struct PostProcessor: Sendable, Equatable {
         case sequence(Int, typeID: Int)
     }
 
+    /// Template for a single sequence.
     public var single: [Piece]
+    /// Template for a pair of sequences.
     public var pair: [Piece]
 
+    /// Creates a post-processor from its two templates.
+    /// - Parameters:
+    ///   - single: Template for one sequence (should contain `.sequence(0, …)`).
+    ///   - pair: Template for a pair (should contain `.sequence(0, …)` and `.sequence(1, …)`).
     public init(single: [Piece], pair: [Piece]) {
         self.single = single
         self.pair = pair

@@ -13,10 +13,15 @@ import Foundation
 ///
 /// The value is immutable and `Sendable`: encode from any number of threads at once.
 public struct Tokenizer: Sendable {
+    /// The normaliser applied to text outside added tokens, or nil for none.
     public let normalizer: BertNormalizer?
+    /// The pre-tokeniser splitting normalised text into words, or nil to treat the text as one word.
     public let preTokenizer: BertPreTokenizer?
+    /// The WordPiece model turning words into ids.
     public let model: WordPiece
+    /// The template adding special tokens and token types.
     public let postProcessor: PostProcessor
+    /// Tokens matched in the text before normalisation / WordPiece (special tokens, user-added words).
     public let addedTokens: [AddedToken]
     /// Applied by ``encode(_:pair:addSpecialTokens:)`` (from `tokenizer.json`; nil: none).
     public var truncation: Truncation?
@@ -28,6 +33,16 @@ public struct Tokenizer: Sendable {
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
 
+    /// Assembles a tokeniser from its parts (the loaders build one from a model folder).
+    /// - Parameters:
+    ///   - normalizer: The normaliser, or nil for none.
+    ///   - preTokenizer: The pre-tokeniser, or nil for none.
+    ///   - model: The WordPiece model.
+    ///   - postProcessor: The special-token template.
+    ///   - addedTokens: Tokens matched before normalisation or, with `normalized`, in the normalised text (default none).
+    ///   - truncation: Truncation applied by `encode` (default none).
+    ///   - padding: Padding applied by `encodeBatch` (default none).
+    ///   - modelMaxLength: `model_max_length` from `tokenizer_config.json`, if any (default nil).
     public init(normalizer: BertNormalizer?, preTokenizer: BertPreTokenizer?, model: WordPiece, postProcessor: PostProcessor,
                 addedTokens: [AddedToken] = [], truncation: Truncation? = nil, padding: Padding? = nil, modelMaxLength: Int? = nil) {
         self.normalizer = normalizer

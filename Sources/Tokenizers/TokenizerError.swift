@@ -16,6 +16,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// Neither `tokenizer.json` nor `vocab.txt` is in the folder.
     case noTokenizerFiles(folder: String)
 
+    /// One line naming the file (or folder) and what is wrong.
     public var description: String {
         switch self {
         case .unreadable(let file, let reason):

@@ -5,6 +5,8 @@ extension Tokenizer {
     /// The tokenizer of a model folder: `tokenizer.json` when present, else `vocab.txt`; with
     /// `tokenizer_config.json` applied as `transformers` applies it (see
     /// ``init(tokenizerJSON:config:)``).
+    /// - Parameters:
+    ///   - folder: The model folder holding `tokenizer.json` or `vocab.txt`, and optionally `tokenizer_config.json`.
     public init(folder: URL) throws(TokenizerError) {
         let fm = FileManager.default
         let json = folder.appendingPathComponent("tokenizer.json")
@@ -27,6 +29,11 @@ extension Tokenizer {
     /// `do_lower_case` (default true), `strip_accents` (default nil) and `tokenize_chinese_chars`
     /// (default true) win over `tokenizer.json` — and so does this initialiser. Its
     /// `model_max_length` becomes ``modelMaxLength``.
+    /// - Parameters:
+    ///   - data: The bytes of `tokenizer.json`.
+    ///   - file: The file's name in errors (default "<memory>").
+    ///   - config: The parsed `tokenizer_config.json`, or nil (default nil).
+    ///   - configFile: That file's name in errors (default "tokenizer_config.json").
     public init(tokenizerJSON data: Data, file: String = "<memory>", config: [String: Any]? = nil,
                 configFile: String = "tokenizer_config.json") throws(TokenizerError) {
         let root = try Self.parseObject(data, file: file)
@@ -113,6 +120,11 @@ extension Tokenizer {
     /// `config`, the parsed `tokenizer_config.json`: `do_lower_case` default true, `strip_accents`
     /// default nil, `tokenize_chinese_chars` default true), the BERT pre-tokeniser, WordPiece with
     /// `[UNK]`, `[CLS] A [SEP]`, and the special tokens matched in the text.
+    /// - Parameters:
+    ///   - data: The bytes of `vocab.txt`, one token per line, the line number being the id.
+    ///   - file: The file's name in errors (default "<memory>").
+    ///   - config: The parsed `tokenizer_config.json`, or nil (default nil).
+    ///   - configFile: That file's name in errors (default "tokenizer_config.json").
     public init(vocabTXT data: Data, file: String = "<memory>", config: [String: Any]? = nil,
                 configFile: String = "tokenizer_config.json") throws(TokenizerError) {
         guard let text = String(validating: data, as: UTF8.self) else {

@@ -16,6 +16,8 @@ public struct Vocabulary: Sendable {
 
     /// A vocabulary from `(token, id)` pairs. When a token appears twice the later id wins, as when
     /// the library reads `vocab.txt`; ids need not be dense.
+    /// - Parameters:
+    ///   - entries: Tokens with their ids; entries with a negative id are ignored.
     public init(_ entries: [(token: String, id: Int)]) {
         let size = (entries.map(\.id).max() ?? -1) + 1
         var tokens = [String](repeating: "", count: size)

@@ -6,16 +6,27 @@
 /// Greedy longest-match-first over UTF-8 bytes, stepping back one character at a time, exactly as
 /// HuggingFace `tokenizers`.
 public struct WordPiece: Sendable {
+    /// Token ↔ id map, continuation pieces included with their prefix.
     public let vocabulary: Vocabulary
+    /// The token a word becomes when it cannot be split (`[UNK]`).
     public let unknownToken: String
+    /// The id of ``unknownToken``.
     public let unknownID: Int
+    /// The prefix marking a piece that continues a word (`##`).
     public let continuingSubwordPrefix: String
+    /// Words longer than this many characters become ``unknownToken`` whole (100 in BERT).
     public let maxInputCharsPerWord: Int
     /// Continuation pieces keyed without their prefix, so a lookup needs no concatenation.
     private let continuations: Vocabulary
     private let continuationIDs: [Int]
 
     /// Throws when the unknown token is not in the vocabulary (every word could otherwise fail).
+    /// - Parameters:
+    ///   - vocabulary: The token ↔ id map.
+    ///   - unknownToken: The unknown token; it must be in `vocabulary` (default "[UNK]").
+    ///   - continuingSubwordPrefix: Prefix of continuation pieces (default "##").
+    ///   - maxInputCharsPerWord: Longer words become the unknown token (default 100).
+    ///   - file: The vocabulary's file name, for errors (default "<memory>").
     public init(vocabulary: Vocabulary, unknownToken: String = "[UNK]", continuingSubwordPrefix: String = "##",
                 maxInputCharsPerWord: Int = 100, file: String = "<memory>") throws(TokenizerError) {
         guard let unk = vocabulary.id(for: unknownToken) else { throw .missingToken(file: file, token: unknownToken) }

@@ -3,8 +3,12 @@ public struct EvaluationError: Error, Sendable, Equatable, CustomStringConvertib
     /// What went wrong, in words a user can act on.
     public let message: String
 
+    /// Creates an error.
+    /// - Parameters:
+    ///   - message: What went wrong, in words a user can act on.
     public init(_ message: String) { self.message = message }
 
+    /// The message itself.
     public var description: String { message }
 
     static func empty(_ what: String) -> EvaluationError {

@@ -10,10 +10,18 @@ import Foundation
 public enum ScoredPairsCSV {
     /// Column names to read.
     public struct Columns: Sendable {
+        /// Header name of the score column.
         public var score: String
+        /// Header name of the 0/1 label column (1 = same).
         public var label: String
+        /// Header name of the group column, or nil to read no groups.
         public var group: String?
 
+        /// Names the columns to read.
+        /// - Parameters:
+        ///   - score: Score column (default "score").
+        ///   - label: Label column, 0 or 1 (default "label").
+        ///   - group: Group column for the per-group audit, or nil (default nil).
         public init(score: String = "score", label: String = "label", group: String? = nil) {
             self.score = score
             self.label = label

@@ -8,6 +8,10 @@ public enum HTMLReport {
     static let curveColor = "#3949ab"
     static let thresholdColor = "#c2185b"
 
+    /// The page for `report`, as one HTML string.
+    /// - Parameters:
+    ///   - report: The report to render.
+    ///   - title: The page title, HTML-escaped (default "Siamese verification report").
     public static func render(_ report: VerificationReport, title: String = "Siamese verification report") -> String {
         let c = report.operatingPoint.counts
         let direction = report.options.calibration?.scoreDirection ?? report.options.direction

@@ -9,6 +9,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
+    /// Equal when both serialise to the same text (so object key order matters, and NaN equals `null`).
     public static func == (l: JSONValue, r: JSONValue) -> Bool { l.serialized() == r.serialized() }
 
     /// A number, or `null` when absent or non-finite.

@@ -1,10 +1,17 @@
 /// A `rows × dim` matrix of float embeddings in row-major order (what a `.npy` file holds).
 public struct EmbeddingMatrix: Sendable, Equatable {
+    /// Number of embeddings (rows), at least 1.
     public let rows: Int
+    /// Length of each embedding (columns), at least 1.
     public let dim: Int
+    /// The `rows × dim` values, row-major, all finite.
     public let values: [Float]
 
     /// Checks the shape; throws on a count mismatch, an empty matrix or a non-finite value.
+    /// - Parameters:
+    ///   - rows: Number of embeddings, at least 1.
+    ///   - dim: Length of each embedding, at least 1.
+    ///   - values: `rows × dim` finite values, row-major.
     public init(rows: Int, dim: Int, values: [Float]) throws(EvaluationError) {
         guard rows > 0, dim > 0 else { throw EvaluationError.empty("embeddings") }
         guard rows * dim == values.count else { throw EvaluationError("\(values.count) values do not form a \(rows)×\(dim) matrix") }

@@ -6,16 +6,36 @@
 /// this is one-shot nearest neighbour). The interval is mean ± z·sd/√episodes over episode
 /// accuracies, as few-shot papers report it.
 public struct FewShotResult: Sendable, Equatable, Codable {
+    /// N, the number of classes per episode.
     public var ways: Int
+    /// K, the number of support items per class.
     public var shots: Int
+    /// Q, the number of query items per class.
     public var queriesPerClass: Int
+    /// Number of episodes averaged.
     public var episodes: Int
+    /// Seed of the episode sampler; the same seed and data give the same result.
     public var seed: UInt64
+    /// Mean episode accuracy, in [0, 1].
     public var accuracy: Double
+    /// Normal interval mean ± z·sd/√episodes over the episode accuracies (method `"normal"`).
     public var interval: ConfidenceInterval
 }
 
+/// Few-shot evaluation of embeddings (see ``FewShotResult`` for the protocol).
 public enum FewShot {
+    /// Runs `episodes` N-way K-shot episodes with a prototype classifier over cosine similarity.
+    /// - Parameters:
+    ///   - embeddings: One embedding per item; rows are L2-normalised first.
+    ///   - labels: The class of each row; `labels.count` must equal `embeddings.rows`.
+    ///   - ways: N, classes per episode (at least 2).
+    ///   - shots: K, support items per class (at least 1).
+    ///   - queriesPerClass: Q, query items per class (at least 1, default 1).
+    ///   - episodes: Number of episodes (at least 2, default 1000).
+    ///   - seed: Seed of the sampler (default 42).
+    ///   - level: Level of the reported interval (default 0.95).
+    /// - Throws: ``EvaluationError`` on a label/row count mismatch, out-of-range settings, fewer than N
+    ///   classes with K + Q items, or an all-zero embedding row.
     public static func evaluate<L: Hashable>(_ embeddings: EmbeddingMatrix, labels: [L], ways: Int, shots: Int, queriesPerClass: Int = 1,
                                              episodes: Int = 1000, seed: UInt64 = 42, level: Double = 0.95) throws(EvaluationError) -> FewShotResult {
         guard labels.count == embeddings.rows else { throw EvaluationError("\(labels.count) labels for \(embeddings.rows) embedding rows") }

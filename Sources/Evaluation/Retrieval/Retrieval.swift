@@ -17,19 +17,32 @@ import Foundation
 /// skipped and counted in `skippedQueries`. Equal similarities are ordered by gallery index, lowest
 /// first, so results do not depend on thread scheduling.
 public struct RetrievalMetrics: Sendable, Equatable, Codable {
+    /// The cut-off k of the @k metrics.
     public var k: Int
+    /// Number of queries evaluated (those with at least one relevant item).
     public var queries: Int
+    /// Number of queries skipped because no other item shares their label.
     public var skippedQueries: Int
+    /// Share of queries whose top item is relevant.
     public var precisionAt1: Double
+    /// Share of queries with a relevant item in the top k (papers' Recall@K).
     public var hitRateAtK: Double
+    /// Mean fraction of the relevant items found in the top k.
     public var recallAtK: Double
+    /// Mean fraction of the top R that is relevant, R the number of relevant items.
     public var rPrecision: Double
+    /// Mean MAP@R (Musgrave et al. 2020).
     public var mapAtR: Double
+    /// Mean reciprocal rank of the first relevant item, counted 0 when its rank is above k.
     public var mrrAtK: Double
+    /// Mean binary-relevance nDCG over the top k.
     public var ndcgAtK: Double
+    /// Mean average precision over the whole ranking.
     public var meanAveragePrecision: Double
 }
 
+/// Retrieval evaluation of embeddings by cosine similarity (see ``RetrievalMetrics`` for the metrics).
+/// Both functions throw ``EvaluationError`` on a label/row count mismatch, k < 1 or an all-zero row.
 public enum Retrieval {
     /// Leave-one-out retrieval: every item queries all the others.
     public static func leaveOneOut<L: Hashable>(_ embeddings: EmbeddingMatrix, labels: [L], k: Int = 10) throws(EvaluationError) -> RetrievalMetrics {

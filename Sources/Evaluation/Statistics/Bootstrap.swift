@@ -1,10 +1,18 @@
 /// Bootstrap settings: the number of replicates, the interval level and the seed, so that two runs
 /// on the same data print the same intervals.
 public struct BootstrapOptions: Sendable, Equatable, Codable {
+    /// Number of bootstrap resamples; 0 disables the bootstrap intervals.
     public var replicates: Int
+    /// Nominal coverage of the intervals, in (0, 1).
     public var level: Double
+    /// Seed of the resampling, so that intervals repeat from run to run.
     public var seed: UInt64
 
+    /// Creates bootstrap settings.
+    /// - Parameters:
+    ///   - replicates: Number of resamples (default 1000).
+    ///   - level: Nominal coverage, in (0, 1) (default 0.95).
+    ///   - seed: Resampling seed (default 42).
     public init(replicates: Int = 1000, level: Double = 0.95, seed: UInt64 = 42) {
         self.replicates = replicates
         self.level = level

@@ -2,13 +2,21 @@ import Foundation
 
 /// A two-sided confidence interval for a rate or a mean.
 public struct ConfidenceInterval: Sendable, Equatable, Codable {
+    /// Lower bound.
     public let lower: Double
+    /// Upper bound.
     public let upper: Double
     /// Nominal coverage, for example 0.95.
     public let level: Double
     /// How it was computed: `"wilson"`, `"bootstrap-percentile"`, `"normal"`.
     public let method: String
 
+    /// Creates an interval.
+    /// - Parameters:
+    ///   - lower: Lower bound.
+    ///   - upper: Upper bound.
+    ///   - level: Nominal coverage, for example 0.95.
+    ///   - method: How it was computed (`"wilson"`, `"bootstrap-percentile"`, `"normal"`).
     public init(lower: Double, upper: Double, level: Double, method: String) {
         self.lower = lower
         self.upper = upper

@@ -3,6 +3,9 @@
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
+    /// Expands `seed` into the 256-bit state with SplitMix64, so that any seed (0 included) gives a good state.
+    /// - Parameters:
+    ///   - seed: Any 64-bit value; the same seed always gives the same sequence.
     public init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {
@@ -15,6 +18,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

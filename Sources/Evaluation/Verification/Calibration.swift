@@ -13,18 +13,25 @@ public struct CalibrationRecord: Sendable, Equatable, Codable {
     /// Version of this record's layout; readers refuse versions they do not know.
     public static let currentFormatVersion = 1
 
+    /// Layout version this record was written with (``currentFormatVersion`` for new records).
     public var formatVersion: Int
     /// Threshold in the score's own units.
     public var threshold: Double
+    /// Whether higher scores mean "same" (similarities) or lower ones do (distances).
     public var scoreDirection: ScoreDirection
+    /// The rule that chose ``threshold`` on the calibration data.
     public var rule: ThresholdRule
     /// FAR and FRR at the threshold on the calibration data.
     public var far: Double
+    /// False-reject rate at the threshold on the calibration data.
     public var frr: Double
     /// Bootstrap intervals for ``far`` and ``frr`` (percentile, fixed seed).
     public var farInterval: ConfidenceInterval?
+    /// Bootstrap interval for ``frr``, nil when there were no genuine pairs.
     public var frrInterval: ConfidenceInterval?
+    /// Number of genuine (same) pairs in the calibration data.
     public var genuineCount: Int
+    /// Number of impostor (different) pairs in the calibration data.
     public var impostorCount: Int
     /// `sha256:` + the hex digest of the scored pairs (see ``ScoredPairs/fingerprint()``).
     public var dataFingerprint: String
@@ -38,6 +45,20 @@ public struct CalibrationRecord: Sendable, Equatable, Codable {
     /// whose fingerprint differs. `nil` in records written before it was recorded (unverified).
     public var modelFingerprint: String?
 
+    /// Creates a record of the current format version; ``modelFingerprint`` starts nil: the caller that knows the weights sets it.
+    /// - Parameters:
+    ///   - threshold: The decision threshold, in the score's own units.
+    ///   - scoreDirection: Which way the scores point.
+    ///   - rule: The rule that chose the threshold.
+    ///   - far: False-accept rate at the threshold on the calibration data, in [0, 1].
+    ///   - frr: False-reject rate at the threshold on the calibration data, in [0, 1].
+    ///   - farInterval: Bootstrap interval for `far`, if computed.
+    ///   - frrInterval: Bootstrap interval for `frr`, if computed.
+    ///   - genuineCount: Number of same pairs in the calibration data.
+    ///   - impostorCount: Number of different pairs in the calibration data.
+    ///   - dataFingerprint: `sha256:` + hex digest of the scored pairs.
+    ///   - created: When the calibration was made (default now); stored as ISO 8601 in UTC.
+    ///   - platt: Platt scaling fitted on the same data, if any (default nil).
     public init(threshold: Double, scoreDirection: ScoreDirection, rule: ThresholdRule, far: Double, frr: Double,
                 farInterval: ConfidenceInterval?, frrInterval: ConfidenceInterval?, genuineCount: Int, impostorCount: Int,
                 dataFingerprint: String, created: Date = Date(), platt: PlattScaling? = nil) {

@@ -12,6 +12,12 @@ public struct ConfusionCounts: Sendable, Equatable, Codable {
     /// Same pairs rejected (false rejects).
     public let falseNegatives: Int
 
+    /// Creates the counts of one decision.
+    /// - Parameters:
+    ///   - truePositives: Same pairs accepted.
+    ///   - falsePositives: Different pairs accepted.
+    ///   - trueNegatives: Different pairs rejected.
+    ///   - falseNegatives: Same pairs rejected.
     public init(truePositives: Int, falsePositives: Int, trueNegatives: Int, falseNegatives: Int) {
         self.truePositives = truePositives
         self.falsePositives = falsePositives
@@ -19,15 +25,20 @@ public struct ConfusionCounts: Sendable, Equatable, Codable {
         self.falseNegatives = falseNegatives
     }
 
+    /// Number of same (genuine) pairs: TP + FN.
     public var genuine: Int { truePositives + falseNegatives }
+    /// Number of different (impostor) pairs: FP + TN.
     public var impostor: Int { falsePositives + trueNegatives }
+    /// Number of pairs.
     public var total: Int { genuine + impostor }
 
     /// False-accept rate: different pairs accepted / different pairs.
     public var far: Double? { impostor == 0 ? nil : Double(falsePositives) / Double(impostor) }
     /// False-reject rate: same pairs rejected / same pairs.
     public var frr: Double? { genuine == 0 ? nil : Double(falseNegatives) / Double(genuine) }
+    /// (TP + TN) / total; nil without pairs.
     public var accuracy: Double? { total == 0 ? nil : Double(truePositives + trueNegatives) / Double(total) }
+    /// TP / (TP + FP), the share of accepted pairs that are same; nil when nothing was accepted.
     public var precision: Double? {
         truePositives + falsePositives == 0 ? nil : Double(truePositives) / Double(truePositives + falsePositives)
     }

@@ -1,6 +1,8 @@
 /// Points of a detection-error-tradeoff curve: FAR against FRR.
 public struct DETCurve: Sendable, Equatable {
+    /// False-accept rate at each threshold, in [0, 1].
     public var far: [Double]
+    /// False-reject rate at each threshold, in [0, 1].
     public var frr: [Double]
     /// Thresholds in original units, from the most permissive to the strictest.
     public var thresholds: [Double]

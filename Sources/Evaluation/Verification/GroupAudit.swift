@@ -14,11 +14,17 @@
 public struct GroupAudit: Sendable, Equatable {
     /// One group's counts and rates.
     public struct Row: Sendable, Equatable {
+        /// The group's value in the group column.
         public let group: String
+        /// The group's confusion counts at the audit's threshold.
         public let counts: ConfusionCounts
+        /// The group's false-accept rate; nil without impostor pairs.
         public var far: Double? { counts.far }
+        /// The group's false-reject rate; nil without genuine pairs.
         public var frr: Double? { counts.frr }
+        /// Wilson interval for ``far`` at the audit's level; nil without impostor pairs.
         public let farInterval: ConfidenceInterval?
+        /// Wilson interval for ``frr`` at the audit's level; nil without genuine pairs.
         public let frrInterval: ConfidenceInterval?
         /// Fewer pairs than the audit's minimum group size: reported, left out of the comparison.
         public let small: Bool
@@ -36,7 +42,9 @@ public struct GroupAudit: Sendable, Equatable {
 
     /// Two groups compared: the one with the higher rate first.
     public struct GroupPair: Sendable, Equatable {
+        /// The group with the higher rate.
         public let high: String
+        /// The group with the lower rate.
         public let low: String
 
         /// A pair of groups.
@@ -58,7 +66,9 @@ public struct GroupAudit: Sendable, Equatable {
         public let largest: Double
         /// The groups with the highest and lowest rate.
         public let highestGroup: String?
+        /// The group with the lowest rate (nil with no comparable group).
         public let lowestGroup: String?
+        /// The verdict for this rate.
         public let status: Status
         /// The flagged pair with the largest gap (when `status == .flagged`).
         public let flaggedPair: GroupPair?
@@ -72,7 +82,9 @@ public struct GroupAudit: Sendable, Equatable {
         public let flaggedGap: Double?
     }
 
+    /// The global threshold all groups are measured at, in score units.
     public let threshold: Double
+    /// Largest gap in a rate between two groups accepted before it can be flagged.
     public let tolerance: Double
     /// Groups with fewer pairs than this are reported but take no part in the comparison.
     public let minGroupSize: Int
@@ -80,7 +92,9 @@ public struct GroupAudit: Sendable, Equatable {
     public let level: Double
     /// Rows in the order groups first appear in the data.
     public let rows: [Row]
+    /// The largest FAR gap and its verdict.
     public let farGap: Gap
+    /// The largest FRR gap and its verdict.
     public let frrGap: Gap
 
     /// Whether either rate is flagged.

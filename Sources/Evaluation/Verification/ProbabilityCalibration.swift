@@ -8,15 +8,24 @@ import Foundation
 /// minimises. Scores are standardised for the fit, which changes nothing in the optimum but keeps
 /// the Hessian well conditioned for distances in the thousands or similarities near 1.
 public struct PlattScaling: Sendable, Equatable, Codable {
+    /// Slope A of the sigmoid, in the original score units (negative for similarities).
     public let a: Double
+    /// Offset B of the sigmoid.
     public let b: Double
 
+    /// Creates a Platt scaling with known coefficients (for example one read from a calibration record).
+    /// - Parameters:
+    ///   - a: Slope A in P(same) = 1 / (1 + exp(A·score + B)).
+    ///   - b: Offset B.
     public init(a: Double, b: Double) {
         self.a = a
         self.b = b
     }
 
     /// Fits A and B; throws on empty input or a single class.
+    /// - Parameters:
+    ///   - scores: One score per pair, in original units.
+    ///   - labels: `true` for a same pair; both classes must occur.
     public init(scores: [Double], labels: [Bool]) throws(EvaluationError) {
         guard scores.count == labels.count else { throw EvaluationError("\(scores.count) scores but \(labels.count) labels") }
         guard !scores.isEmpty else { throw EvaluationError.empty("scores") }
@@ -96,10 +105,15 @@ public struct IsotonicCalibration: Sendable, Equatable, Codable {
     public let scores: [Double]
     /// Fitted P(same) at each of ``scores``.
     public let probabilities: [Double]
+    /// Which way the scores point: the fit is non-decreasing for similarities, non-increasing for distances.
     public let direction: ScoreDirection
 
     /// Fits a non-decreasing (for similarities) or non-increasing (for distances) map to P(same).
     /// Equal scores are pooled first (their labels averaged), as scikit-learn does.
+    /// - Parameters:
+    ///   - scores: One score per pair, in original units.
+    ///   - labels: `true` for a same pair.
+    ///   - direction: Which way the scores point (sets the fit's monotonicity).
     public init(scores: [Double], labels: [Bool], direction: ScoreDirection) throws(EvaluationError) {
         guard scores.count == labels.count else { throw EvaluationError("\(scores.count) scores but \(labels.count) labels") }
         guard !scores.isEmpty else { throw EvaluationError.empty("scores") }

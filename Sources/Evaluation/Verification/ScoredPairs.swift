@@ -14,6 +14,10 @@ public struct ScoredPairs: Sendable {
     public let groupNames: [String]
 
     /// Creates scored pairs; throws when lengths differ or a score is NaN or infinite.
+    /// - Parameters:
+    ///   - scores: One finite score per pair.
+    ///   - labels: `true` for a same pair; same length as `scores`.
+    ///   - groups: One group name per pair, interned in order of first appearance, or nil (default nil).
     public init(scores: [Double], labels: [Bool], groups: [String]? = nil) throws(EvaluationError) {
         var indices: [Int32]? = nil
         var names: [String] = []
@@ -37,6 +41,11 @@ public struct ScoredPairs: Sendable {
     }
 
     /// Creates scored pairs from already-interned groups (what the CSV reader produces).
+    /// - Parameters:
+    ///   - scores: One finite score per pair.
+    ///   - labels: `true` for a same pair; same length as `scores`.
+    ///   - groupIndices: One index into `groupNames` per pair, or nil without groups.
+    ///   - groupNames: The distinct group names.
     public init(scores: [Double], labels: [Bool], groupIndices: [Int32]?, groupNames: [String]) throws(EvaluationError) {
         guard scores.count == labels.count else {
             throw EvaluationError("\(scores.count) scores but \(labels.count) labels")

@@ -35,6 +35,7 @@ public enum ThresholdRule: Sendable, Equatable, Codable, CustomStringConvertible
         }
     }
 
+    /// Human-readable form for reports ("target FAR ≤ 0.001").
     public var description: String {
         switch self {
         case .targetFAR(let v): "target FAR ≤ \(v)"
@@ -48,6 +49,10 @@ public enum ThresholdRule: Sendable, Equatable, Codable, CustomStringConvertible
 
     private enum CodingKeys: String, CodingKey { case kind, target, threshold }
 
+    /// Decodes `{"kind": ..., "target": ...}` or `{"kind": "fixed", "threshold": ...}`.
+    /// - Throws: `DecodingError` for an unknown `kind` or a missing value.
+    /// - Parameters:
+    ///   - decoder: The decoder holding the rule's keyed container.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try c.decode(String.self, forKey: .kind)
@@ -63,6 +68,7 @@ public enum ThresholdRule: Sendable, Equatable, Codable, CustomStringConvertible
         }
     }
 
+    /// Encodes ``kind`` plus `target` (target rules) or `threshold` (fixed).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
@@ -76,12 +82,15 @@ public enum ThresholdRule: Sendable, Equatable, Codable, CustomStringConvertible
 
 /// No threshold satisfies the rule: returned instead of a number that would not mean what it says.
 public struct ThresholdUnreachable: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The rule that could not be met.
     public let rule: ThresholdRule
     /// The best rate any threshold reaches for what the rule constrains (for example the lowest FAR
     /// at which at least one same pair is still accepted).
     public let bestAchievable: Double
+    /// Why no threshold fits, in words, for the error message.
     public let explanation: String
 
+    /// "no threshold meets RULE: EXPLANATION".
     public var description: String {
         "no threshold meets \(rule): \(explanation)"
     }
@@ -91,6 +100,8 @@ public struct ThresholdUnreachable: Error, Sendable, Equatable, CustomStringConv
 public struct OperatingPoint: Sendable, Equatable {
     /// Threshold in original score units.
     public let threshold: Double
+    /// The rule that chose the threshold.
     public let rule: ThresholdRule
+    /// The confusion counts at the threshold.
     public let counts: ConfusionCounts
 }

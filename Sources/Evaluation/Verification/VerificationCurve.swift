@@ -14,11 +14,18 @@ public struct VerificationCurve: Sendable {
     let impostor: [Double]
 
     /// Sorts the scores of `pairs`; throws on empty input or when only one class is present.
+    /// - Parameters:
+    ///   - pairs: The scored pairs (groups are ignored).
+    ///   - direction: Which way the scores point.
     public init(_ pairs: ScoredPairs, direction: ScoreDirection) throws(EvaluationError) {
         try self.init(scores: pairs.scores, labels: pairs.labels, direction: direction)
     }
 
     /// Sorts `scores` by label; throws on empty input, a single class, or non-finite scores.
+    /// - Parameters:
+    ///   - scores: One score per pair, in original units.
+    ///   - labels: `true` for a same pair; same length as `scores`.
+    ///   - direction: Which way the scores point; distances are negated so higher always means same.
     public init(scores: [Double], labels: [Bool], direction: ScoreDirection) throws(EvaluationError) {
         guard scores.count == labels.count else { throw EvaluationError("\(scores.count) scores but \(labels.count) labels") }
         guard !scores.isEmpty else { throw EvaluationError.empty("scored pairs") }
@@ -43,7 +50,9 @@ public struct VerificationCurve: Sendable {
         self.impostor = i
     }
 
+    /// Number of genuine (same) pairs.
     public var genuineCount: Int { genuine.count }
+    /// Number of impostor (different) pairs.
     public var impostorCount: Int { impostor.count }
 
     /// Lowest and highest score, in original units.

@@ -3,6 +3,7 @@
 public struct VerificationReport: Sendable {
     /// Settings for ``evaluate(_:options:)``.
     public struct Options: Sendable {
+        /// Which way the scores point (ignored when ``calibration`` is set: its direction is used).
         public var direction: ScoreDirection
         /// How to choose the reported threshold; ignored when ``calibration`` is set.
         public var rule: ThresholdRule
@@ -10,11 +11,13 @@ public struct VerificationReport: Sendable {
         public var calibration: CalibrationRecord?
         /// Where the calibration came from, for the report.
         public var calibrationSource: String?
+        /// Replicates, level and seed of the bootstrap intervals; the level also sets the Wilson intervals'.
         public var bootstrap: BootstrapOptions
         /// Largest per-group gap in FAR or FRR the user accepts (see ``GroupAudit``).
         public var groupTolerance: Double
         /// Groups with fewer pairs are reported but not compared (see ``GroupAudit``).
         public var minGroupSize: Int
+        /// Number of equal-width bins of the score histogram.
         public var histogramBins: Int
         /// Upper bound on the points kept for the plotted ROC/DET curves.
         public var curvePoints: Int
@@ -23,6 +26,19 @@ public struct VerificationReport: Sendable {
         /// The group column's name, shown in the report.
         public var groupColumn: String?
 
+        /// Creates report settings.
+        /// - Parameters:
+        ///   - direction: Which way the scores point (default higher is same).
+        ///   - rule: How to choose the threshold (default the equal-error rate).
+        ///   - calibration: A saved calibration to use instead of `rule` (default nil).
+        ///   - calibrationSource: Where `calibration` came from, for the report (default nil).
+        ///   - bootstrap: Bootstrap settings for the FAR/FRR intervals (default 1000 replicates, 95%, seed 42).
+        ///   - groupTolerance: Largest accepted per-group gap in FAR or FRR, as a rate (default 0.01).
+        ///   - histogramBins: Number of histogram bins (default 40).
+        ///   - curvePoints: Most points kept for the plotted ROC/DET curves (default 600).
+        ///   - source: The input's name, shown in the report (default "scored pairs").
+        ///   - groupColumn: The group column's name, shown in the report (default nil).
+        ///   - minGroupSize: Groups with fewer pairs are reported but not compared (default 0: all compared).
         public init(direction: ScoreDirection = .higherIsSame, rule: ThresholdRule = .equalErrorRate, calibration: CalibrationRecord? = nil,
                     calibrationSource: String? = nil, bootstrap: BootstrapOptions = BootstrapOptions(), groupTolerance: Double = 0.01,
                     histogramBins: Int = 40, curvePoints: Int = 600, source: String = "scored pairs", groupColumn: String? = nil,
@@ -45,31 +61,47 @@ public struct VerificationReport: Sendable {
     public struct Histogram: Sendable, Equatable {
         /// `bins + 1` edges, ascending.
         public let edges: [Double]
+        /// Genuine pairs per bin.
         public let genuine: [Int]
+        /// Impostor pairs per bin.
         public let impostor: [Int]
     }
 
+    /// The settings the report was computed with.
     public let options: Options
+    /// Number of scored pairs.
     public let pairCount: Int
+    /// Number of genuine (same) pairs.
     public let genuineCount: Int
+    /// Number of impostor (different) pairs.
     public let impostorCount: Int
+    /// Number of distinct score values (the full ROC has one point per distinct score).
     public let distinctScores: Int
+    /// Area under the ROC curve, in [0, 1] (ties counted half).
     public let auc: Double
     /// Average precision of the "same" class (area under the precision–recall steps).
     public let averagePrecision: Double
+    /// The equal-error rate and its threshold.
     public let eer: EqualErrorRate
     /// The threshold in use and its counts.
     public let operatingPoint: OperatingPoint
     /// `"rule"` or `"calibration"`.
     public let thresholdSource: String
+    /// Bootstrap interval for the FAR at the operating point; nil without impostor pairs.
     public let farBootstrap: ConfidenceInterval?
+    /// Bootstrap interval for the FRR at the operating point; nil without genuine pairs.
     public let frrBootstrap: ConfidenceInterval?
+    /// Wilson interval for the FAR at the operating point; still informative when no false accept occurred.
     public let farWilson: ConfidenceInterval?
+    /// Wilson interval for the FRR at the operating point; still informative when no false reject occurred.
     public let frrWilson: ConfidenceInterval?
+    /// Per-group rates and bias verdict, when the pairs carry groups; nil otherwise.
     public let audit: GroupAudit?
     /// Downsampled ROC for plots (the full curve has one point per distinct score).
     public let roc: ROCCurve
+    /// Genuine and impostor score histogram.
     public let histogram: Histogram
+    /// `sha256:` fingerprint of the scored pairs (see ``ScoredPairs/fingerprint()``).
     public let fingerprint: String
     /// Statements a reader must see next to the numbers (too few impostors for the target, …).
     public let warnings: [String]

@@ -16,7 +16,9 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// No buffers by default; modules with non-trainable state override this.
     public var namedBuffers: [(name: String, tensor: Tensor)] { [] }
+    /// Returns false by default: a module without buffers knows no buffer name.
     public func setBuffer(_ name: String, _ value: Tensor) -> Bool { false }
 
     /// The parameters in a stable order.

@@ -27,5 +27,6 @@ public final class Parameter {
     /// Clears the accumulated gradient.
     public func zeroGrad() { value.zeroGrad() }
 
+    /// The value's shape.
     public var shape: [Int] { value.shape }
 }

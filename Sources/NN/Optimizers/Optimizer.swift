@@ -46,7 +46,9 @@ public protocol StatefulOptimizer: Optimizer {
 
 /// A checkpoint's optimiser state does not fit the optimiser being restored.
 public struct OptimizerStateError: Error, CustomStringConvertible, Sendable {
+    /// What does not fit (a missing name, a size mismatch).
     public let message: String
+    /// The message prefixed with "optimizer state: ".
     public var description: String { "optimizer state: \(message)" }
 }
 

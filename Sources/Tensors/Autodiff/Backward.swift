@@ -9,6 +9,7 @@ public enum AutodiffError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The seed's shape differs from the output's.
     case seedShapeMismatch(output: [Int], seed: [Int])
 
+    /// One line starting with `backward:` that says what failed and, where relevant, which op and shape.
     public var description: String {
         switch self {
         case .nonScalarOutput(let shape):

@@ -17,6 +17,12 @@ public final class PackedMatrix: @unchecked Sendable {
 
     /// Packs `op(B)`, k×n: with `transposed`, B is stored n×k (`ld ≥ k`; a weight `W[out, in]`
     /// used as `x·Wᵀ`), else k×n (`ld ≥ n`).
+    /// - Parameters:
+    ///   - b: The matrix B, read once during packing (it need not outlive the initialiser).
+    ///   - k: Rows of op(B), at least 1.
+    ///   - n: Columns of op(B), at least 1.
+    ///   - ld: Leading dimension (row stride) of B as stored, in elements.
+    ///   - transposed: B is stored n×k and used transposed.
     public init(_ b: UnsafePointer<Float>, k: Int, n: Int, ld: Int, transposed: Bool) {
         precondition(k > 0 && n > 0, "PackedMatrix: empty matrix k=\(k) n=\(n)")
         precondition(ld >= (transposed ? k : n), "PackedMatrix: ld=\(ld) too small for \(transposed ? "n×k" : "k×n") B (k=\(k), n=\(n))")

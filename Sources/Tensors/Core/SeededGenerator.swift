@@ -9,6 +9,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s0, s1, s2, s3: UInt64
 
     /// Creates a generator whose whole sequence is fixed by `seed`.
+    /// - Parameters:
+    ///   - seed: Any 64-bit value, expanded through SplitMix64 (0 included).
     public init(seed: UInt64) {
         var sm = seed
         func splitMix() -> UInt64 {
@@ -21,6 +23,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -21,6 +21,9 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// A tensor filled with one value.
+    /// - Parameters:
+    ///   - shape: Dimensions, outermost first (non-negative; `[]` for a scalar).
+    ///   - value: The value of every element (default 0).
     public init(shape: [Int], repeating value: Float = 0) {
         let count = Shape.validCount(shape, op: "Tensor.init(shape:repeating:)")
         self.init(shape: shape, storage: TensorStorage(count: count, repeating: value))
@@ -28,6 +31,9 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor with the given elements in row-major order. The count must match the shape
     /// (a programming error otherwise; use ``init(shape:validating:)`` for outside data).
+    /// - Parameters:
+    ///   - shape: Dimensions, outermost first.
+    ///   - data: Exactly the product of `shape` elements, row-major.
     public init(shape: [Int], _ data: [Float]) {
         let count = Shape.validCount(shape, op: "Tensor.init(shape:_:)")
         check(count == data.count, "Tensor.init(shape:_:)", "shape \(shape) needs \(count) elements, got \(data.count)")
@@ -38,6 +44,11 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor from outside data: throws when the shape is invalid, the count does not match, or
     /// (unless `allowNonFinite`) any element is NaN or infinite.
+    /// - Parameters:
+    ///   - shape: Dimensions, outermost first; must be non-negative and not overflow.
+    ///   - data: The elements, row-major; the count must match `shape`.
+    ///   - allowNonFinite: Accept NaN and infinity (default false).
+    /// - Throws: ``TensorError`` naming the problem.
     public init(shape: [Int], validating data: [Float], allowNonFinite: Bool = false) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw TensorError(op: "Tensor.init(shape:validating:)", "negative dimension in shape \(shape)")
@@ -57,16 +68,22 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// A scalar (rank-0) tensor.
+    /// - Parameters:
+    ///   - value: The scalar.
     public init(_ value: Float) {
         self.init(shape: [], [value])
     }
 
     /// A 1-D tensor.
+    /// - Parameters:
+    ///   - values: The elements; the shape is `[values.count]`.
     public init(_ values: [Float]) {
         self.init(shape: [values.count], values)
     }
 
     /// A 2-D tensor from rows of equal length.
+    /// - Parameters:
+    ///   - rows: The rows; all must have the same length (stops with a message otherwise). Shape `[rows.count, cols]`.
     public init(rows: [[Float]]) {
         let cols = rows.first?.count ?? 0
         check(rows.allSatisfy { $0.count == cols }, "Tensor.init(rows:)", "rows have different lengths")
@@ -113,6 +130,7 @@ public struct Tensor: @unchecked Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// Shape, the first eight values and the gradient flag, for debugging (never the whole data).
     public var description: String {
         let head = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor(shape: \(shape), [\(head)\(count > 8 ? ", …" : "")]\(requiresGrad ? ", requiresGrad" : ""))"

@@ -12,11 +12,16 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What was wrong, with the shapes involved.
     public let message: String
 
+    /// Creates an error.
+    /// - Parameters:
+    ///   - op: The op or API that refused its input.
+    ///   - message: What was wrong, with the shapes involved.
     public init(op: String, _ message: String) {
         self.op = op
         self.message = message
     }
 
+    /// `"op: message"`.
     public var description: String { "\(op): \(message)" }
 }
 

@@ -34,25 +34,36 @@ extension Tensor {
         a.mapElements { -$0 }.recorded("neg", input: a) { -$0 }
     }
 
+    /// Adds a scalar to every element; the gradient passes through unchanged.
     public static func + (a: Tensor, s: Float) -> Tensor {
         a.mapElements { $0 + s }.recorded("add_scalar", input: a) { $0 }
     }
+    /// Adds a scalar to every element (`s + a` is `a + s`).
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
+    /// Subtracts a scalar from every element.
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
+    /// `s − x` for every element x; the gradient is negated.
     public static func - (s: Float, a: Tensor) -> Tensor {
         a.mapElements { s - $0 }.recorded("rsub_scalar", input: a) { -$0 }
     }
+    /// Multiplies every element by a scalar; the gradient is scaled by `s`.
     public static func * (a: Tensor, s: Float) -> Tensor {
         a.mapElements { $0 * s }.recorded("mul_scalar", input: a) { $0 * s }
     }
+    /// Multiplies every element by a scalar (`s * a` is `a * s`).
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
+    /// Divides every element by a scalar (as a multiplication by 1/s; s = 0 gives ±inf or NaN).
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
+    /// `s / x` for every element x; gradient −s/x².
     public static func / (s: Float, a: Tensor) -> Tensor {
         a.mapElements { s / $0 }.recorded("rdiv_scalar", input: a) { g in -(g * s) / (a * a) }
     }
 
+    /// `a = a + b` (broadcasting, recorded for autodiff like `+`; not an in-place write).
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    /// `a = a - b` (broadcasting, recorded for autodiff like `-`; not an in-place write).
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    /// `a = a * b` (broadcasting, recorded for autodiff like `*`; not an in-place write).
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
 
     /// Elementwise maximum; where the two are equal the gradient goes to `a`.

@@ -13,12 +13,19 @@ public struct BatchNormStatistics: Sendable {
     public var momentum: Float
 
     /// Statistics for `channels` channels: mean 0, variance 1 (PyTorch's initial state), momentum 0.1.
+    /// - Parameters:
+    ///   - channels: Number of channels C.
+    ///   - momentum: Weight of each new batch in the running average, in [0, 1] (default 0.1).
     public init(channels: Int, momentum: Float = 0.1) {
         self.init(mean: .zeros([channels]), variance: .ones([channels]), momentum: momentum)
     }
 
     /// Statistics from saved values (a checkpoint's running mean and variance), both [C]; they are
     /// stored detached. `momentum` must be in [0, 1].
+    /// - Parameters:
+    ///   - mean: Running mean, shape [C].
+    ///   - variance: Running variance, shape [C].
+    ///   - momentum: Weight of each new batch in the running average, in [0, 1] (default 0.1).
     public init(mean: Tensor, variance: Tensor, momentum: Float = 0.1) {
         check(mean.rank == 1 && variance.shape == mean.shape, "BatchNormStatistics",
               "mean \(mean.shape) and variance \(variance.shape) must both be [C]")

@@ -19,19 +19,31 @@ import CKernels
 /// Two integers, one per spatial axis (height, width), for 2-D ops' kernel size, stride, padding
 /// and dilation. An integer literal sets both: `stride: 2` means `Size2D(2, 2)`.
 public struct Size2D: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    /// Size along the height (second-to-last spatial) axis.
     public var height: Int
+    /// Size along the width (last) axis; the only one 1-D ops use.
     public var width: Int
 
+    /// A size with its own value per axis.
+    /// - Parameters:
+    ///   - height: Value along the height axis.
+    ///   - width: Value along the width axis.
     public init(_ height: Int, _ width: Int) {
         self.height = height
         self.width = width
     }
 
     /// The same value on both axes.
+    /// - Parameters:
+    ///   - both: Value for both axes.
     public init(_ both: Int) { self.init(both, both) }
 
+    /// The same value on both axes, so that `stride: 2` reads as `Size2D(2, 2)`.
+    /// - Parameters:
+    ///   - value: Value for both axes.
     public init(integerLiteral value: Int) { self.init(value, value) }
 
+    /// `"(height, width)"`.
     public var description: String { "(\(height), \(width))" }
 }
 

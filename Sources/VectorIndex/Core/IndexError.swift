@@ -15,6 +15,7 @@ public enum IndexError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The index would exceed the largest size it can address.
     case capacityExceeded(Int)
 
+    /// One line saying what is wrong (dimensions, row, id, argument).
     public var description: String {
         switch self {
         case .dimensionMismatch(let e, let g): "expected vectors of dimension \(e), got \(g)"

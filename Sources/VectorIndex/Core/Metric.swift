@@ -13,6 +13,7 @@ public enum Metric: String, Sendable, CaseIterable, Codable, CustomStringConvert
     case dot
     case l2
 
+    /// The raw name: `"cosine"`, `"dot"` or `"l2"`.
     public var description: String { rawValue }
 
     /// True when a larger score means closer (cosine, dot).

@@ -6,11 +6,16 @@ public struct SearchResult: Sendable, Hashable, CustomStringConvertible {
     /// Similarity (cosine, dot: higher is closer) or squared Euclidean distance (L2: lower is closer).
     public var score: Float
 
+    /// Creates a hit.
+    /// - Parameters:
+    ///   - id: The caller's id of the matched vector.
+    ///   - score: Its score under the index's metric.
     public init(id: UInt64, score: Float) {
         self.id = id
         self.score = score
     }
 
+    /// `"id: score"`.
     public var description: String { "\(id): \(score)" }
 }
 
@@ -31,6 +36,12 @@ public struct SearchResults: Sendable, Equatable {
     /// `queries × k` scores, row-major; NaN where a query had fewer than `k` hits.
     public var scores: [Float]
 
+    /// Wraps flat result arrays; their counts must be `queries × k` (a precondition).
+    /// - Parameters:
+    ///   - queries: Number of queries.
+    ///   - k: Hits per query.
+    ///   - ids: `queries × k` ids, row-major, ``missing`` for empty slots.
+    ///   - scores: `queries × k` scores, row-major, NaN for empty slots.
     public init(queries: Int, k: Int, ids: [UInt64], scores: [Float]) {
         precondition(ids.count == queries * k && scores.count == queries * k, "SearchResults: \(ids.count) ids and \(scores.count) scores for \(queries)×\(k)")
         self.queries = queries

@@ -26,6 +26,9 @@ public struct ExactIndex: Sendable {
     var storage: ExactStorage
 
     /// An empty index.
+    /// - Parameters:
+    ///   - dimension: Components per vector; must be positive (a precondition).
+    ///   - metric: How closeness is measured.
     public init(dimension: Int, metric: Metric) {
         precondition(dimension > 0, "ExactIndex: dimension must be positive, got \(dimension)")
         self.dimension = dimension

@@ -1,5 +1,6 @@
 /// Why an index file could not be read or written. Every case names the file.
 public struct IndexFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, by kind; the strings give the details (which section, which call).
     public enum Reason: Sendable, Equatable {
         /// The operating system refused (open, read, write, fsync, rename, mmap); the message says which call and why.
         case io(String)
@@ -17,14 +18,21 @@ public struct IndexFileError: Error, Sendable, Equatable, CustomStringConvertibl
         case wrongKind(expected: String, found: String)
     }
 
+    /// What went wrong.
     public let reason: Reason
+    /// The file concerned, as the caller named it.
     public let file: String
 
+    /// Creates an error.
+    /// - Parameters:
+    ///   - reason: What went wrong.
+    ///   - file: The file concerned.
     public init(_ reason: Reason, file: String) {
         self.reason = reason
         self.file = file
     }
 
+    /// `"FILE: what went wrong"`, one line.
     public var description: String {
         let what: String
         switch reason {

@@ -2,7 +2,9 @@
 public struct IndexFileInfo: Sendable, Equatable {
     /// "exact", "HNSW", "int8 scalar-quantised" or "binary-quantised".
     public let kind: String
+    /// How the stored index measures closeness.
     public let metric: Metric
+    /// Components per vector.
     public let dimension: Int
     /// Items stored (HNSW: node slots, tombstones included).
     public let count: Int

@@ -10,10 +10,15 @@ public struct IndexLoadOptions: Sendable {
     /// false searches the mapping in place (pages read on demand).
     public var copyIntoMemory: Bool
 
+    /// Creates load options; the defaults favour safety and search speed.
+    /// - Parameters:
+    ///   - verifyChecksums: Check every section's CRC-32C (default true).
+    ///   - copyIntoMemory: HNSW: copy vectors and layer-0 links into huge-page memory (default true).
     public init(verifyChecksums: Bool = true, copyIntoMemory: Bool = true) {
         self.verifyChecksums = verifyChecksums
         self.copyIntoMemory = copyIntoMemory
     }
 
+    /// Checksums verified, HNSW data copied into memory.
     public static let `default` = IndexLoadOptions()
 }

@@ -12,6 +12,12 @@ public struct HNSWConfiguration: Sendable, Equatable, Codable {
     /// Seed of the layer assignment, so that a single-threaded build is reproducible.
     public var seed: UInt64
 
+    /// Creates a configuration; the defaults suit embeddings of a few hundred dimensions.
+    /// - Parameters:
+    ///   - m: Links per node on the upper layers (layer 0 keeps 2·m), 2...128 (default 16).
+    ///   - efConstruction: Candidate list size while building (default 200).
+    ///   - efSearch: Default candidate list size of a search (default 64).
+    ///   - seed: Seed of the layer assignment (default 42).
     public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 42) {
         self.m = m
         self.efConstruction = efConstruction

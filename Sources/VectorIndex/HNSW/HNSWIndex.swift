@@ -47,6 +47,12 @@ public final class HNSWIndex: @unchecked Sendable {
     private(set) var scratchPool: ScratchPool<HNSWScratch>
 
     /// An empty index with room for `capacity` vectors before its first growth.
+    /// - Parameters:
+    ///   - dimension: Components per vector, at least 1.
+    ///   - metric: How closeness is measured.
+    ///   - configuration: Graph parameters (default ``HNSWConfiguration/init(m:efConstruction:efSearch:seed:)``'s defaults).
+    ///   - capacity: Vectors it holds before its first growth (default 1024).
+    /// - Throws: ``IndexError`` for a dimension below 1 or above the index file format's maximum, or an invalid configuration.
     public init(dimension: Int, metric: Metric, configuration: HNSWConfiguration = HNSWConfiguration(), capacity: Int = 1024) throws(IndexError) {
         guard dimension > 0 else { throw .invalidArgument("dimension must be positive, got \(dimension)") }
         // Checked before the graph reserves capacity × dimension floats (a crafted 10^17 would ask for exabytes).
@@ -77,6 +83,13 @@ public final class HNSWIndex: @unchecked Sendable {
     }
 
     /// Builds an index over row-major `vectors` on every thread (``Tensors/Threading/threadCount``).
+    /// - Parameters:
+    ///   - vectors: `count × dimension` floats, row-major.
+    ///   - ids: One distinct id per vector, or nil for ids assigned in order (default nil).
+    ///   - dimension: Components per vector, at least 1.
+    ///   - metric: How closeness is measured.
+    ///   - configuration: Graph parameters (default hnswlib's usual ones).
+    /// - Throws: ``IndexError`` as ``add(_:ids:)`` does.
     public convenience init(vectors: [Float], ids: [UInt64]? = nil, dimension: Int, metric: Metric,
                             configuration: HNSWConfiguration = HNSWConfiguration()) throws(IndexError) {
         try self.init(dimension: dimension, metric: metric, configuration: configuration, capacity: max(16, vectors.count / max(1, dimension)))

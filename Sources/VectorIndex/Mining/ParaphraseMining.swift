@@ -15,16 +15,25 @@ import Tensors
 public enum ParaphraseMining {
     /// Two items (row numbers, `a < b`) and their similarity.
     public struct Pair: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// Row number of the first item (the smaller of the two).
         public var a: Int
+        /// Row number of the second item (the larger of the two).
         public var b: Int
+        /// Their similarity (cosine when the rows were normalised, else the inner product).
         public var score: Float
 
+        /// Creates a pair.
+        /// - Parameters:
+        ///   - a: Row number of the first item (`a < b` by convention).
+        ///   - b: Row number of the second item.
+        ///   - score: Their similarity.
         public init(a: Int, b: Int, score: Float) {
             self.a = a
             self.b = b
             self.score = score
         }
 
+        /// `"(a, b): score"`.
         public var description: String { "(\(a), \(b)): \(score)" }
 
         /// Highest score first, then by `a`, then by `b`: a total order, so output never depends on threads.

@@ -5,18 +5,33 @@ import CKernels
 /// coarsely, so give a larger `rescore` than for int8 (10 is a good start).
 /// Build once, search from any number of threads.
 public struct BinaryQuantizedIndex: Sendable {
+    /// The thresholds the codes were made with (needed to encode queries the same way).
     public let quantizer: BinaryQuantizer
     let rows: QuantizedRows
     let codes: [UInt64]
 
+    /// Components per vector.
     public var dimension: Int { rows.dimension }
+    /// How closeness is measured (and how the float rescoring scores).
     public var metric: Metric { rows.metric }
+    /// Number of vectors.
     public var count: Int { rows.count }
+    /// The caller's id of each vector, in row order.
     public var ids: [UInt64] { rows.ids }
+    /// True when the float vectors are kept, so that shortlists are rescored exactly.
     public var keepsOriginals: Bool { rows.canRescore }
 
     /// Encodes row-major `vectors` (normalised first under cosine); thresholds default to the
     /// per-dimension medians of these vectors.
+    /// - Parameters:
+    ///   - vectors: `count × dimension` floats, row-major; finite, and not all zeros under cosine.
+    ///   - ids: One distinct id per vector, or nil for 0, 1, 2, … (default nil).
+    ///   - dimension: Components per vector.
+    ///   - metric: How closeness is measured.
+    ///   - quantizer: Thresholds to use, or nil to take the medians of `vectors` (default nil).
+    ///   - keepOriginals: Keep the float vectors for exact rescoring (default true); without them,
+    ///     results carry approximate scores.
+    /// - Throws: ``IndexError`` for a ragged or invalid vector, an id problem or a quantiser of another dimension.
     public init(vectors: [Float], ids: [UInt64]? = nil, dimension: Int, metric: Metric, quantizer: BinaryQuantizer? = nil,
                 keepOriginals: Bool = true) throws(IndexError) {
         let prepared = try QuantizedRows.prepare(vectors, dimension: dimension, metric: metric)

@@ -5,6 +5,7 @@
 /// values on each side, which keeps every bit informative even for embeddings that are not
 /// centred on zero (sentence embeddings rarely are).
 public struct BinaryQuantizer: Sendable, Equatable {
+    /// Components per vector (number of bits per code).
     public let dimension: Int
     /// A component above `thresholds[d]` sets bit `d`.
     public let thresholds: [Float]
@@ -12,6 +13,10 @@ public struct BinaryQuantizer: Sendable, Equatable {
     /// 64-bit words per code.
     public var words: Int { (dimension + 63) / 64 }
 
+    /// A quantiser with explicit thresholds.
+    /// - Parameters:
+    ///   - thresholds: One finite threshold per dimension; a component above it sets the bit.
+    /// - Throws: ``IndexError/invalidArgument(_:)`` when empty or not finite.
     public init(thresholds: [Float]) throws(IndexError) {
         guard !thresholds.isEmpty, thresholds.allSatisfy(\.isFinite) else { throw .invalidArgument("BinaryQuantizer: thresholds must be finite and non-empty") }
         dimension = thresholds.count

@@ -9,13 +9,18 @@ import CKernels
 /// ```
 /// Build once, search from any number of threads.
 public struct ScalarQuantizedIndex: Sendable {
+    /// The ranges the codes were made with (needed to encode queries the same way).
     public let quantizer: ScalarQuantizer
     let rows: QuantizedRows
     let codes: [UInt8]
 
+    /// Components per vector.
     public var dimension: Int { rows.dimension }
+    /// How closeness is measured (and how the float rescoring scores).
     public var metric: Metric { rows.metric }
+    /// Number of vectors.
     public var count: Int { rows.count }
+    /// The caller's id of each vector, in row order.
     public var ids: [UInt64] { rows.ids }
     /// True when the float vectors are kept, so that shortlists are rescored exactly.
     public var keepsOriginals: Bool { rows.canRescore }
@@ -23,9 +28,14 @@ public struct ScalarQuantizedIndex: Sendable {
     /// Quantises row-major `vectors` (normalised first under cosine).
     ///
     /// - Parameters:
+    ///   - vectors: `count × dimension` floats, row-major; finite, and not all zeros under cosine.
+    ///   - ids: One distinct id per vector, or nil for 0, 1, 2, … (default nil).
+    ///   - dimension: Components per vector.
+    ///   - metric: How closeness is measured.
     ///   - quantizer: ranges to use; by default calibrated on these vectors.
     ///   - keepOriginals: keep the float vectors for rescoring (the usual choice); without
     ///     them, results carry approximate scores.
+    /// - Throws: ``IndexError`` for a ragged or invalid vector, an id problem or a quantiser of another dimension.
     public init(vectors: [Float], ids: [UInt64]? = nil, dimension: Int, metric: Metric, quantizer: ScalarQuantizer? = nil,
                 keepOriginals: Bool = true) throws(IndexError) {
         let prepared = try QuantizedRows.prepare(vectors, dimension: dimension, metric: metric)

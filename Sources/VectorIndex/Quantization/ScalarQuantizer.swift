@@ -5,6 +5,7 @@
 /// that a few outliers do not stretch the step size for everyone (values outside the range are
 /// clamped). Four times smaller than float32, and scans read a quarter of the bytes.
 public struct ScalarQuantizer: Sendable, Equatable {
+    /// Components per vector (bytes per code).
     public let dimension: Int
     /// Lower end of each dimension's range.
     public let minimums: [Float]
@@ -12,6 +13,10 @@ public struct ScalarQuantizer: Sendable, Equatable {
     public let scales: [Float]
 
     /// A quantiser with explicit ranges.
+    /// - Parameters:
+    ///   - minimums: Lower end of each dimension's range; finite.
+    ///   - scales: Step of each dimension; finite and positive, same count as `minimums`.
+    /// - Throws: ``IndexError/invalidArgument(_:)`` when empty, of different counts, or out of range.
     public init(minimums: [Float], scales: [Float]) throws(IndexError) {
         guard !minimums.isEmpty, minimums.count == scales.count else {
             throw .invalidArgument("ScalarQuantizer: \(minimums.count) minimums and \(scales.count) scales")
