@@ -9,8 +9,13 @@ struct FineTuneLossOptions: ParsableArguments {
     static let names = ["mnrl", "cached-mnrl", "gist", "cosent", "angle", "contrastive", "cosine", "matryoshka"]
 
     @Option(help: "Loss: mnrl, cached-mnrl (mnrl in bounded memory), gist (mnrl with a guide model), cosent, angle, contrastive, cosine, or matryoshka (wraps --matryoshka-inner).") var loss = "mnrl"
-    @Option(help: "Scale of mnrl, cached-mnrl, cosent and angle (1 / temperature).") var scale: Float = 20
-    @Option(help: "Margin of the contrastive loss (cosine distance).") var margin: Float = 0.5
+    @Option(name: .customLong("scale"), help: "Scale of mnrl, cached-mnrl, cosent and angle (1 / temperature; default 20).") var scaleOption: Float?
+    @Option(name: .customLong("margin"), help: "Margin of the contrastive loss (cosine distance; default 0.5).") var marginOption: Float?
+
+    /// `--scale`, or its default.
+    var scale: Float { scaleOption ?? 20 }
+    /// `--margin`, or its default.
+    var margin: Float { marginOption ?? 0.5 }
     @Option(help: "cached-mnrl: texts per forward pass (memory bound; default 32). The loss and gradients are those of the whole --batch-size.") var miniBatchSize: Int?
     @Option(help: ArgumentHelp("gist: the frozen guide model (folder or name) whose similarities drop in-batch false negatives.", valueName: "dir|name")) var guide: String?
     @Option(help: "gist: softmax temperature (default 0.01).") var temperature: Float?
@@ -46,6 +51,10 @@ struct FineTuneLossOptions: ParsableArguments {
         if let t = temperature, !(t > 0 && t.isFinite) { throw ValidationError("--temperature must be positive") }
         if let m = guideMargin, !m.isFinite { throw ValidationError("--guide-margin must be a finite number") }
         guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be positive") }
+        if scaleOption != nil, !["mnrl", "cached-mnrl", "cosent", "angle"].contains(base) {
+            throw ValidationError("--scale applies to mnrl, cached-mnrl, cosent and angle (the loss is \(on)\(base == "gist" ? "; gist takes --temperature" : ""))")
+        }
+        if marginOption != nil, base != "contrastive" { throw ValidationError("--margin applies to contrastive only (the loss is \(on))") }
         _ = try dimensions(width: nil)
         _ = try weights()
     }

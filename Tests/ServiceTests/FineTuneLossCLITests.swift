@@ -77,6 +77,9 @@ struct FineTuneLossCLITests {
             (["--loss", "matryoshka", "--matryoshka-dims", "512,64"], "--matryoshka-dims: 512 exceeds the model's embedding width 384"),
             (["--loss", "matryoshka", "--matryoshka-dims", "256,x"], "--matryoshka-dims: 'x' is not a positive integer"),
             (["--loss", "matryoshka", "--matryoshka-inner", "mnrl", "--temperature", "0.05"], "--temperature applies to gist only (the loss is mnrl (inside matryoshka))"),
+            (["--loss", "contrastive", "--scale", "10"], "--scale applies to mnrl, cached-mnrl, cosent and angle (the loss is contrastive)"),
+            (["--loss", "gist", "--guide", model, "--scale", "10"], "(the loss is gist; gist takes --temperature)"),
+            (["--loss", "mnrl", "--margin", "0.3"], "--margin applies to contrastive only (the loss is mnrl)"),
             (["--loss", "triplet"], "--loss must be one of mnrl, cached-mnrl, gist, cosent, angle, contrastive, cosine, matryoshka"),
         ] {
             let r = try SiameseExecutable.run(["finetune", "--model", model, "--data", dir.file("d.jsonl").path, "--output", dir.file("o").path] + arguments)
