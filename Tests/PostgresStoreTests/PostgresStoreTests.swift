@@ -132,14 +132,14 @@ struct PostgresStoreTests {
     @Test("a database whose schema is newer than this build is refused with a clear error; reopening the current one is fine")
     func newerSchemaRefused() async throws {
         let url = try await TestPostgres.freshDatabase()
-        let store = try await PostgresStore.open(url)
+        let store = try await PostgresStore.open(url, options: TestPostgres.patient)
         await store.close()
-        let again = try await PostgresStore.open(url)
+        let again = try await PostgresStore.open(url, options: TestPostgres.patient)
         await again.close()
         try await TestPostgres.withConnection(url) { conn in
             _ = try await conn.query("INSERT INTO siamese_schema_version (version) VALUES (99)", logger: TestPostgres.logger)
         }
-        let error = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url) }
+        let error = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url, options: TestPostgres.patient) }
         #expect("\(error!)".contains("schema is version 99, newer than this siamese knows (\(PostgresStore.schemaVersion))"), "\(error!)")
         try await TestPostgres.drop(url)
     }
@@ -147,7 +147,7 @@ struct PostgresStoreTests {
     @Test("a database without pgvector: the error says to run CREATE EXTENSION vector")
     func missingExtension() async throws {
         let url = try await TestPostgres.freshDatabase(withVector: false)
-        let error = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url) }
+        let error = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url, options: TestPostgres.patient) }
         #expect("\(error!)".contains("CREATE EXTENSION vector"), "\(error!)")
         try await TestPostgres.drop(url)
     }
@@ -181,12 +181,12 @@ struct PostgresStoreTests {
         #expect(m1.contains("127.0.0.1") && m1.contains("port \(freePort)") && !m1.contains("s3cr3t-pw"), "\(m1)")
 
         url.database = "no_such_database"
-        let e2 = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url, options: options) }
+        let e2 = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(url, options: TestPostgres.patient) }
         #expect("\(e2!)".contains("no_such_database") && "\(e2!)".contains("does not exist"), "\(e2!)")
 
         var user = try TestPostgres.url()
         user.user = "nobody_here"
-        let e3 = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(user, options: options) }
+        let e3 = await #expect(throws: StoreError.self) { _ = try await PostgresStore.open(user, options: TestPostgres.patient) }
         #expect("\(e3!)".contains("nobody_here"), "\(e3!)")
     }
 

@@ -53,10 +53,20 @@ enum TestPostgres {
         return url
     }
 
+    /// Options for a server that is there: a connect limit long enough for a 2-core machine
+    /// running every suite at once, where a task can wait tens of seconds for a thread.
+    static var patient: PostgresStoreOptions {
+        var options = PostgresStoreOptions()
+        options.connectTimeout = .seconds(60)
+        return options
+    }
+
     /// Opens a store on a fresh database, runs `body`, closes the store and drops the database.
     static func withStore<T: Sendable>(_ options: PostgresStoreOptions = PostgresStoreOptions(),
                                        _ body: (PostgresStore) async throws -> T) async throws -> T {
         let url = try await freshDatabase()
+        var options = options
+        options.connectTimeout = max(options.connectTimeout, .seconds(60))
         let store = try await PostgresStore.open(url, options: options)
         do {
             let result = try await body(store)
