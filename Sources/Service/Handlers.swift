@@ -119,14 +119,16 @@ extension ServiceState {
     }
 
     func search(_ body: JSONObject) async throws -> SearchResponse {
-        try body.allowOnly(["query", "k", "filter"])
-        let query = try singleInput(body, key: "query")
+        try body.allowOnly(["query", "vector", "k", "ef", "filter"])
         let k = try body.integer("k", default: 10, in: 1...1000)
+        // Without "ef" the index's own setting (HNSW's ef_search) applies; with it, a client trades
+        // speed for recall per request, bounded like pgvector's hnsw.ef_search.
+        let ef: Int? = body.has("ef") ? try body.integer("ef", default: 0, in: 1...1000) : nil
         let filter = body.has("filter") ? try MetadataFilterRequest.parse(try body.object("filter")) : nil
-        let vector = try await embedChecked([query])[0]
+        let vector = try await searchVector(body)
         let hits: [(id: String, score: Float)]
         let vectorStore = self.vectorStore
-        do { hits = try await reachable { try await vectorStore.search(vector, k: k, ef: nil, metadata: filter) } } catch let e as IndexError {
+        do { hits = try await reachable { try await vectorStore.search(vector, k: k, ef: ef, metadata: filter) } } catch let e as IndexError {
             throw APIError(.invalidValue, "the query cannot be searched: \(e)", field: "query")
         }
         // One read for all hits; an item deleted since the search is left out.
@@ -135,6 +137,28 @@ extension ServiceState {
         return SearchResponse(results: zip(hits, items).compactMap { hit, item in
             item.map { Hit(id: hit.id, score: hit.score, text: $0.text, metadata: $0.metadata.map(JSONText.init)) }
         })
+    }
+
+    /// The vector a search looks for: the embedding of `"query"`, or `"vector"` itself — an
+    /// embedding the client already has (same space and dimension as the model's), so that a
+    /// search costs no forward pass. Exactly one of the two.
+    func searchVector(_ body: JSONObject) async throws -> [Float] {
+        switch (body.has("query"), body.has("vector")) {
+        case (true, false):
+            return try await embedChecked([try singleInput(body, key: "query")])[0]
+        case (false, true):
+            guard case .vector(let v) = try body.value("vector").modelInput(field: "vector") else {
+                throw body.wrongType("vector", "an array of numbers")
+            }
+            guard v.count == model.dimension else {
+                throw APIError(.invalidValue, "'vector' has \(v.count) numbers; the model's embeddings have \(model.dimension)", field: "vector")
+            }
+            return v
+        case (true, true):
+            throw APIError(.invalidValue, "give either 'query' (embedded by the model) or 'vector' (an embedding), not both", field: "vector")
+        case (false, false):
+            throw APIError(.missingField, "missing field 'query' (or 'vector': an embedding to search with)", field: "query")
+        }
     }
 
     struct UpsertResponse: Encodable {

@@ -48,14 +48,26 @@ enum OpenAPIDocument {
         ]
     }
 
+    /// `POST /v1/search`: a query the model embeds, or an embedding (`vector`), one of the two.
+    static func searchBody(input: [String: Any]) -> [String: Any] {
+        let common: [String: Any] = [
+            "k": ["type": "integer", "minimum": 1, "maximum": 1000],
+            "ef": ["type": "integer", "minimum": 1, "maximum": 1000, "description": "HNSW ef_search for this request (default: the index's)"],
+            "filter": filterSchema,
+        ]
+        let vector: [String: Any] = ["type": "array", "items": ["type": "number"], "minItems": 1,
+                                     "description": "an embedding in the model's space (as /v1/embed returns), searched as it is"]
+        return ["oneOf": [
+            object(common.merging(["query": input]) { a, _ in a }, required: ["query"]),
+            object(common.merging(["vector": vector]) { a, _ in a }, required: ["vector"]),
+        ]]
+    }
+
     static func requestBodies(input: [String: Any]) -> [String: [String: Any]] { [
         "/v1/embed": object(["inputs": ["type": "array", "items": input, "minItems": 1]], required: ["inputs"]),
         "/v1/compare": object(["a": input, "b": input], required: ["a", "b"]),
         "/v1/verify": object(["a": input, "b": input, "threshold": ["type": "number"]], required: ["a", "b"]),
-        "/v1/search": object([
-            "query": input, "k": ["type": "integer", "minimum": 1, "maximum": 1000],
-            "filter": filterSchema,
-        ], required: ["query"]),
+        "/v1/search": searchBody(input: input),
         "/v1/duplicates": object([
             "inputs": ["type": "array", "items": input, "minItems": 1],
             "threshold": ["type": "number", "minimum": -1, "maximum": 1],

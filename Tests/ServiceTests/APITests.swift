@@ -130,6 +130,25 @@ func referenceEmbedding(_ network: SiameseNetwork, _ x: [Float]) -> [Double] {
             #expect(filtered.allSatisfy { (($0["metadata"] as? [String: Any])?["parity"] as? String) == "even" })
             let n = try await client.json("/v1/search", body: "{\"query\":\(vectorJSON(sampleInput(7))),\"k\":20,\"filter\":{\"n\":3}}")
             #expect((n.json["results"] as? [[String: Any]])?.map { $0["id"] as? String } == ["item-3"])
+            // Searching with item 7's embedding ("vector") gives the same hits as its input; "ef"
+            // is taken per request; each malformed vector search is a 400 naming the field.
+            let embedded = try await client.json("/v1/embed", body: "{\"inputs\":[\(vectorJSON(sampleInput(7)))]}")
+            let embedding = (embedded.json["embeddings"] as? [[Double]])?.first ?? []
+            #expect(!embedding.isEmpty)
+            let byVector = try await client.json("/v1/search", body: "{\"vector\":\(embedding),\"k\":5,\"ef\":64}")
+            #expect(byVector.status == 200)
+            #expect((byVector.json["results"] as? [[String: Any]])?.map { $0["id"] as? String } == results.map { $0["id"] as? String })
+            for (body, field) in [
+                ("{\"vector\":\(Array(embedding.dropLast()))}", "vector"),
+                ("{\"vector\":\(embedding),\"query\":\(vectorJSON(sampleInput(7)))}", "vector"),
+                ("{\"vector\":\"text\"}", "vector"),
+                ("{\"k\":3}", "query"),
+                ("{\"vector\":\(embedding),\"ef\":0}", "ef"),
+            ] {
+                let bad = try await client.json("/v1/search", body: body)
+                #expect(bad.status == 400, "\(body)")
+                #expect((bad.json["error"] as? [String: Any])?["field"] as? String == field, "\(body)")
+            }
             // Delete, then it is gone from search and from the store.
             let del = try await client.json("/v1/items", method: .delete, body: "{\"ids\":[\"item-7\",\"nope\"]}", key: TestService.key)
             #expect(del.json["deleted"] as? Int == 1)
