@@ -5,6 +5,7 @@ let package = Package(
     name: "Siamese",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "Core", targets: ["Core"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
@@ -33,8 +34,11 @@ let package = Package(
         .target(name: "CKernels"),
         // PNG and JPEG decoding through the system's libpng / libjpeg, loaded at run time (no headers needed to build).
         .target(name: "CImageCodecs"),
+        // The foundation every target may use, with no dependencies: the error policy (`ensure`), the one
+        // seeded generator, aligned memory and the one durable file writer.
+        .target(name: "Core"),
         // Tensor, reverse-mode autodiff and every differentiable op.
-        .target(name: "Tensors", dependencies: ["CKernels"]),
+        .target(name: "Tensors", dependencies: ["Core", "CKernels"]),
         // Layers, parameters and optimisers built on Tensors.
         .target(name: "NN", dependencies: ["Tensors"]),
         // The safetensors file format: memory-mapped, bounds-checked reading; atomic writing.
@@ -42,15 +46,15 @@ let package = Package(
         // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
         .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport", "NPY", "Evaluation", "CImageCodecs"]),
         // Small file utilities every module needs: atomic writes, SHA-256, a fast CSV line reader, input errors.
-        .target(name: "FileSupport"),
+        .target(name: "FileSupport", dependencies: ["Core"]),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
-        .target(name: "NPY", dependencies: ["FileSupport"]),
+        .target(name: "NPY", dependencies: ["Core", "FileSupport"]),
         // WordPiece tokenisation from tokenizer.json / vocab.txt (BERT family).
         .target(name: "Tokenizers"),
         // Pretrained text bi-encoders: BERT, pooling, sentence-transformers folders, int8 inference.
         .target(name: "TextEncoders", dependencies: ["Tensors", "NN", "SafeTensors", "Tokenizers", "Siamese", "FileSupport"]),
         // Embedding search: exact and HNSW indexes, quantisation, index files, duplicate mining, clustering.
-        .target(name: "VectorIndex", dependencies: ["Tensors", "NPY"]),
+        .target(name: "VectorIndex", dependencies: ["Core", "Tensors", "NPY"]),
         // Items, metadata and vectors in SQLite (GRDB), tied to the fingerprint of the model that made them.
         .target(name: "EmbeddingStore", dependencies: ["VectorIndex", .product(name: "GRDB", package: "GRDB.swift")]),
         // The same store in PostgreSQL + pgvector (items, jsonb metadata, HNSW in the database), chosen by a
@@ -61,7 +65,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Verification and retrieval metrics, calibration, per-group audit, reports.
-        .target(name: "Evaluation", dependencies: ["NPY", "FileSupport"]),
+        .target(name: "Evaluation", dependencies: ["Core", "NPY", "FileSupport"]),
         // The HTTP service (`siamese serve`): JSON API over a served model and the embedding store.
         .target(name: "Service", dependencies: [
             "Siamese", "TextEncoders", "Evaluation", "EmbeddingStore", "PostgresStore", "VectorIndex", "FileSupport", "Tensors",
@@ -86,8 +90,8 @@ let package = Package(
         .testTarget(name: "SiameseTests", dependencies: ["Siamese", "NN", "Tensors", "FileSupport", "GradientChecking"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TextEncodersTests", dependencies: ["TextEncoders", "Tokenizers", "Tensors", "SafeTensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Tensors"]),
-        .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore", "VectorIndex"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["Core", "VectorIndex", "Tensors"]),
+        .testTarget(name: "EmbeddingStoreTests", dependencies: ["Core", "EmbeddingStore", "VectorIndex"]),
         .testTarget(name: "PostgresStoreTests", dependencies: [
             "PostgresStore", "EmbeddingStore", "VectorIndex",
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -99,7 +103,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Core", "Evaluation", "NPY", "FileSupport"], resources: [.copy("Fixtures")]),
         // Mutation fuzzing of every reader of outside data, from the committed corpus (Tests/FuzzTests/Corpus).
         .testTarget(name: "FuzzTests", dependencies: [
             "Siamese", "Evaluation", "NPY", "FileSupport", "SafeTensors", "Tensors", "Tokenizers", "VectorIndex", "Service", "PostgresStore",

@@ -34,7 +34,7 @@ extension EmbeddingStore {
         guard let savedGeneration = try read({ try Self.meta($0, "index_generation") }).flatMap({ Int64($0) }),
               try read({ try Self.meta($0, "index_path") }) == indexPath else { return nil }
         let info = try IndexFileInfo.read(path: indexPath)
-        guard info.kind == "HNSW", info.fingerprint == fingerprint, info.dimension == dimension, info.metric == metric else { return nil }
+        guard info.kind == .hnsw, info.fingerprint == fingerprint, info.dimension == dimension, info.metric == metric else { return nil }
         return (try HNSWIndex.load(from: indexPath), savedGeneration)
     }
 }

@@ -1,4 +1,5 @@
 @_exported import FileSupport
+import Core
 import Foundation
 
 /// Reading and writing NumPy `.npy` files (format versions 1.0, 2.0 and 3.0).

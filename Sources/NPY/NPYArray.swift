@@ -1,3 +1,5 @@
+import Core
+
 /// A 1-D or 2-D array as stored in a NumPy `.npy` file: a shape and typed, C-ordered data.
 ///
 /// ```swift
@@ -54,7 +56,7 @@ public struct NPYArray: Sendable, Equatable {
     ///   - rows: Number of rows (non-negative).
     ///   - cols: Number of columns (non-negative).
     public init(float32 values: [Float], rows: Int, cols: Int) {
-        precondition(rows >= 0 && cols >= 0 && rows * cols == values.count, "NPYArray: \(values.count) values for \(rows)×\(cols)")
+        ensure(rows >= 0 && cols >= 0 && rows * cols == values.count, "NPYArray: \(values.count) values for \(rows)×\(cols)")
         self.shape = [rows, cols]
         self.storage = .float32(values)
     }
@@ -81,7 +83,7 @@ public struct NPYArray: Sendable, Equatable {
     ///   - rows: Number of rows (non-negative).
     ///   - cols: Number of columns (non-negative).
     public init(int64 values: [Int64], rows: Int, cols: Int) {
-        precondition(rows >= 0 && cols >= 0 && rows * cols == values.count, "NPYArray: \(values.count) values for \(rows)×\(cols)")
+        ensure(rows >= 0 && cols >= 0 && rows * cols == values.count, "NPYArray: \(values.count) values for \(rows)×\(cols)")
         self.shape = [rows, cols]
         self.storage = .int64(values)
     }

@@ -122,49 +122,23 @@ public struct SafeTensorsWriter: Sendable {
         try write(to: url, interruption: nil)
     }
 
-    /// Test hook: how a write is cut short.
-    enum Interruption {
-        /// Fail with an I/O error once this many bytes have been written; the temporary file is cleaned up.
-        case failAfter(bytes: Int)
-        /// Stop dead after this many bytes, as a killed process would: no cleanup, no rename.
-        case abandonAfter(bytes: Int)
-    }
+    /// Test hook: how a write is cut short (a full disk, or a kill that leaves the temporary file).
+    typealias Interruption = DurableFileWriter.Interruption
 
     func write(to url: URL, interruption: Interruption?) throws(SafeTensorsError) {
         let path = url.path
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SafeTensorsError.io(file: temporary, operation: "open", message: errnoString()) }
-        var sink = FileSink(fd: fd, path: temporary, interruption: interruption)
-        do {
-            try emit(into: &sink)
-            guard fsync(fd) == 0 else { throw SafeTensorsError.io(file: temporary, operation: "fsync", message: errnoString()) }
-        } catch {
-            if sink.abandoned {
-                close(fd)
-                return
+        do throws(DurableWriteError) {
+            let writer = try DurableFileWriter(path: path, interruption: interruption)
+            var sink = FileSink(writer: writer)
+            do { try emit(into: &sink) } catch {
+                // The sink keeps the writer's own error; emit adds none of its own while writing.
+                throw sink.failure ?? DurableWriteError(path: path, call: "write", code: EIO)
             }
-            close(fd)
-            unlink(temporary)
-            throw (error as? SafeTensorsError) ?? .io(file: temporary, operation: "write", message: "\(error)")
-        }
-        guard close(fd) == 0 else {
-            let message = errnoString()
-            unlink(temporary)
-            throw SafeTensorsError.io(file: temporary, operation: "close", message: message)
-        }
-        guard rename(temporary, path) == 0 else {
-            let message = errnoString()
-            unlink(temporary)
-            throw SafeTensorsError.io(file: path, operation: "rename", message: message)
-        }
-        // Make the rename itself durable. Some file systems refuse fsync on a directory; the data
-        // is already safe then, so this is best effort.
-        let dirFD = open(directory, O_RDONLY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
+            try writer.commit()
+        } catch {
+            // A test's simulated kill: the process would be gone, so nothing is reported.
+            if case .abandonAfter? = interruption, error.code == 0 { return }
+            throw SafeTensorsError.io(file: path, operation: error.call, message: error.systemMessage)
         }
     }
 
@@ -304,49 +278,13 @@ private struct ArraySink: Sink {
 }
 
 private struct FileSink: Sink {
-    let fd: Int32
-    let path: String
-    let interruption: SafeTensorsWriter.Interruption?
-    var written = 0
-    var abandoned = false
-
-    init(fd: Int32, path: String, interruption: SafeTensorsWriter.Interruption?) {
-        self.fd = fd
-        self.path = path
-        self.interruption = interruption
-    }
+    let writer: DurableFileWriter
+    var failure: DurableWriteError?
 
     mutating func write(_ p: UnsafeRawBufferPointer) throws(SafeTensorsError) {
-        var offset = 0
-        while offset < p.count {
-            var n = p.count - offset
-            switch interruption {
-            case .failAfter(let limit)?, .abandonAfter(let limit)?:
-                n = min(n, limit - written)
-                if n <= 0 {
-                    if case .abandonAfter = interruption! { abandoned = true }
-                    throw SafeTensorsError.io(file: path, operation: "write", message: "interrupted by test after \(written) bytes")
-                }
-            case nil: break
-            }
-            let k = systemWrite(fd, p.baseAddress! + offset, n)
-            if k < 0 {
-                if errno == EINTR { continue }
-                throw SafeTensorsError.io(file: path, operation: "write", message: errnoString())
-            }
-            offset += k
-            written += k
+        do { try writer.write(p) } catch {
+            failure = error
+            throw SafeTensorsError.io(file: writer.path, operation: error.call, message: error.reason)
         }
     }
-}
-
-@inline(__always)
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.write(fd, buffer, count)
-    #else
-    return Darwin.write(fd, buffer, count)
-    #endif
 }

@@ -129,8 +129,9 @@ private func nextLabel(_ names: IndexNames, _ ids: [UInt64]) -> UInt64 {
 private func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
 
 private func writeText(_ text: String, to path: String) throws {
-    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw IndexCLIError(file: path, message: "cannot write: \(error.localizedDescription)")
+    // The durable writer (fsync of file and folder, then rename), as every file a user keeps.
+    do throws(DurableWriteError) { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+        throw IndexCLIError(file: path, message: "cannot write: \(error.reason)")
     }
 }
 
@@ -148,10 +149,10 @@ private enum AnyIndex {
         let options = IndexLoadOptions(verifyChecksums: verify)
         let info = try IndexFileInfo.read(path: path)
         switch info.kind {
-        case "exact": return .exact(try ExactIndex.load(from: path, options: options))
-        case "HNSW": return .hnsw(try HNSWIndex.load(from: path, options: options))
-        case "int8 scalar-quantised": return .int8(try ScalarQuantizedIndex.load(from: path, options: options))
-        default: return .binary(try BinaryQuantizedIndex.load(from: path, options: options))
+        case .exact: return .exact(try ExactIndex.load(from: path, options: options))
+        case .hnsw: return .hnsw(try HNSWIndex.load(from: path, options: options))
+        case .scalarQuantized: return .int8(try ScalarQuantizedIndex.load(from: path, options: options))
+        case .binaryQuantized: return .binary(try BinaryQuantizedIndex.load(from: path, options: options))
         }
     }
 
@@ -493,15 +494,15 @@ struct IndexCompactCommand: ParsableCommand {
         try runCatching {
             let info = try IndexFileInfo.read(path: index)
             guard case .hnsw(let graph) = try AnyIndex.load(index) else {
-                formatting.emit(.object([("reclaimed", .int(0)), ("kind", .string(info.kind)), ("count", .int(info.count)), ("index", .string(index))])) {
-                    "\(index) is a\(info.kind == "exact" ? "n" : "") \(info.kind) index: removals are already compact"
+                formatting.emit(.object([("reclaimed", .int(0)), ("kind", .string(info.kind.name)), ("count", .int(info.count)), ("index", .string(index))])) {
+                    "\(index) is a\(info.kind == .exact ? "n" : "") \(info.kind) index: removals are already compact"
                 }
                 return
             }
             let names = try IndexNames.read(path: index)
             let n = graph.compact()
             try graph.save(to: index, fingerprint: info.fingerprint, names: names)
-            formatting.emit(.object([("reclaimed", .int(n)), ("kind", .string(info.kind)), ("count", .int(graph.count)), ("index", .string(index))])) {
+            formatting.emit(.object([("reclaimed", .int(n)), ("kind", .string(info.kind.name)), ("count", .int(graph.count)), ("index", .string(index))])) {
                 "reclaimed \(n) tombstones: \(graph.count) nodes in \(index)"
             }
         }
@@ -535,7 +536,7 @@ struct IndexInfoCommand: ParsableCommand {
             let info = try IndexFileInfo.read(path: index, verifyChecksums: verify)
             var fields: [(String, String)] = [("kind", "\"\(info.kind)\""), ("metric", "\"\(info.metric)\""), ("dimension", "\(info.dimension)"),
                                               ("count", "\(info.count)"), ("bytes", "\(info.bytes)")]
-            if verify || info.kind == "HNSW" {
+            if verify || info.kind == .hnsw {
                 switch try AnyIndex.load(index, verify: verify) {
                 case .hnsw(let g):
                     fields += [("live", "\(g.count)"), ("tombstones", "\(g.tombstoneCount)"), ("m", "\(g.configuration.m)"),

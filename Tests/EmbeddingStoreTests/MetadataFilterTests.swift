@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Testing
 @testable import EmbeddingStore
@@ -57,7 +58,7 @@ struct MetadataFilterTests {
         .real(1e20, json: "1e20", sqliteText: "1.0e+20"), .real(0.1, json: "0.1", sqliteText: "0.1"),
     ]
 
-    static func randomStored(_ g: inout SplitMix) -> Stored {
+    static func randomStored(_ g: inout SeededGenerator) -> Stored {
         switch g.below(10) {
         case 0...2: .text(texts[g.below(texts.count)])
         case 3...5: .int(ints[g.below(ints.count)])
@@ -67,7 +68,7 @@ struct MetadataFilterTests {
         }
     }
 
-    static func randomValue(_ g: inout SplitMix) -> MetadataFilter.Value {
+    static func randomValue(_ g: inout SeededGenerator) -> MetadataFilter.Value {
         switch g.below(8) {
         case 0...2: .string((texts + ["2020", "zz", "1.0e+20", "9007199254740993", "v\u{0}x"])[g.below(texts.count + 5)])
         case 3...6: .number(randomNumber(&g))
@@ -75,13 +76,13 @@ struct MetadataFilterTests {
         }
     }
 
-    static func randomNumber(_ g: inout SplitMix) -> MetadataFilter.Number {
+    static func randomNumber(_ g: inout SeededGenerator) -> MetadataFilter.Number {
         let extra: [MetadataFilter.Number] = [.real(2021), .real(9_007_199_254_740_992), .real(-1e300), .real(2020.25), .integer(2022)]
         let all = ints.map { MetadataFilter.Number.integer($0) } + reals.compactMap(\.number) + extra
         return all[g.below(all.count)]
     }
 
-    static func randomCondition(_ g: inout SplitMix) -> MetadataFilter.Condition {
+    static func randomCondition(_ g: inout SeededGenerator) -> MetadataFilter.Condition {
         switch g.below(9) {
         case 0...1: .equal(randomValue(&g))
         case 2: .notEqual(randomValue(&g))
@@ -138,7 +139,7 @@ struct MetadataFilterTests {
 
     /// 300 items with random metadata, 600 random filters: the store's answer equals the reference's.
     @Test func randomFiltersMatchTheReference() throws {
-        var g = SplitMix(seed: 0x5EED_F117)
+        var g = SeededGenerator(seed: 0x5EED_F117)
         let t = try TemporaryStore()
         let store = try EmbeddingStore(path: t.db)
         var metadata: [String: [String: Stored]] = [:]
@@ -251,16 +252,7 @@ struct MetadataFilterTests {
     }
 }
 
-/// A small seeded generator, so that a failure replays.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+/// The package's seeded generator, with the short name these cases read best with.
+extension SeededGenerator {
+    mutating func below(_ n: Int) -> Int { nextInt(below: n) }
 }

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import NPY
@@ -71,13 +72,13 @@ struct NPYTests {
     @Test("random byte corruption gives a value or an NPYError, never a crash")
     func corruption() throws {
         let original = try Data(contentsOf: try Fixture.url("npy_i4_2d.npy"))
-        var rng = SeededRandom(seed: 2024)
+        var rng = SeededGenerator(seed: 2024)
         var decoded = 0, refused = 0
         for _ in 0..<3000 {
             var data = original
-            for _ in 0...rng.nextIndex(3) {
+            for _ in 0...rng.nextInt(below: 3) {
                 // Mostly the header, where a flip changes the meaning of everything after it.
-                let i = rng.nextIndex(10) < 8 ? rng.nextIndex(min(data.count, 128)) : rng.nextIndex(data.count)
+                let i = rng.nextInt(below: 10) < 8 ? rng.nextInt(below: min(data.count, 128)) : rng.nextInt(below: data.count)
                 data[i] = UInt8(truncatingIfNeeded: rng.next())
             }
             do {

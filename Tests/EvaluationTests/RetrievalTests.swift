@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import NPY
@@ -62,11 +63,11 @@ struct RetrievalTests {
 
     @Test("N-way K-shot accuracy: 1 on separable classes, chance on noise, reproducible with the seed")
     func fewShot() throws {
-        var rng = SeededRandom(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         var values = [Float](), labels = [Int]()
         for c in 0..<8 {
             for _ in 0..<6 {
-                for d in 0..<8 { values.append((d == c ? 5 : 0) + Float(rng.nextUnit() - 0.5) * 0.2) }
+                for d in 0..<8 { values.append((d == c ? 5 : 0) + Float(rng.nextUnitDouble() - 0.5) * 0.2) }
                 labels.append(c)
             }
         }
@@ -74,7 +75,7 @@ struct RetrievalTests {
         let perfect = try FewShot.evaluate(separable, labels: labels, ways: 5, shots: 1, queriesPerClass: 2, episodes: 200, seed: 1)
         #expect(perfect.accuracy == 1 && perfect.interval.lower == 1)
 
-        let noise = try EmbeddingMatrix(rows: 400, dim: 16, values: (0..<6400).map { _ in Float(rng.nextUnit() - 0.5) })
+        let noise = try EmbeddingMatrix(rows: 400, dim: 16, values: (0..<6400).map { _ in Float(rng.nextUnitDouble() - 0.5) })
         let noiseLabels = (0..<400).map { $0 % 20 }
         let chance = try FewShot.evaluate(noise, labels: noiseLabels, ways: 5, shots: 1, queriesPerClass: 3, episodes: 1000, seed: 2)
         #expect(chance.interval.lower < 0.2 + 0.03 && chance.interval.upper > 0.2 - 0.03, "\(chance)")

@@ -1,4 +1,5 @@
 @testable import Evaluation
+import Core
 import FileSupport
 import Testing
 
@@ -41,7 +42,7 @@ struct StatisticsTests {
 
     @Test("binomial draws have the right mean and variance in both regimes", arguments: [(50, 0.1), (100_000, 0.3), (5_000_000, 0.001)])
     func binomial(n: Int, p: Double) {
-        var rng = SeededRandom(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         let draws = (0..<20_000).map { _ in Double(Binomial.sample(trials: n, probability: p, using: &rng)) }
         let mean = draws.reduce(0, +) / Double(draws.count)
         let variance = draws.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(draws.count - 1)
@@ -54,8 +55,8 @@ struct StatisticsTests {
 
     @Test("the radix sort agrees with the standard sort, negatives, zeros and infinities included")
     func radixSort() {
-        var rng = SeededRandom(seed: 3)
-        var values = (0..<50_000).map { _ in (rng.nextUnit() - 0.5) * pow10(Int(rng.nextIndex(20)) - 10) }
+        var rng = SeededGenerator(seed: 3)
+        var values = (0..<50_000).map { _ in (rng.nextUnitDouble() - 0.5) * pow10(Int(rng.nextInt(below: 20)) - 10) }
         values += [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.greatestFiniteMagnitude, 1, 1, 1]
         var sorted = values
         FastSort.sortAscending(&sorted)

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import Testing
@@ -99,10 +100,10 @@ struct VerificationTests {
 
     @Test("the downsampled ROC keeps the ends and stays within a few hundred points")
     func downsampling() throws {
-        var rng = SeededRandom(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let n = 200_000
         let labels = (0..<n).map { $0 % 3 == 0 }
-        let scores = labels.map { ($0 ? 0.5 : 0.0) + rng.nextUnit() }
+        let scores = labels.map { ($0 ? 0.5 : 0.0) + rng.nextUnitDouble() }
         let curve = try VerificationCurve(scores: scores, labels: labels, direction: .higherIsSame)
         let full = curve.roc(), small = curve.downsampledROC(maxPoints: 600)
         #expect(full.far.count == n + 1)

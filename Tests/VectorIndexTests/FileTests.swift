@@ -1,4 +1,5 @@
 import Foundation
+import Core
 import Testing
 @testable import VectorIndex
 
@@ -26,7 +27,7 @@ struct FileTests {
         let q = TestData.gaussian(5, Self.dim, seed: 53)
         #expect(try loaded.search(queries: q, k: 7) == index.search(queries: q, k: 7))
         let info = try IndexFileInfo.read(path: path, verifyChecksums: true)
-        #expect(info == IndexFileInfo(kind: "exact", metric: .l2, dimension: Self.dim, count: 500, bytes: info.bytes, fingerprint: "model-a@1"))
+        #expect(info == IndexFileInfo(kind: .exact, metric: .l2, dimension: Self.dim, count: 500, bytes: info.bytes, fingerprint: "model-a@1"))
         // The mapping is private: changing the loaded index leaves the file alone.
         loaded.remove([0, 3])
         try loaded.add(TestData.row(data, 0, Self.dim), ids: [100_000])
@@ -199,6 +200,14 @@ struct FileTests {
         try crafted({ Self.put64(&$0, 24, 1 << 40) }, isMalformed)               // count: no huge allocation
         try crafted({ Self.put32(&$0, 16, 1 << 30) }, isMalformed)               // dimension
         try crafted({ $0[12] = 7 }, isMalformed)                                 // metric
+        // A kind code no release wrote is refused by name, never loaded as another kind.
+        try crafted({ $0[10] = 9; $0[11] = 0 }, { $0 == .malformed("unknown index kind 9") })
+        var unknownKind = good
+        unknownKind[10] = 9
+        Self.reseal(&unknownKind)
+        let unknownPath = dir.file("unknown-kind.idx").path
+        try Data(unknownKind).write(to: URL(fileURLWithPath: unknownPath))
+        #expect(throws: IndexFileError.self) { try IndexFileInfo.read(path: unknownPath) }
         try crafted({ Self.put64(&$0, 64 + 8, 1 << 50) }, { if case .truncated = $0 { true } else { false } })  // section offset
         try crafted({ Self.put64(&$0, 64 + 8, 65) }, isMalformed)                // misaligned section
         try crafted({ Self.put32(&$0, 20, 33) }, isMalformed)                    // too many sections

@@ -80,6 +80,8 @@ struct QuantizationTests {
         #expect(!bq2.keepsOriginals && bq2.quantizer == bq.quantizer)
         #expect(try bq2.search(queries: q, k: 4) == bq.search(queries: q, k: 4))
         #expect(throws: IndexFileError.self) { try HNSWIndex.load(from: dir.file("s.idx").path) }
-        #expect(try IndexFileInfo.read(path: dir.file("b.idx").path).kind == "binary-quantised")
+        let binary = try IndexFileInfo.read(path: dir.file("b.idx").path)
+        #expect(binary.kind == .binaryQuantized && binary.kind.name == "binary-quantised")
+        #expect(try IndexFileInfo.read(path: dir.file("s.idx").path).kind == .scalarQuantized)
     }
 }

@@ -1,43 +1,24 @@
+import Core
 import Foundation
 import Testing
 @testable import VectorIndex
-
-/// SplitMix64: a small seeded generator so every test sees the same data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A standard normal draw (Box–Muller).
-    mutating func gaussian() -> Float {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return Float((-2 * Foundation.log(u1)).squareRoot() * cos(2 * .pi * u2))
-    }
-}
 
 enum TestData {
     /// `n × dim` standard normal values.
     static func gaussian(_ n: Int, _ dim: Int, seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)
-        return (0..<(n * dim)).map { _ in g.gaussian() }
+        return (0..<(n * dim)).map { _ in g.nextNormal() }
     }
 
     /// `n × dim` points around `clusters` random centres (spread `spread` per component): the
     /// structure real embeddings have, which is harder for graph indexes than uniform noise.
     static func clustered(_ n: Int, _ dim: Int, clusters: Int, spread: Float = 0.35, seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)
-        let centres = (0..<(clusters * dim)).map { _ in g.gaussian() }
+        let centres = (0..<(clusters * dim)).map { _ in g.nextNormal() }
         var out = [Float](repeating: 0, count: n * dim)
         for i in 0..<n {
             let c = Int.random(in: 0..<clusters, using: &g)
-            for d in 0..<dim { out[i * dim + d] = centres[c * dim + d] + spread * g.gaussian() }
+            for d in 0..<dim { out[i * dim + d] = centres[c * dim + d] + spread * g.nextNormal() }
         }
         return out
     }
@@ -49,7 +30,7 @@ enum TestData {
         var out: [Float] = []
         for _ in 0..<count {
             let r = Int.random(in: 0..<n, using: &g)
-            for d in 0..<dim { out.append(data[r * dim + d] + noise * g.gaussian()) }
+            for d in 0..<dim { out.append(data[r * dim + d] + noise * g.nextNormal()) }
         }
         return out
     }

@@ -1,3 +1,5 @@
+import Core
+
 /// N-way K-shot episodic accuracy with a prototype classifier, the standard few-shot protocol.
 ///
 /// Each episode draws N classes that have at least K + Q items, K support and Q query items per
@@ -54,18 +56,18 @@ public enum FewShot {
         }
         let x = try embeddings.normalizedRows()
         let dim = embeddings.dim
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var accuracies = [Double]()
         accuracies.reserveCapacity(episodes)
         var prototypes = [Float](repeating: 0, count: ways * dim)
         var classes = Array(eligible.indices)
         for _ in 0..<episodes {
             // Partial Fisher–Yates: the first `ways` entries become a uniform sample without replacement.
-            for i in 0..<ways { classes.swapAt(i, i + rng.nextIndex(classes.count - i)) }
+            for i in 0..<ways { classes.swapAt(i, i + rng.nextInt(below: classes.count - i)) }
             var queries = [(item: Int, truth: Int)]()
             for w in 0..<ways {
                 var members = eligible[classes[w]]
-                for i in 0..<(shots + queriesPerClass) { members.swapAt(i, i + rng.nextIndex(members.count - i)) }
+                for i in 0..<(shots + queriesPerClass) { members.swapAt(i, i + rng.nextInt(below: members.count - i)) }
                 for c in 0..<dim {
                     var sum: Float = 0
                     for s in 0..<shots { sum += x[members[s] * dim + c] }

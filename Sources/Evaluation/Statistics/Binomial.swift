@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Exact binomial random variates.
@@ -7,12 +8,12 @@ import Foundation
 /// O(√(n p (1-p))) instead of O(n) per replicate, which is what keeps a 1,000-replicate bootstrap over
 /// ten million pairs to a fraction of a second.
 enum Binomial {
-    static func sample(trials n: Int, probability p: Double, using rng: inout SeededRandom) -> Int {
+    static func sample(trials n: Int, probability p: Double, using rng: inout SeededGenerator) -> Int {
         if n <= 0 || p <= 0 { return 0 }
         if p >= 1 { return n }
         let nn = Double(n)
         let ratio = p / (1 - p)
-        var u = rng.nextUnit()
+        var u = rng.nextUnitDouble()
         if nn * p < 20 {
             // Inversion from zero: expected n p steps.
             var pk = exp(nn * log1p(-p))

@@ -1,3 +1,5 @@
+import Core
+
 /// Bootstrap settings: the number of replicates, the interval level and the seed, so that two runs
 /// on the same data print the same intervals.
 public struct BootstrapOptions: Sendable, Equatable, Codable {
@@ -29,7 +31,7 @@ public enum Bootstrap {
     /// resampling cannot show errors that never occurred, so callers also report a Wilson interval.
     public static func rateInterval(errors k: Int, trials n: Int, options: BootstrapOptions, stream: UInt64 = 0) -> ConfidenceInterval? {
         guard n > 0, options.replicates > 0 else { return nil }
-        var rng = SeededRandom(seed: options.seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
+        var rng = SeededGenerator(seed: options.seed &+ stream &* 0x9E37_79B9_7F4A_7C15)
         let p = Double(k) / Double(n)
         var rates = [Double]()
         rates.reserveCapacity(options.replicates)

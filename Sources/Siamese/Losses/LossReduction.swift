@@ -36,7 +36,8 @@ extension Tensor {
 /// like adding tensors whose shapes do not broadcast; see `TensorError` for the policy).
 @inline(__always)
 func lossPrecondition(_ condition: @autoclosure () -> Bool, _ op: @autoclosure () -> String, _ message: @autoclosure () -> String) {
-    if !condition() { preconditionFailure("\(op()): \(message())") }
+    // `ensure`, not `preconditionFailure`: optimised builds would drop the message.
+    ensure(condition(), "\(op()): \(message())")
 }
 
 /// Checks a pair batch: two `[n, d]` tensors of one shape and `n` labels.

@@ -1,3 +1,4 @@
+import Core
 import CKernels
 
 /// CPU kernels: matrix multiply and vectorised elementwise math, implemented in C
@@ -25,10 +26,10 @@ public enum Kernels {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
-        precondition(lda >= max(1, transposeA ? m : k), "sgemm: lda=\(lda) too small for \(transposeA ? "k×m" : "m×k") A (m=\(m), k=\(k))")
-        precondition(ldb >= max(1, transposeB ? k : n), "sgemm: ldb=\(ldb) too small for \(transposeB ? "n×k" : "k×n") B (k=\(k), n=\(n))")
-        precondition(ldc >= max(1, n), "sgemm: ldc=\(ldc) smaller than n=\(n)")
+        ensure(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
+        ensure(lda >= max(1, transposeA ? m : k), "sgemm: lda=\(lda) too small for \(transposeA ? "k×m" : "m×k") A (m=\(m), k=\(k))")
+        ensure(ldb >= max(1, transposeB ? k : n), "sgemm: ldb=\(ldb) too small for \(transposeB ? "n×k" : "k×n") B (k=\(k), n=\(n))")
+        ensure(ldc >= max(1, n), "sgemm: ldc=\(ldc) smaller than n=\(n)")
         ck_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
                  a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
     }
@@ -46,10 +47,10 @@ public enum Kernels {
         a: UnsafePointer<Float>, lda: Int, strideA: Int, b: UnsafePointer<Float>, ldb: Int, strideB: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int
     ) {
-        precondition(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "sgemmBatched: negative size batch=\(batch) m=\(m) n=\(n) k=\(k)")
-        precondition(lda >= max(1, transposeA ? m : k) && ldb >= max(1, transposeB ? k : n) && ldc >= max(1, n),
+        ensure(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "sgemmBatched: negative size batch=\(batch) m=\(m) n=\(n) k=\(k)")
+        ensure(lda >= max(1, transposeA ? m : k) && ldb >= max(1, transposeB ? k : n) && ldc >= max(1, n),
                      "sgemmBatched: leading dimension too small (lda=\(lda) ldb=\(ldb) ldc=\(ldc) for m=\(m) n=\(n) k=\(k))")
-        precondition(strideA >= 0 && strideB >= 0 && strideC >= 0, "sgemmBatched: negative stride")
+        ensure(strideA >= 0 && strideB >= 0 && strideC >= 0, "sgemmBatched: negative stride")
         ck_sgemm_batched(Int64(batch), transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
                          a, Int64(lda), Int64(strideA), b, Int64(ldb), Int64(strideB),
                          beta, c, Int64(ldc), Int64(strideC))

@@ -1,3 +1,4 @@
+import Core
 import CKernels
 
 /// The right-hand operand of a matrix product, packed once into the GEMM micro-kernel's panels.
@@ -24,8 +25,8 @@ public final class PackedMatrix: @unchecked Sendable {
     ///   - ld: Leading dimension (row stride) of B as stored, in elements.
     ///   - transposed: B is stored n×k and used transposed.
     public init(_ b: UnsafePointer<Float>, k: Int, n: Int, ld: Int, transposed: Bool) {
-        precondition(k > 0 && n > 0, "PackedMatrix: empty matrix k=\(k) n=\(n)")
-        precondition(ld >= (transposed ? k : n), "PackedMatrix: ld=\(ld) too small for \(transposed ? "n×k" : "k×n") B (k=\(k), n=\(n))")
+        ensure(k > 0 && n > 0, "PackedMatrix: empty matrix k=\(k) n=\(n)")
+        ensure(ld >= (transposed ? k : n), "PackedMatrix: ld=\(ld) too small for \(transposed ? "n×k" : "k×n") B (k=\(k), n=\(n))")
         guard let p = ck_sgemm_pack_b(transposed ? 1 : 0, Int64(k), Int64(n), b, Int64(ld)) else {
             fatalError("PackedMatrix: out of memory packing a \(k)×\(n) matrix")
         }
@@ -42,9 +43,9 @@ public final class PackedMatrix: @unchecked Sendable {
     /// `C[m×n] = alpha·op(A)·B + beta·C`, with `op(A)` m×k as in ``Kernels/sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
     public func multiply(_ a: UnsafePointer<Float>, m: Int, lda: Int, transposeA: Bool = false, alpha: Float = 1,
                          beta: Float = 0, into c: UnsafeMutablePointer<Float>, ldc: Int) {
-        precondition(m >= 0, "PackedMatrix.multiply: negative m=\(m)")
-        precondition(lda >= max(1, transposeA ? m : k), "PackedMatrix.multiply: lda=\(lda) too small (m=\(m), k=\(k))")
-        precondition(ldc >= n, "PackedMatrix.multiply: ldc=\(ldc) smaller than n=\(n)")
+        ensure(m >= 0, "PackedMatrix.multiply: negative m=\(m)")
+        ensure(lda >= max(1, transposeA ? m : k), "PackedMatrix.multiply: lda=\(lda) too small (m=\(m), k=\(k))")
+        ensure(ldc >= n, "PackedMatrix.multiply: ldc=\(ldc) smaller than n=\(n)")
         ck_sgemm_with_packed_b(transposeA ? 1 : 0, Int64(m), alpha, a, Int64(lda), packed, beta, c, Int64(ldc))
     }
 }

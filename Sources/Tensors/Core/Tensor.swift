@@ -1,3 +1,5 @@
+import Core
+
 /// An n-dimensional array of numbers with value semantics and optional gradient tracking.
 ///
 /// Storage is contiguous and row-major, shared between copies until one of them is written

@@ -33,11 +33,3 @@ public struct TensorError: Error, CustomStringConvertible, Equatable, Sendable {
 func check(_ condition: @autoclosure () -> Bool, _ op: @autoclosure () -> String, _ message: @autoclosure () -> String) {
     if !condition() { fatalError(TensorError(op: op(), message()).description) }
 }
-
-/// A precondition whose message survives optimised builds (Swift's `precondition` drops it there).
-/// For programming errors in code built on Tensors: the message should name what was wrong.
-@inline(__always)
-public func ensure(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                   file: StaticString = #fileID, line: UInt = #line) {
-    if !condition() { fatalError(message(), file: file, line: line) }
-}

@@ -1,3 +1,4 @@
+import Core
 import Synchronization
 
 /// A 64-byte-aligned buffer of elements, shared between tensors until one of them writes (copy-on-write).

@@ -1,3 +1,5 @@
+import Core
+
 /// Dropout with a caller-owned seeded generator, so that a training run replays exactly.
 extension Tensor {
     /// Inverted dropout: in training, each element is zeroed with probability `probability` and the

@@ -1,3 +1,5 @@
+import Core
+
 /// One hit of a search: the id the vector was added with and its score under the index's
 /// ``Metric`` (similarity for cosine and dot, squared distance for L2).
 public struct SearchResult: Sendable, Hashable, CustomStringConvertible {
@@ -36,14 +38,14 @@ public struct SearchResults: Sendable, Equatable {
     /// `queries × k` scores, row-major; NaN where a query had fewer than `k` hits.
     public var scores: [Float]
 
-    /// Wraps flat result arrays; their counts must be `queries × k` (a precondition).
+    /// Wraps flat result arrays; their counts must be `queries × k` (checked: a mismatch stops with a message).
     /// - Parameters:
     ///   - queries: Number of queries.
     ///   - k: Hits per query.
     ///   - ids: `queries × k` ids, row-major, ``missing`` for empty slots.
     ///   - scores: `queries × k` scores, row-major, NaN for empty slots.
     public init(queries: Int, k: Int, ids: [UInt64], scores: [Float]) {
-        precondition(ids.count == queries * k && scores.count == queries * k, "SearchResults: \(ids.count) ids and \(scores.count) scores for \(queries)×\(k)")
+        ensure(ids.count == queries * k && scores.count == queries * k, "SearchResults: \(ids.count) ids and \(scores.count) scores for \(queries)×\(k)")
         self.queries = queries
         self.k = k
         self.ids = ids
@@ -52,7 +54,7 @@ public struct SearchResults: Sendable, Equatable {
 
     /// The hits of query `q`, best first, without empty slots.
     public subscript(q: Int) -> [SearchResult] {
-        precondition(q >= 0 && q < queries, "SearchResults: query \(q) out of 0..<\(queries)")
+        ensure(q >= 0 && q < queries, "SearchResults: query \(q) out of 0..<\(queries)")
         var out: [SearchResult] = []
         out.reserveCapacity(k)
         for j in 0..<k where ids[q * k + j] != Self.missing {

@@ -27,10 +27,10 @@ public struct ExactIndex: Sendable {
 
     /// An empty index.
     /// - Parameters:
-    ///   - dimension: Components per vector; must be positive (a precondition).
+    ///   - dimension: Components per vector; must be positive (checked: misuse stops with a message).
     ///   - metric: How closeness is measured.
     public init(dimension: Int, metric: Metric) {
-        precondition(dimension > 0, "ExactIndex: dimension must be positive, got \(dimension)")
+        ensure(dimension > 0, "ExactIndex: dimension must be positive, got \(dimension)")
         self.dimension = dimension
         self.metric = metric
         storage = ExactStorage(dimension: dimension, metric: metric)

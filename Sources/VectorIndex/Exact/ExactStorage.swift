@@ -1,3 +1,5 @@
+import Core
+
 /// The rows of an ``ExactIndex``: vectors (normalised under cosine), their ids, and for L2 the
 /// negated squared norms that turn a GEMM's `2·q·x` into `−‖q − x‖² + ‖q‖²`.
 ///

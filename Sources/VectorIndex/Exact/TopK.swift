@@ -1,3 +1,4 @@
+import Core
 import CKernels
 
 /// Bounded "k best so far" heaps for many rows at once, filled by the C scans

@@ -1,3 +1,4 @@
+import Core
 import CKernels
 
 /// The container format shared by every index file.
@@ -37,18 +38,7 @@ public enum IndexFileFormat {
     /// refuse them before writing: a file no reader accepts must never replace a good one).
     public static var maximumDimension: Int { maxDimension }
 
-    enum Kind: UInt16 {
-        case exact = 1, hnsw = 2, scalarQuantized = 3, binaryQuantized = 4
-
-        var name: String {
-            switch self {
-            case .exact: "exact"
-            case .hnsw: "HNSW"
-            case .scalarQuantized: "int8 scalar-quantised"
-            case .binaryQuantized: "binary-quantised"
-            }
-        }
-    }
+    typealias Kind = IndexKind
 
     /// A payload to write: its four-letter tag and bytes.
     struct Section {
@@ -61,7 +51,7 @@ public enum IndexFileFormat {
     }
 
     static func tagValue(_ tag: String) -> UInt32 {
-        precondition(tag.utf8.count == 4)
+        ensure(tag.utf8.count == 4, "IndexFileFormat: section tag \"\(tag)\" is not 4 bytes")
         return tag.utf8.reversed().reduce(0) { $0 << 8 | UInt32($1) }
     }
 
@@ -75,7 +65,7 @@ public enum IndexFileFormat {
     /// Writes a complete file atomically.
     static func write(path: String, kind: Kind, metric: Metric, dimension: Int, count: Int, sections: [Section],
                       failAfterBytes: Int? = nil) throws(IndexFileError) {
-        precondition(sections.count <= maxSections)
+        ensure(sections.count <= maxSections, "IndexFileFormat: \(sections.count) sections, at most \(maxSections)")
         var offset = alignUp(headerSize + sections.count * sectionEntrySize)
         var table = ByteWriter()
         var layout: [(offset: Int, section: Section)] = []
@@ -104,16 +94,20 @@ public enum IndexFileFormat {
         header.u32(header.data.withUnsafeBytes { crc($0) })
         assert(header.data.count == headerSize)
 
-        let writer = try AtomicFileWriter(path: path, failAfterBytes: failAfterBytes)
-        try writer.write(header.data)
-        try writer.write(table.data)
-        var position = headerSize + table.data.count
-        for (o, s) in layout {
-            try writer.writeZeros(o - position)
-            try writer.write(s.bytes)
-            position = o + s.bytes.count
+        do throws(DurableWriteError) {
+            let writer = try DurableFileWriter(path: path, interruption: failAfterBytes.map { .failAfter(bytes: $0) })
+            try writer.write(header.data)
+            try writer.write(table.data)
+            var position = headerSize + table.data.count
+            for (o, s) in layout {
+                try writer.writeZeros(o - position)
+                try writer.write(s.bytes)
+                position = o + s.bytes.count
+            }
+            try writer.commit()
+        } catch {
+            throw IndexFileError(.io(error.reason), file: path)
         }
-        try writer.commit()
     }
 
     /// A checked view of an index file's header and sections.

@@ -1,7 +1,7 @@
 /// What a file holds, read from its header and checked container (see ``IndexFileFormat``).
 public struct IndexFileInfo: Sendable, Equatable {
-    /// "exact", "HNSW", "int8 scalar-quantised" or "binary-quantised".
-    public let kind: String
+    /// What the file holds (its ``IndexKind/name`` is what `siamese index info` prints).
+    public let kind: IndexKind
     /// How the stored index measures closeness.
     public let metric: Metric
     /// Components per vector.
@@ -16,7 +16,7 @@ public struct IndexFileInfo: Sendable, Equatable {
     /// Reads and checks an index file's header and section table (checksums too when asked).
     public static func read(path: String, verifyChecksums: Bool = false) throws(IndexFileError) -> IndexFileInfo {
         let c = try IndexFileFormat.Contents(path: path, verifyChecksums: verifyChecksums)
-        return IndexFileInfo(kind: c.kind.name, metric: c.metric, dimension: c.dimension, count: c.count, bytes: c.file.count,
+        return IndexFileInfo(kind: c.kind, metric: c.metric, dimension: c.dimension, count: c.count, bytes: c.file.count,
                              fingerprint: try Fingerprint.read(c))
     }
 }

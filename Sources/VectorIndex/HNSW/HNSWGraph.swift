@@ -1,3 +1,4 @@
+import Core
 import CKernels
 
 /// The memory of an HNSW graph: one slot per node, with its vector, id, layer, flags, lock and

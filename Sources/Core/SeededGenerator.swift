@@ -1,6 +1,7 @@
 import Foundation
 
-/// A deterministic random-number generator (xoshiro256**, seeded through SplitMix64).
+/// A deterministic random-number generator (xoshiro256**, seeded through SplitMix64): the one
+/// seeded generator of the package (weights, samplers, augmentations, bootstrap, tests).
 ///
 /// The same seed gives the same sequence on every run and every machine: the state update is
 /// integer-only, and the float conversions below use only exactly-rounded arithmetic plus
@@ -40,8 +41,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Float(next() >> 40) * 0x1.0p-24
     }
 
+    /// A uniform Double in [0, 1) with 53 random bits.
+    public mutating func nextUnitDouble() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
     /// A uniform Double in (0, 1): never 0, so its logarithm is finite.
-    mutating func nextOpenUnitDouble() -> Double {
+    public mutating func nextOpenUnitDouble() -> Double {
         (Double(next() >> 11) + 0.5) * 0x1.0p-53
     }
 
@@ -51,9 +57,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return Float(Foundation.sqrt(-2 * Foundation.log(u1)) * Foundation.cos(2 * Double.pi * u2))
     }
 
-    /// A uniform integer in 0..<upperBound without modulo bias.
+    /// A uniform integer in 0..<upperBound without modulo bias (Lemire's nearly divisionless
+    /// method, written out so that the sequence does not depend on the standard library's version).
     public mutating func nextInt(below upperBound: Int) -> Int {
         ensure(upperBound > 0, "SeededGenerator.nextInt: upper bound must be positive, got \(upperBound)")
-        return Int(truncatingIfNeeded: next(upperBound: UInt64(upperBound)))
+        let bound = UInt64(upperBound)
+        var m = next().multipliedFullWidth(by: bound)
+        if m.low < bound {
+            let threshold = (0 &- bound) % bound
+            while m.low < threshold { m = next().multipliedFullWidth(by: bound) }
+        }
+        return Int(m.high)
     }
 }
