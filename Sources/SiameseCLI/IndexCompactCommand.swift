@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import VectorIndex
+
+struct IndexCompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Reclaim an HNSW index's tombstones (relinks their neighbours, renumbers nodes).",
+        discussion: """
+        Example:
+          siamese index compact --index x.hnsw --threads 2
+        """)
+
+    @Option(help: ArgumentHelp("Index file to compact.", valueName: "index"))
+    var index: String
+
+    @Option(help: "Threads (default: all CPUs).")
+    var threads: Int?
+
+    @OptionGroup var formatting: FormatOption
+
+    func validate() throws {
+        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index compact") }
+    }
+
+    func run() throws {
+        applyThreads(threads)
+        try runCatching {
+            let info = try IndexFileInfo.read(path: index)
+            guard case .hnsw(let graph) = try AnyIndex.load(index) else {
+                formatting.emit(.object([("reclaimed", .int(0)), ("kind", .string(info.kind.name)), ("count", .int(info.count)), ("index", .string(index))])) {
+                    "\(index) is a\(info.kind == .exact ? "n" : "") \(info.kind) index: removals are already compact"
+                }
+                return
+            }
+            let names = try IndexNames.read(path: index)
+            let n = graph.compact()
+            try graph.save(to: index, fingerprint: info.fingerprint, names: names)
+            formatting.emit(.object([("reclaimed", .int(n)), ("kind", .string(info.kind.name)), ("count", .int(graph.count)), ("index", .string(index))])) {
+                "reclaimed \(n) tombstones: \(graph.count) nodes in \(index)"
+            }
+        }
+    }
+}
