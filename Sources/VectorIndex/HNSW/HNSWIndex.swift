@@ -369,12 +369,12 @@ public final class HNSWIndex: @unchecked Sendable {
     func exactFiltered(_ q: UnsafePointer<Float>, k: Int, filter: SearchFilter) -> [SearchResult] {
         let distance = graph.distanceFunction
         let dim = Int64(dimension)
-        var heap = KeyHeap(capacity: k + 1)
+        var heap = KeyHeap<MaxFirst>(capacity: k + 1)
         defer { heap.deallocate() }
         func offer(_ node: UInt32) {
             guard graph.isReady(node), !graph.isDeleted(node), filter.allows(graph.labels[Int(node)]) else { return }
             let key = packKey(distance(q, graph.vector(node), dim), node)
-            if heap.count < k { heap.pushMax(key) } else if key < heap.top { heap.popMax(); heap.pushMax(key) }
+            if heap.count < k { heap.push(key) } else if key < heap.top { heap.pop(); heap.push(key) }
         }
         if case .ids(let set) = filter.kind, set.count * 8 < graph.slotCount {
             let nodes = mapLock.withLock { set.compactMap { nodeOfID[$0] } }

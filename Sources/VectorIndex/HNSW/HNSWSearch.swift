@@ -7,8 +7,8 @@ import CKernels
 /// ``ScratchPool``).
 final class HNSWScratch: @unchecked Sendable {
     var visited: VisitedMarks
-    var candidates: KeyHeap
-    var results: KeyHeap
+    var candidates: KeyHeap<MinFirst>
+    var results: KeyHeap<MaxFirst>
     let neighbours: UnsafeMutablePointer<UInt32>
     let distances: UnsafeMutablePointer<Float>
     let width: Int
@@ -104,10 +104,10 @@ extension HNSWGraph {
         }
         var lowerBound = Float.infinity
         if admits(entry) {
-            results.pushMax(packKey(entryDistance, entry))
+            results.push(packKey(entryDistance, entry))
             lowerBound = entryDistance
         }
-        candidates.pushMin(packKey(entryDistance, entry))
+        candidates.push(packKey(entryDistance, entry))
         _ = visited.insert(entry)
         let links0 = self.links0, stride = links0Stride
         let isBase = level == 0
@@ -116,7 +116,7 @@ extension HNSWGraph {
             let current = candidates.top
             let currentDistance = keyDistance(current)
             if currentDistance > lowerBound, results.count >= ef || !mustFill { break }
-            candidates.popMin()
+            candidates.pop()
             let record = isBase ? links0 + Int(keyNode(current)) * stride : links(keyNode(current), level: level)
             let n = min(ck_ix_load_u32(record), maxLinks)
             var count = 0
@@ -136,10 +136,10 @@ extension HNSWGraph {
                 if results.count < ef || d < lowerBound {
                     let id = neighbours[i]
                     let key = packKey(d, id)
-                    candidates.pushMin(key)
+                    candidates.push(key)
                     if admits(id) {
-                        results.pushMax(key)
-                        if results.count > ef { results.popMax() }
+                        results.push(key)
+                        if results.count > ef { results.pop() }
                         lowerBound = keyDistance(results.top)
                     }
                 }

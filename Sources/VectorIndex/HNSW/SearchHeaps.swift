@@ -19,9 +19,26 @@ func keyDistance(_ key: UInt64) -> Float {
 @inline(__always)
 func keyNode(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key) }
 
-/// A binary heap of packed keys on raw memory: a min-heap (`isMax == false`) for the candidates
-/// of a graph search, a max-heap for its results. Grows by doubling.
-struct KeyHeap {
+/// Which key a ``KeyHeap`` keeps on top: the smallest (``MinFirst``) or the largest (``MaxFirst``).
+protocol KeyHeapOrder {
+    /// True when `a` belongs above `b`.
+    static func above(_ a: UInt64, _ b: UInt64) -> Bool
+}
+
+/// A min-heap: the candidates of a graph search, nearest first.
+enum MinFirst: KeyHeapOrder {
+    @inline(__always) static func above(_ a: UInt64, _ b: UInt64) -> Bool { a < b }
+}
+
+/// A max-heap: the results of a graph search, the farthest kept on top to be replaced.
+enum MaxFirst: KeyHeapOrder {
+    @inline(__always) static func above(_ a: UInt64, _ b: UInt64) -> Bool { a > b }
+}
+
+/// A binary heap of packed keys on raw memory, ordered by `Order` (one implementation for the
+/// min-heap of candidates and the max-heap of results; the order is a type, so each is
+/// specialised with a plain integer compare). Grows by doubling.
+struct KeyHeap<Order: KeyHeapOrder> {
     private(set) var storage: UnsafeMutablePointer<UInt64>
     private(set) var capacity: Int
     private(set) var count = 0
@@ -45,25 +62,25 @@ struct KeyHeap {
         capacity *= 2
     }
 
-    /// Min-heap push.
+    /// Adds `key`, sifting it up.
     @inline(__always)
-    mutating func pushMin(_ key: UInt64) {
+    mutating func push(_ key: UInt64) {
         if count == capacity { grow() }
         var j = count
         count += 1
         while j > 0 {
             let p = (j - 1) >> 1
             let pk = storage[p]
-            if pk <= key { break }
+            if !Order.above(key, pk) { break }
             storage[j] = pk
             j = p
         }
         storage[j] = key
     }
 
-    /// Min-heap pop of the top.
+    /// Removes the top, sifting the last key down.
     @inline(__always)
-    mutating func popMin() {
+    mutating func pop() {
         count -= 1
         if count == 0 { return }
         let key = storage[count]
@@ -71,42 +88,8 @@ struct KeyHeap {
         while true {
             var c = 2 * j + 1
             if c >= count { break }
-            if c + 1 < count, storage[c + 1] < storage[c] { c += 1 }
-            if storage[c] >= key { break }
-            storage[j] = storage[c]
-            j = c
-        }
-        storage[j] = key
-    }
-
-    /// Max-heap push.
-    @inline(__always)
-    mutating func pushMax(_ key: UInt64) {
-        if count == capacity { grow() }
-        var j = count
-        count += 1
-        while j > 0 {
-            let p = (j - 1) >> 1
-            let pk = storage[p]
-            if pk >= key { break }
-            storage[j] = pk
-            j = p
-        }
-        storage[j] = key
-    }
-
-    /// Max-heap pop of the top.
-    @inline(__always)
-    mutating func popMax() {
-        count -= 1
-        if count == 0 { return }
-        let key = storage[count]
-        var j = 0
-        while true {
-            var c = 2 * j + 1
-            if c >= count { break }
-            if c + 1 < count, storage[c + 1] > storage[c] { c += 1 }
-            if storage[c] <= key { break }
+            if c + 1 < count, Order.above(storage[c + 1], storage[c]) { c += 1 }
+            if !Order.above(storage[c], key) { break }
             storage[j] = storage[c]
             j = c
         }
