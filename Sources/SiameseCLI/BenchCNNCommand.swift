@@ -19,7 +19,10 @@ struct BenchCNNCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Threads for the kernels (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: "Steps to measure after warm-up.") var steps = 500
     @Option(help: "Pairs per batch (images per step = 2 × pairs).") var pairs = 128
     @Option(help: "Also time each layer's forward and backward alone over this many repetitions (0: off).")
@@ -27,7 +30,7 @@ struct BenchCNNCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         var g = SeededGenerator(seed: 1)
         let encoder = CNNEncoder(CNNConfiguration(height: 8, width: 8, embeddingDimension: 32), generator: &g)
         let a = Tensor.randomUniform([pairs, 64], low: 0, high: 16, generator: &g)

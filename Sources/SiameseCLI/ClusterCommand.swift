@@ -33,8 +33,9 @@ struct ClusterCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Clusters, as JSON lines.", valueName: "clusters.jsonl"))
     var output: String
 
-    @Option(help: "Threads (default: all CPUs).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     @OptionGroup var formatting: FormatOption
 
@@ -42,11 +43,10 @@ struct ClusterCommand: ParsableCommand {
         guard ["communities", "components"].contains(method) else { throw usage("--method must be communities or components", "cluster") }
         guard threshold.isFinite else { throw usage("--threshold must be a finite number", "cluster") }
         guard minSize >= 1 else { throw usage("--min-size must be at least 1", "cluster") }
-        if let threads, threads < 1 { throw usage("--threads must be at least 1", "cluster") }
     }
 
     func run() throws {
-        applyThreads(threads)
+        threading.apply()
         try runCatching {
             let x = try readVectors(vectors)
             let t0 = DispatchTime.now().uptimeNanoseconds

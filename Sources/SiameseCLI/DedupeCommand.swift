@@ -14,10 +14,13 @@ struct DedupeCommand: ParsableCommand {
 
         With --store, the vectors of an embedding store, and pairs named by item id ({"a":"id","b":"id","score":s}), printed unless --output is given.
 
+        With a PostgreSQL store (--store postgres://…) the mining runs inside the database: each item's --top-k nearest others (default 10) are found through the store's HNSW index, batch by batch, and the unique pairs at or above --threshold are collected in a table there, then streamed out best first; memory here stays small however large the store. --table NAME keeps that table (a new one) for SQL; without it the table is dropped at the end.
+
         Example:
           siamese dedupe --vectors x.npy --threshold 0.9 --output pairs.jsonl
           siamese dedupe --store items.sqlite --threshold 0.95 --format jsonl
           siamese dedupe --vectors x.npy --top-k 10 --output pairs.jsonl
+          siamese dedupe --store postgres://me@db:5432/items --top-k 20 --threshold 0.9 --table near_duplicates --output pairs.jsonl
         """)
 
     @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
@@ -43,8 +46,12 @@ struct DedupeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pairs, as JSON lines (default with --store: printed).", valueName: "pairs.jsonl"))
     var output: String?
 
-    @Option(help: "Threads (default: all CPUs).")
-    var threads: Int?
+    @Option(help: ArgumentHelp("With a PostgreSQL store: keep the pairs in this new table of the database (columns a, b, score).", valueName: "name"))
+    var table: String?
+
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     @Option(name: .customLong("repeat"), help: "Time the mining this many times and report the fastest (benchmarking).")
     var repetitions: Int = 1
@@ -59,16 +66,29 @@ struct DedupeCommand: ParsableCommand {
         if let threshold, !threshold.isFinite { throw usage("--threshold must be a finite number", "dedupe") }
         if let topK, topK < 1 { throw usage("--top-k must be at least 1", "dedupe") }
         guard maxPairs >= 1 else { throw usage("--max-pairs must be at least 1", "dedupe") }
-        if let threads, threads < 1 { throw usage("--threads must be at least 1", "dedupe") }
+        if let table {
+            guard store.map(PostgresURL.isPostgres) == true else { throw usage("--table needs --store postgres://…", "dedupe") }
+            guard PostgresStore.isValidPairsTable(table) else {
+                throw usage("--table '\(table)': use lower-case letters, digits and _, starting with a letter (at most 63), not a siamese_items/meta/schema name", "dedupe")
+            }
+        }
+        if store.map(PostgresURL.isPostgres) == true {
+            guard repetitions == 1 else { throw usage("--repeat is for timing the in-memory mining, not a PostgreSQL store", "dedupe") }
+            if let topK, topK > 1000 { throw usage("--top-k is at most 1000 with a PostgreSQL store (pgvector's largest ef_search)", "dedupe") }
+        }
     }
 
     func run() throws {
-        applyThreads(threads)
+        threading.apply()
+        if let store, PostgresURL.isPostgres(store) {
+            try runCatching { try runPostgres(store) }
+            return
+        }
         try runCatching {
             let source = vectors ?? redactedLocation(store!)
             let x: (rows: Int, dimension: Int, values: [Float]), ids: [String]?
             if let store {
-                let (matrix, names) = try storeVectors(store, postgres: postgres)
+                let (matrix, names) = try storeVectors(store)
                 (x, ids) = (matrix, names)
             } else {
                 (x, ids) = (try readVectors(source), nil)

@@ -26,7 +26,10 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Share of triplets whose negative is a skilled forgery.") var skilledFraction: Double?
     @Option(help: "Adam learning rate.") var lr: Float?
     @Option(help: "Triplet margin (cosine).") var margin: Float?
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: "Save the trained verifier (model folder with calibration.json) here.") var output: String?
     @Flag(help: "Skip the engine self-check.") var skipSelfCheck = false
     @Flag(help: "A reduced run (fewer writers, shorter signatures, a smaller network) for smoke tests.") var quick = false
@@ -40,7 +43,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         if !skipSelfCheck {
             print("== Engine self-check ==")
             try EngineSelfCheck.run()

@@ -22,17 +22,17 @@ struct IndexAddCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Ids of the new vectors: int64 .npy or text, one per line.", valueName: "ids"))
     var ids: String?
 
-    @Option(help: "Threads (default: all CPUs).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
-        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index add") }
     }
 
     func run() throws {
-        applyThreads(threads)
+        threading.apply()
         try runCatching {
             let info = try IndexFileInfo.read(path: index)
             let x = try readVectors(vectors)

@@ -50,14 +50,14 @@ struct IndexBuildCommand: ParsableCommand {
     @Option(help: "Model fingerprint stored with the vectors.")
     var fingerprint: String?
 
-    @Option(help: "Threads (default: all CPUs, or SIAMESE_THREADS).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
         guard Metric(rawValue: metric) != nil else { throw usage("--metric must be cosine, dot or l2, got '\(metric)'", "index build") }
-        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index build") }
         if let quantize, !["int8", "binary"].contains(quantize) { throw usage("--quantize must be int8 or binary", "index build") }
         if hnsw, quantize != nil { throw usage("--hnsw and --quantize cannot be combined", "index build") }
         if hnsw {
@@ -70,7 +70,7 @@ struct IndexBuildCommand: ParsableCommand {
     func run() throws {
         let metric = Metric(rawValue: metric)!
         let configuration = HNSWConfiguration(m: m, efConstruction: efConstruction, efSearch: efSearch)
-        applyThreads(threads)
+        threading.apply()
         try runCatching {
             let x = try readVectors(vectors)
             var idList: [UInt64]?, names: IndexNames?

@@ -36,23 +36,9 @@ func runCatching(_ body: () throws -> Void) throws {
     do { try body() } catch let e as ExitCode { throw e } catch { throw fail(error) }
 }
 
-/// Every vector of an embedding store, with the item ids in the same order.
-func storeVectors(_ path: String, postgres: PostgresOptionGroup) throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) {
-    if PostgresURL.isPostgres(path) {
-        // Read page by page in id order (the database keeps its own index; dedupe compares exactly).
-        let pg = try postgres.open(path, metric: nil)
-        return try blocking { () async throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) in
-            var ids: [String] = [], values: [Float] = [], cursor: String?
-            repeat {
-                let page = try await pg.page(after: cursor, limit: 4096)
-                for item in page.items { ids.append(item.id); values += item.vector }
-                cursor = page.next
-            } while cursor != nil
-            let dimension = try await pg.dimension() ?? 0
-            await pg.close()
-            return ((ids.count, dimension, values), ids)
-        }
-    }
+/// Every vector of a SQLite embedding store, with the item ids in the same order (a PostgreSQL
+/// store is mined inside the database instead: `DedupePostgres.swift`).
+func storeVectors(_ path: String) throws -> ((rows: Int, dimension: Int, values: [Float]), [String]) {
     guard FileManager.default.fileExists(atPath: path) else { throw IndexCLIError(file: path, message: "no such store") }
     let store = try EmbeddingStore(path: path)
     var ids: [String] = [], values: [Float] = []
@@ -174,9 +160,4 @@ enum AnyIndex {
         case .binary(let i): i.dimension
         }
     }
-}
-
-/// `--threads`, applied to every kernel and parallel loop.
-func applyThreads(_ threads: Int?) {
-    if let threads { Threading.threadCount = threads }
 }

@@ -14,17 +14,17 @@ struct IndexCompactCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Index file to compact.", valueName: "index"))
     var index: String
 
-    @Option(help: "Threads (default: all CPUs).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
-        if let threads, threads < 1 { throw usage("--threads must be at least 1", "index compact") }
     }
 
     func run() throws {
-        applyThreads(threads)
+        threading.apply()
         try runCatching {
             let info = try IndexFileInfo.read(path: index)
             guard case .hnsw(let graph) = try AnyIndex.load(index) else {

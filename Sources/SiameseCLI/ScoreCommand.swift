@@ -28,15 +28,17 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Column of the 0/1 label (optional unless named here).") var labelColumn: String?
     @Option(help: "Column of the group, copied to the output for the per-group audit.") var groupColumn: String?
     @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let columns = PairsFile.Columns(a: aColumn, b: bColumn, label: labelColumn ?? "label", group: groupColumn,
                                         labelRequired: labelColumn != nil)
         let records = try PairsFile.read(URL(fileURLWithPath: pairs), columns: columns)

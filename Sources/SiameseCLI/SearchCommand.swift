@@ -55,8 +55,9 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var formatting: FormatOption
 
-    @Option(help: "Threads (default: all CPUs).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     @Option(name: .customLong("repeat"), help: "Time the search this many times and report the fastest (benchmarking).")
     var repetitions: Int = 1
@@ -73,12 +74,11 @@ struct SearchCommand: ParsableCommand {
         guard k >= 1 else { throw usage("--k must be at least 1", "search") }
         if let ef, ef < 1 { throw usage("--ef must be at least 1", "search") }
         if let rescore, rescore < 1 { throw usage("--rescore must be at least 1", "search") }
-        if let threads, threads < 1 { throw usage("--threads must be at least 1", "search") }
         guard repetitions >= 1 else { throw usage("--repeat must be at least 1", "search") }
     }
 
     func run() throws {
-        applyThreads(threads)
+        threading.apply()
         if let store, let model {
             let texts = try query + (queries.map { try readTextLines(URL(fileURLWithPath: $0)) } ?? [])
             let started = DispatchTime.now().uptimeNanoseconds

@@ -50,14 +50,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close a connection whose request body takes longer than this many milliseconds (default 30000).") var bodyTimeoutMs: Int?
     @Option(help: "Longest wait for an embedding batch to fill, in milliseconds (default 2).") var batchWaitMs: Int?
     @Option(help: "Most inputs per model forward pass (default 64).") var maxBatch: Int?
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: "Folder caching the trained demo model (default $XDG_CACHE_HOME/siamese or ~/.cache/siamese).") var demoCache: String?
     @Option(help: "After SIGTERM, milliseconds during which /readyz answers 503 before the listener closes (default 0).") var drainMs: Int?
     @Option(help: "Log level: trace, debug, info (default), notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Log lines as text (default) or json (one object per line).") var logFormat: String?
 
     func run() async throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         var flags: [String: String] = [:]
         let given: [(String, CustomStringConvertible?)] = [
             ("host", host), ("port", port), ("model", model), ("store", store), ("store_password_file", storePasswordFile), ("api_key_file", apiKeyFile), ("config", config),

@@ -15,13 +15,16 @@ struct TrainStepBenchCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Threads for the kernels (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: "Steps to measure after warm-up.") var steps = 2000
     @Option(help: "Batch size.") var batch = 128
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         var g = SeededGenerator(seed: 1)
         let model = Sequential(
             Linear(64, 128, generator: &g), Lambda.relu,

@@ -30,15 +30,16 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("b"), help: ArgumentHelp("Second input.", valueName: "input")) var second: String
     @Option(help: "Decision threshold; overrides MODEL/calibration.json.") var threshold: Double?
     @Option(help: "Output: text, json or jsonl (one object on one line, as json).") var format: OutputFormat = .text
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
 
     func validate() throws {
         if let threshold, !threshold.isFinite { throw ValidationError("--threshold must be a finite number") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let folder = try ModelLocator.resolve(model)
         // The model first: its weights' fingerprint and score direction decide whether the
         // calibration beside it applies (a folder trained again keeps no stale threshold).

@@ -87,6 +87,12 @@ struct CommandLineTests {
             #expect(r.status == 2, "\(args): status \(r.status), stderr \(r.stderr)")
             #expect(!r.stderr.isEmpty && r.stdout.isEmpty, "\(args)")
         }
+        // --threads: one option group checks it for every command that takes it.
+        for (args, bad) in [(["search", "--index", "x", "--queries", "q.npy"], "0"), (["dedupe", "--vectors", "x.npy", "--threshold", "0.9", "--output", "p.jsonl"], "5000"),
+                            (["verify", "--model", "m", "--a", "a", "--b", "b"], "2000"), (["demo"], "0")] {
+            let r = try SiameseExecutable.run(args + ["--threads", bad])
+            #expect(r.status == 2 && r.stderr.contains("--threads must be between 1 and 1024 (got \(bad))"), "\(args): \(r.status) \(r.stderr)")
+        }
         let port = try SiameseExecutable.run(["serve"], environment: ["SIAMESE_PORT": "many"])
         #expect(port.status == 2 && port.stderr.contains("SIAMESE_PORT"), "\(port.stderr)")
         // Failures with the inputs: 1, naming the file.

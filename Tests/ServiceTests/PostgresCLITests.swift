@@ -112,6 +112,42 @@ struct PostgresCLITests {
         #expect(d.status == 0, "\(d.stderr)")
         #expect(!d.stdout.isEmpty)
 
+        // Mined inside the database through its index: the same pairs and scores as the exact
+        // mining of the SQLite store (40 items: the index finds every true neighbour).
+        func pairs(_ text: String, ordered: Bool) throws -> [String: Double] {
+            var out: [String: Double] = [:]
+            for line in text.split(separator: "\n") {
+                let o = try json(String(line))
+                let (a, b) = (try #require(o["a"] as? String), try #require(o["b"] as? String))
+                // The database writes each pair once with a < b (bytewise); SQLite in row order.
+                if ordered { #expect(Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)), "\(a) \(b)") }
+                out[min(a, b) + "|" + max(a, b)] = try #require(o["score"] as? Double)
+            }
+            return out
+        }
+        let pgPairs = folder.appendingPathComponent("pg-pairs.jsonl")
+        let mined = try SiameseExecutable.run(["dedupe", "--store", store, "--top-k", "3", "--threshold", "0.2", "--output", pgPairs.path,
+                                               "--table", "near_duplicates", "--format", "jsonl"])
+        #expect(mined.status == 0 && !mined.stderr.contains("hunter2"), "\(mined.stderr)")
+        #expect(try json(mined.stdout)["table"] as? String == "near_duplicates")
+        let exact = try SiameseExecutable.run(["dedupe", "--store", sqlite.path, "--top-k", "3", "--threshold", "0.2", "--format", "jsonl"])
+        #expect(exact.status == 0, "\(exact.stderr)")
+        let (fromPG, fromSQLite) = (try pairs(try String(contentsOf: pgPairs, encoding: .utf8), ordered: true), try pairs(exact.stdout, ordered: false))
+        #expect(!fromSQLite.isEmpty && Set(fromPG.keys) == Set(fromSQLite.keys))
+        for (key, score) in fromSQLite { #expect(abs((fromPG[key] ?? .nan) - score) < 1e-5, "\(key)") }
+        // The kept table is refused as the target of another run (never overwritten), and a
+        // table name that is not a plain identifier is a usage error.
+        let again = try SiameseExecutable.run(["dedupe", "--store", store, "--top-k", "3", "--table", "near_duplicates", "--format", "jsonl"])
+        #expect(again.status == 1 && again.stderr.contains("near_duplicates"), "\(again.stderr)")
+        for badName in ["x; DROP TABLE siamese_items", "siamese_items", "Upper"] {
+            let r = try SiameseExecutable.run(["dedupe", "--store", store, "--top-k", "3", "--table", badName])
+            #expect(r.status == 2 && r.stderr.contains("--table"), "\(badName): \(r.stderr)")
+        }
+        // --format json streams one array.
+        let array = try SiameseExecutable.run(["dedupe", "--store", store, "--top-k", "3", "--threshold", "0.2", "--format", "json"])
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(array.stdout.utf8)) as? [[String: Any]], "\(array.stdout)")
+        #expect(parsed.count == fromSQLite.count)
+
         // A server that is not there: a clear error naming host and port, exit 1, no password.
         let unreachable = "postgres://\(url.user):hunter2-secret@127.0.0.1:1/\(url.database)"
         let bad = try SiameseExecutable.run(["store", "stats", "--store", unreachable])
