@@ -34,6 +34,11 @@ public protocol VectorStore: AnyObject, Sendable {
     /// `metadata`, only items whose metadata meets the filter. `ef` widens the search (nil: the
     /// store's default).
     func search(_ vector: [Float], k: Int, ef: Int?, metadata: MetadataFilter?) async throws -> [(id: String, score: Float)]
+    /// Like ``search(_:k:ef:metadata:)``, with each hit's text and metadata (what a search
+    /// answers to a client). A store that can (PostgreSQL) reads them in the same query; the
+    /// default reads them with ``items(ids:)`` after the search. An item removed between the two
+    /// reads is left out.
+    func searchHits(_ vector: [Float], k: Int, ef: Int?, metadata: MetadataFilter?) async throws -> [SearchHit]
     /// Up to `limit` items in a stable order after `cursor` (nil: from the start), and the cursor
     /// of the next page (nil after the last): how export and duplicate mining read every item.
     func page(after cursor: String?, limit: Int) async throws -> (items: [StoredItem], next: String?)
@@ -41,6 +46,42 @@ public protocol VectorStore: AnyObject, Sendable {
     func save() async throws
     /// Releases connections and files; the store is unusable afterwards.
     func close() async
+}
+
+/// One hit of ``VectorStore/searchHits(_:k:ef:metadata:)``: the item's id, score, text and metadata.
+public struct SearchHit: Sendable, Equatable {
+    /// The item's id.
+    public var id: String
+    /// The score of the store's ``Metric``.
+    public var score: Float
+    /// The item's text, if it has one.
+    public var text: String?
+    /// The item's metadata (a JSON object's text), if any.
+    public var metadata: String?
+
+    /// Creates a hit.
+    /// - Parameters:
+    ///   - id: the item's id.
+    ///   - score: its score.
+    ///   - text: its text.
+    ///   - metadata: its metadata as JSON text.
+    public init(id: String, score: Float, text: String?, metadata: String?) {
+        self.id = id
+        self.score = score
+        self.text = text
+        self.metadata = metadata
+    }
+}
+
+extension VectorStore {
+    /// See ``VectorStore/searchHits(_:k:ef:metadata:)``: the search, then one read of its items.
+    public func searchHits(_ vector: [Float], k: Int, ef: Int?, metadata: MetadataFilter?) async throws -> [SearchHit] {
+        let hits = try await search(vector, k: k, ef: ef, metadata: metadata)
+        let items = try await items(ids: hits.map(\.id))
+        return zip(hits, items).compactMap { hit, item in
+            item.map { SearchHit(id: hit.id, score: hit.score, text: $0.text, metadata: $0.metadata) }
+        }
+    }
 }
 
 /// The SQLite store with its in-process HNSW index, as a ``VectorStore``.

@@ -126,17 +126,14 @@ extension ServiceState {
         let ef: Int? = body.has("ef") ? try body.integer("ef", default: 0, in: 1...1000) : nil
         let filter = body.has("filter") ? try MetadataFilterRequest.parse(try body.object("filter")) : nil
         let vector = try await searchVector(body)
-        let hits: [(id: String, score: Float)]
+        let hits: [SearchHit]
         let vectorStore = self.vectorStore
-        do { hits = try await reachable { try await vectorStore.search(vector, k: k, ef: ef, metadata: filter) } } catch let e as IndexError {
+        // The hits with their text and metadata: one query on PostgreSQL, the search and one
+        // read of the items on SQLite; an item deleted since the search is left out.
+        do { hits = try await reachable { try await vectorStore.searchHits(vector, k: k, ef: ef, metadata: filter) } } catch let e as IndexError {
             throw APIError(.invalidValue, "the query cannot be searched: \(e)", field: "query")
         }
-        // One read for all hits; an item deleted since the search is left out.
-        let ids = hits.map(\.id)
-        let items = try await reachable { try await vectorStore.items(ids: ids) }
-        return SearchResponse(results: zip(hits, items).compactMap { hit, item in
-            item.map { Hit(id: hit.id, score: hit.score, text: $0.text, metadata: $0.metadata.map(JSONText.init)) }
-        })
+        return SearchResponse(results: hits.map { Hit(id: $0.id, score: $0.score, text: $0.text, metadata: $0.metadata.map(JSONText.init)) })
     }
 
     /// The vector a search looks for: the embedding of `"query"`, or `"vector"` itself — an

@@ -90,9 +90,20 @@ struct PostgresStoreTests {
             let filter = try MetadataFilter([("group", .equal(.string("rare")))])
             // A small ef_search: without the iterative scan pgvector would return the few rare
             // rows among the 20 candidates it looked at.
-            let hits = try await store.search(g.vector(d), k: 10, ef: 20, metadata: filter)
+            let query = g.vector(d)
+            let hits = try await store.search(query, k: 10, ef: 20, metadata: filter)
             #expect(hits.count == 10)
             #expect(hits.allSatisfy { Int($0.id.dropFirst())! % 100 == 0 }, "\(hits.map(\.id))")
+            // The one-query search with text and metadata: the same hits as the search, the same
+            // items as a read by id — also after other ef_search values were set on the pool's
+            // connections (session settings are set again by every search).
+            for ef in [20, 400, 20] {
+                let withItems = try await store.searchHits(query, k: 10, ef: ef, metadata: filter)
+                let plain = try await store.search(query, k: 10, ef: ef, metadata: filter)
+                #expect(withItems.map(\.id) == plain.map(\.id) && withItems.map(\.score) == plain.map(\.score), "ef \(ef)")
+                let read = try await store.items(ids: plain.map(\.id))
+                #expect(withItems.map(\.metadata) == read.map { $0?.metadata } && withItems.map(\.text) == read.map { $0?.text })
+            }
             // Fewer matches than k: all of them.
             let few = try await store.search(g.vector(d), k: 50, ef: 20, metadata: filter)
             #expect(few.count == 30)
