@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// `n` synthetic 28×28 images of four seeded shapes (bars, a diagonal, a ring) with noise, as an
+/// IDX image file: small structured data for end-to-end pre-training runs.
+func syntheticIDXImages(count n: Int, seed: UInt64 = 1) -> Data {
+    var data = Data([0, 0, 8, 3])
+    for d in [n, 28, 28] { data.append(contentsOf: [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)]) }
+    var state = seed
+    func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+    for i in 0..<n {
+        let shift = next() % 7 - 3
+        for y in 0..<28 {
+            for x in 0..<28 {
+                let on: Bool
+                switch i % 4 {
+                case 0: on = abs(x - 14 - shift) < 3
+                case 1: on = abs(y - 14 - shift) < 3
+                case 2: on = abs(x - y - shift) < 3
+                default: let r = (x - 14) * (x - 14) + (y - 14 - shift) * (y - 14 - shift); on = r > 36 && r < 81
+                }
+                data.append(UInt8(min(255, (on ? 200 : 0) + next() % 40)))
+            }
+        }
+    }
+    return data
+}
+
+/// A gzip file holding `data` in stored (uncompressed) deflate blocks, written by hand so that the
+/// test trusts neither zlib nor our reader.
+func gzipStored(_ data: Data) -> Data {
+    var out = Data([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])
+    let bytes = [UInt8](data)
+    var offset = 0
+    repeat {
+        let n = min(65535, bytes.count - offset)
+        let final: UInt8 = offset + n == bytes.count ? 1 : 0
+        out.append(contentsOf: [final, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)])
+        out.append(contentsOf: bytes[offset..<(offset + n)])
+        offset += n
+    } while offset < bytes.count
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+        crc ^= UInt32(b)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    crc = ~crc
+    for v in [crc, UInt32(truncatingIfNeeded: bytes.count)] { out.append(contentsOf: (0..<4).map { UInt8(v >> (8 * $0) & 0xFF) }) }
+    return out
+}
+
+/// The weights digest a model folder's siamese.json records.
+func weightsDigest(_ folder: String) throws -> String {
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/siamese.json"))) as? [String: Any]
+    return try #require(json?["weights_sha256"] as? String)
+}
+
+/// Small settings so that each run takes seconds: 192 images, batches of 32, narrow CNN and heads.
+let pretrainQuick = ["--augment", "image", "--batch-size", "32", "--blocks", "4,8", "--dim", "16", "--hidden", "32",
+                     "--projection-dim", "16", "--dino-dim", "32", "--threads", "1", "--seed", "3"]
+
+@Suite("siamese pretrain", .enabled(if: CLIBinary.url != nil, "the siamese executable was not built"))
+struct PretrainCLITests {
+    @Test("each method trains end to end from a gzipped IDX file, and the encoder embeds IDX images",
+          .timeLimit(.minutes(3)), arguments: ["simclr", "byol", "simsiam", "barlow", "vicreg", "dino"])
+    func method(_ method: String) throws {
+        let s = try Scratch()
+        let images = try s.write("train-images-idx3-ubyte.gz", gzipStored(syntheticIDXImages(count: 192)))
+        let model = s.path("model")
+        let r = try CLIBinary.run(["pretrain", "--method", method, "--data", images, "--epochs", "1", "--output", model,
+                                   "--format", "json"] + pretrainQuick)
+        #expect(r.status == 0, "\(method): \(r.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(summary?["steps"] as? Int == 6, "\(method): \(r.stdout)")
+        let loss = try #require((summary?["epoch_losses"] as? [Double])?.first)
+        #expect(loss.isFinite, "\(method): loss \(loss)")
+        let out = s.path("x.npy")
+        let e = try CLIBinary.run(["embed", "--model", model, "--input", images, "--output", out, "--threads", "1"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let values = try readNPYFloat32(out)
+        #expect(values.count == 192 * 16 && values.allSatisfy(\.isFinite))
+    }
+
+    @Test("a resumed run (from a mid-epoch checkpoint) ends with the weights of an uninterrupted one",
+          .timeLimit(.minutes(3)), arguments: ["byol", "dino", "simclr"])
+    func resume(_ method: String) throws {
+        let s = try Scratch()
+        let images = try s.write("train-images-idx3-ubyte", syntheticIDXImages(count: 96))
+        let model = s.path("model")
+        let command = ["pretrain", "--method", method, "--data", images, "--epochs", "2", "--checkpoint-every", "5", "--output", model] + pretrainQuick
+        let first = try CLIBinary.run(command)
+        #expect(first.status == 0, "\(first.stderr)")
+        let uninterrupted = try weightsDigest(model)
+        // 3 steps per epoch, 6 in all: checkpoints at steps 3 and 5 and 6 (two kept: 5 and 6).
+        // Removing the last leaves step 5, mid-way through epoch 2, as if the run had been killed there.
+        let checkpoints = s.url.appendingPathComponent("model/checkpoints")
+        let names = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).filter { $0.hasPrefix("step-") }.sorted()
+        #expect(names == ["step-00000005", "step-00000006"], "\(names)")
+        try FileManager.default.removeItem(at: checkpoints.appendingPathComponent(try #require(names.last)))
+        let second = try CLIBinary.run(command)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("resumed from") && second.stdout.contains("(1 this run)"), "\(second.stdout)")
+        #expect(try weightsDigest(model) == uninterrupted, "\(method): the resumed run's weights differ")
+    }
+
+    @Test("train --init-from fine-tunes the pretrained encoder: a near-zero learning rate keeps its embeddings",
+          .timeLimit(.minutes(3)))
+    func fineTune() throws {
+        let s = try Scratch()
+        let images = try s.write("train-images-idx3-ubyte", syntheticIDXImages(count: 96))
+        let labels = try s.write("labels.txt", (0..<96).map { "shape\($0 % 4)\n" }.joined())
+        let pretrained = s.path("ssl")
+        let p = try CLIBinary.run(["pretrain", "--method", "simclr", "--data", images, "--epochs", "1", "--output", pretrained] + pretrainQuick)
+        #expect(p.status == 0, "\(p.stderr)")
+        let tuned = s.path("tuned")
+        let t = try CLIBinary.run(["train", "--data", images, "--labels", labels, "--init-from", pretrained, "--loss", "triplet",
+                                   "--optimizer", "sgd", "--lr", "1e-12", "--epochs", "1", "--batch-size", "16", "--threads", "1",
+                                   "--output", tuned])
+        #expect(t.status == 0, "\(t.stderr)")
+        var embeddings: [[Float]] = []
+        for model in [pretrained, tuned] {
+            let out = s.path("\((model as NSString).lastPathComponent).npy")
+            let e = try CLIBinary.run(["embed", "--model", model, "--input", images, "--output", out, "--threads", "1"])
+            #expect(e.status == 0, "\(e.stderr)")
+            embeddings.append(try readNPYFloat32(out))
+        }
+        #expect(embeddings[0].count == 96 * 16 && embeddings[1].count == embeddings[0].count)
+        let worst = zip(embeddings[0], embeddings[1]).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-4, "the fine-tuned encoder did not start from the pretrained weights: max difference \(worst)")
+        // A folder that reads other inputs is refused with the reason.
+        let other = try s.write("small-idx3-ubyte", Data([0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 2] + [UInt8](repeating: 9, count: 16)))
+        let smallLabels = try s.write("small.txt", "a\nb\na\nb\n")
+        let bad = try CLIBinary.run(["train", "--data", other, "--labels", smallLabels, "--init-from", pretrained, "--output", s.path("x")])
+        #expect(bad.status != 0 && bad.stderr.contains("784 features"), "\(bad.stderr)")
+    }
+
+    @Test("bad input: unknown method, non-image file, too few items — clear errors naming the problem")
+    func badInput() throws {
+        let s = try Scratch()
+        let images = try s.write("train-images-idx3-ubyte", syntheticIDXImages(count: 8))
+        let unknown = try CLIBinary.run(["pretrain", "--method", "moco", "--data", images, "--output", s.path("m")])
+        #expect(unknown.status != 0 && unknown.stderr.contains("moco"), "\(unknown.stderr)")
+        let text = try s.write("notes.txt", "hello\n")
+        let wrong = try CLIBinary.run(["pretrain", "--method", "simclr", "--data", text, "--output", s.path("m")])
+        #expect(wrong.status != 0 && wrong.stderr.contains("unknown format"), "\(wrong.stderr)")
+        let few = try CLIBinary.run(["pretrain", "--method", "simclr", "--data", images, "--output", s.path("m"), "--batch-size", "32"])
+        #expect(few.status != 0 && few.stderr.contains("too few"), "\(few.stderr)")
+        let truncated = try s.write("t-idx3-ubyte.gz", gzipStored(syntheticIDXImages(count: 8)).dropLast(20))
+        let broken = try CLIBinary.run(["pretrain", "--method", "simclr", "--data", truncated, "--output", s.path("m")])
+        #expect(broken.status != 0 && broken.stderr.contains("t-idx3-ubyte.gz") && broken.stderr.contains("gzip"), "\(broken.stderr)")
+    }
+}
