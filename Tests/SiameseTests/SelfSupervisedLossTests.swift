@@ -96,11 +96,9 @@ extension SelfSupervisedLossTests {
             #expect(value.shape == c.value.shape, "\(c.name): shape \(value.shape), reference \(c.value.shape)")
             let v = toleranceRatio(value, c.value)
             #expect(v.ratio <= 1, "\(c.name) value: \(v.worst)")
-            do {
-                try value.backward()
-            } catch .noGradientPath {
-                // A constant loss (NT-Xent of one item) has no path; the reference gradient is zero then.
-            }
+            // A loss with no path to the inputs (none in the fixture so far) leaves every gradient nil,
+            // compared as zero. (A typed `catch .noGradientPath` here crashes the Swift 6.3.1 compiler.)
+            if value.requiresGrad { try value.backward() }
             for (name, reference) in c.grads.sorted(by: { $0.key < $1.key }) {
                 let g = tracked[name]!.grad ?? Tensor.zeros(tracked[name]!.shape)
                 #expect(g.allFinite, "\(c.name): gradient of \(name) is not finite")
@@ -127,7 +125,11 @@ extension SelfSupervisedLossTests {
                     let zero = g.data.allSatisfy { $0 == 0 }
                     let stopped = name.hasPrefix("teacher") || name == "targets" || name == "centre"
                     if stopped { #expect(zero, "\(c.name): \(name) should get no gradient") }
-                    else if c.inputs[name]!.shape[0] > 1 || c.loss != "ntxent" { #expect(!zero, "\(c.name): \(name) got no gradient") }
+                    // NT-Xent of one item is constant (its only candidate is the twin); with one teacher
+                    // view, student view 0 pairs with nothing but that same view, which DINO skips.
+                    else if !(c.loss == "ntxent" && c.inputs[name]!.shape[0] == 1) && !(c.params.teacher_views == 1 && name == "student0") {
+                        #expect(!zero, "\(c.name): \(name) got no gradient")
+                    }
                 }
             }
             #expect(cases.contains { $0.loss == "dino" && $0.params.student_views! > $0.params.teacher_views! })

@@ -84,9 +84,12 @@ public struct ImageAugmentation: Sendable, Codable, Equatable {
 
     /// torchvision's `RandomResizedCrop`: up to 10 draws of an area fraction and a log-uniform
     /// aspect ratio that fit, else the centre crop of the clamped ratio; resized back to H × W
-    /// bilinearly (half-pixel centres, as `align_corners=False`).
+    /// bilinearly (half-pixel centres, as `align_corners=False`). An area fraction of 1 keeps the
+    /// whole image whatever its aspect ratio (torchvision would still crop a non-square image to
+    /// the ratio range), so that ``identity`` is the identity on every image.
     static func resizedCrop(_ x: [Float], channels: Int, height: Int, width: Int, scale: ClosedRange<Float>, ratio: ClosedRange<Float>,
                             generator g: inout SeededGenerator) -> [Float] {
+        if scale.lowerBound >= 1 { return x }
         let area = Float(height * width)
         var box: (top: Int, left: Int, h: Int, w: Int)? = nil
         for _ in 0..<10 {
