@@ -1,4 +1,5 @@
 import Foundation
+import NPY
 import Testing
 @testable import Evaluation
 
@@ -67,5 +68,31 @@ import Testing
         #expect(tenth != LinearProbe.labelledSubset(labels: labels, fraction: 0.1, seed: 2))
         #expect(LinearProbe.labelledSubset(labels: labels, fraction: 0.001, seed: 1).count == 2)
         #expect(LinearProbe.labelledSubset(labels: labels, fraction: 1, seed: 1) == Array(0..<100))
+    }
+
+    @Test("evaluate-retrieval --knn and --linear-probe report the hand-computed k-NN vote and the probe as JSON",
+          .enabled(if: SiameseBinary.url != nil, "the siamese executable was not built"))
+    func commandLine() throws {
+        let dir = try TemporaryDirectory()
+        let root = dir.url
+        func file(_ name: String) -> String { root.appendingPathComponent(name).path }
+        try NPY.write(NPYArray(float32: gallery.values, rows: 4, cols: 2), to: URL(fileURLWithPath: file("g.npy")))
+        try NPY.write(NPYArray(float32: query.values, rows: 1, cols: 2), to: URL(fileURLWithPath: file("q.npy")))
+        try "A\nB\nB\nA\n".write(toFile: file("g.txt"), atomically: true, encoding: .utf8)
+        try "A\n".write(toFile: file("q.txt"), atomically: true, encoding: .utf8)
+        let common = ["evaluate-retrieval", "--embeddings", file("g.npy"), "--labels", file("g.txt"), "--queries", file("q.npy"),
+                      "--query-labels", file("q.txt"), "--k", "1", "--knn", "--knn-k", "3", "--format", "json"]
+        // T = 1 turns the vote to B (see knnByHand); T = 0.07 keeps A.
+        for (temperature, accuracy) in [("1", 0.0), ("0.07", 1.0)] {
+            let r = try SiameseBinary.run(common + ["--knn-temperature", temperature, "--linear-probe"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let knn = try #require(object["knn"] as? [String: Any])
+            #expect(knn["accuracy"] as? Double == accuracy && knn["k"] as? Int == 3, "\(knn)")
+            let probe = try #require(object["linear_probe"] as? [String: Any])
+            #expect(probe["train_rows"] as? Int == 4 && probe["test_rows"] as? Int == 1, "\(probe)")
+        }
+        let bad = try SiameseBinary.run(common + ["--linear-probe", "--label-fraction", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--label-fraction"), "\(bad.stderr)")
     }
 }
