@@ -138,6 +138,30 @@ struct PretrainCLITests {
         #expect(bad.status != 0 && bad.stderr.contains("784 features"), "\(bad.stderr)")
     }
 
+    @Test("sequences (.npy, --augment sequence) pre-train a sequence encoder", .timeLimit(.minutes(3)))
+    func sequences() throws {
+        let s = try Scratch()
+        // 64 items of 2 channels × 24 steps: sine and cosine at seeded phases and frequencies.
+        let values: [Float] = (0..<64).flatMap { i -> [Float] in
+            let f = Float(1 + i % 3), phase = Float(i) * 0.37
+            return (0..<2).flatMap { c in (0..<24).map { t in c == 0 ? sin(f * Float(t) / 4 + phase) : cos(f * Float(t) / 4 + phase) } }
+        }
+        let data = try s.write("sequences.npy", npyFloat32(values, shape: [64, 48]))
+        let model = s.path("model")
+        let r = try CLIBinary.run(["pretrain", "--method", "vicreg", "--data", data, "--augment", "sequence", "--channels", "2",
+                                   "--epochs", "1", "--batch-size", "16", "--blocks", "4,8", "--dim", "8", "--hidden", "16",
+                                   "--projection-dim", "8", "--threads", "1", "--output", model, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(summary?["steps"] as? Int == 4, "\(r.stdout)")
+        let (_, config) = try ModelFolder(URL(fileURLWithPath: model)).load()
+        guard case .sequence(let c) = config.encoder else { Issue.record("not a sequence encoder: \(config.encoder)"); return }
+        #expect(c.channels == 2 && c.length == 24 && c.embeddingDimension == 8)
+        let odd = try CLIBinary.run(["pretrain", "--method", "vicreg", "--data", data, "--augment", "sequence", "--channels", "5",
+                                     "--output", s.path("m")])
+        #expect(odd.status != 0 && odd.stderr.contains("sequences.npy") && odd.stderr.contains("5 channels"), "\(odd.stderr)")
+    }
+
     @Test("bad input: unknown method, non-image file, too few items — clear errors naming the problem")
     func badInput() throws {
         let s = try Scratch()
