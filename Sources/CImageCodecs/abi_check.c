@@ -3,6 +3,7 @@
 // the declarations stand on the libraries' frozen ABIs alone.
 #include "codecs_abi.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 #if defined(__has_include)
@@ -24,6 +25,15 @@ _Static_assert(PNG_FORMAT_FLAG_COLOR == SM_PNG_FORMAT_FLAG_COLOR, "PNG_FORMAT_FL
 _Static_assert(PNG_IMAGE_FLAG_16BIT_sRGB == SM_PNG_IMAGE_FLAG_16BIT_sRGB, "PNG_IMAGE_FLAG_16BIT_sRGB");
 _Static_assert(PNG_IMAGE_WARNING == SM_PNG_IMAGE_WARNING && PNG_IMAGE_ERROR == SM_PNG_IMAGE_ERROR, "PNG_IMAGE_ERROR");
 #endif
+#endif
+
+#if __has_include(<zlib.h>)
+#include <zlib.h>
+_Static_assert(sizeof(z_stream) == sizeof(sm_z_stream), "z_stream size");
+_Static_assert(offsetof(z_stream, avail_out) == offsetof(sm_z_stream, avail_out), "z_stream.avail_out");
+_Static_assert(offsetof(z_stream, msg) == offsetof(sm_z_stream, msg), "z_stream.msg");
+_Static_assert(offsetof(z_stream, reserved) == offsetof(sm_z_stream, reserved), "z_stream.reserved");
+_Static_assert(Z_OK == SM_Z_OK && Z_STREAM_END == SM_Z_STREAM_END && Z_BUF_ERROR == SM_Z_BUF_ERROR && Z_MEM_ERROR == SM_Z_MEM_ERROR, "zlib codes");
 #endif
 
 #if __has_include(<jpeglib.h>)

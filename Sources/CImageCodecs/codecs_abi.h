@@ -118,4 +118,29 @@ typedef unsigned int (*sm_jpeg_read_scanlines)(sm_jpeg_decompress *cinfo, unsign
 typedef int (*sm_jpeg_finish_decompress)(sm_jpeg_decompress *cinfo);
 typedef void (*sm_jpeg_destroy_decompress)(sm_jpeg_decompress *cinfo);
 
+// MARK: - zlib
+
+/// zlib's z_stream (zlib.h), unchanged since zlib 1.0; inflateInit2_ checks sizeof it is given.
+typedef struct {
+    const unsigned char *next_in;
+    unsigned int avail_in;
+    unsigned long total_in;
+    unsigned char *next_out;
+    unsigned int avail_out;
+    unsigned long total_out;
+    const char *msg;
+    void *state;
+    void *zalloc;
+    void *zfree;
+    void *opaque;
+    int data_type;
+    unsigned long adler;
+    unsigned long reserved;
+} sm_z_stream;
+
+#define SM_Z_OK 0
+#define SM_Z_STREAM_END 1
+#define SM_Z_MEM_ERROR (-4)
+#define SM_Z_BUF_ERROR (-5)
+
 #endif

@@ -5,12 +5,19 @@ import Tensors
 
 /// Image input for `siamese embed` with a Siamese model: a folder laid out as for `train` (one
 /// subfolder per class; rows in the order `train` reads them: class folders sorted, then file
-/// names), or one image file (one row). Any mix of PGM/PPM, PNG and JPEG (see ``ImageFile``);
+/// names), one image file (one row), or an IDX image file, raw or .gz (one row per image). Any mix of PGM/PPM, PNG and JPEG (see ``ImageFile``);
 /// images are converted to the model's channel count, and their size must be the model's.
 enum EmbedImages {
     /// The feature rows of `url`, or nil when it is neither a folder nor an image file (the
     /// caller then reads it as CSV).
     static func features(_ url: URL, model: ModelFolder.Configuration, featureCount: Int) throws -> Tensor? {
+        if IDX.isImageFile(url) {
+            let images = try IDX.readUnlabelled(url)
+            guard images.dataset.featureCount == featureCount else {
+                throw InputError(file: url.path, message: "images are \(images.width)×\(images.height) = \(images.dataset.featureCount) features, but the model reads \(featureCount)")
+            }
+            return images.dataset.features
+        }
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let isImage = ImageFile.extensions.contains(url.pathExtension.lowercased())

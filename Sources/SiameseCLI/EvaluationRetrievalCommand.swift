@@ -17,6 +17,8 @@ struct EvaluateRetrievalCommand: ParsableCommand {
               --k 10 --json retrieval.json
           siamese evaluate-retrieval --embeddings emb.npy --labels labels.txt \\
               --ways 5 --shots 1 --episodes 1000
+          siamese evaluate-retrieval --embeddings train.npy --labels train.txt --queries test.npy --query-labels test.txt \\
+              --knn --linear-probe --label-fraction 0.01
         """)
 
     @Option(help: ArgumentHelp("Embeddings, float32 or float64 .npy, one row per item (the gallery).", valueName: "x.npy"))
@@ -52,6 +54,8 @@ struct EvaluateRetrievalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the metrics as JSON here.", valueName: "out.json"))
     var json: String?
 
+    @OptionGroup var representation: RepresentationOptions
+
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
@@ -69,9 +73,11 @@ struct EvaluateRetrievalCommand: ParsableCommand {
         let galleryLabels = try loadLabels(labels, rows: gallery.rows, matrixFile: embeddings)
         let metrics: RetrievalMetrics
         var mode = "leave_one_out"
+        var queryMatrix: EmbeddingMatrix? = nil, queryLabelList: [String]? = nil
         if let queries, let queryLabels {
             let q = try loadMatrix(queries)
             let ql = try loadLabels(queryLabels, rows: q.rows, matrixFile: queries)
+            (queryMatrix, queryLabelList) = (q, ql)
             guard q.dim == gallery.dim else {
                 throw InputError(file: queries, message: "queries have \(q.dim) columns but the gallery \(embeddings) has \(gallery.dim)")
             }
@@ -100,6 +106,9 @@ struct EvaluateRetrievalCommand: ParsableCommand {
                 ("interval", .object([("lower", .number(f.interval.lower)), ("upper", .number(f.interval.upper)), ("level", .number(f.interval.level))])),
             ])))
         }
+        let representation = try self.representation.evaluate(gallery: gallery, galleryLabels: galleryLabels, queries: queryMatrix,
+                                                              queryLabels: queryLabelList, file: queries.map { "\($0), \(embeddings)" } ?? embeddings)
+        object += representation.json
         if let json { try OutputFile.write(JSONValue.object(object).serialized() + "\n", to: json) }
         guard formatting.format == .text else {
             formatting.emit(JSONValue.object(object)) { "" }
@@ -116,6 +125,7 @@ struct EvaluateRetrievalCommand: ParsableCommand {
         if let f = fewShot {
             print(String(format: "%d-way %d-shot     %.4f  95%% CI [%.4f, %.4f] over %d episodes", f.ways, f.shots, f.accuracy, f.interval.lower, f.interval.upper, f.episodes))
         }
+        for line in representation.lines { print(line) }
         if let json { print("wrote \(json)") }
     }
 

@@ -17,6 +17,7 @@ struct SiameseCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self,
             TrainCommand.self,
+            PretrainCommand.self,
             EmbedCommand.self,
             EvaluateCommand.self,
             CalibrateCommand.self,

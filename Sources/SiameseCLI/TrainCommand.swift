@@ -69,6 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: CalibrationRuleOption.help) var calibration = "eer"
     @Option(name: .customLong("log"), help: ArgumentHelp("Epoch metrics (loss, seconds, validation AUC/EER/recall@1) to a .csv or .jsonl file, rewritten after every epoch.", valueName: "file")) var logFile: String?
     @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("Fine-tune: start from this model folder's encoder (architecture and weights), e.g. one `siamese pretrain` wrote; --encoder, --layers, --dim and --image are then taken from it.", valueName: "DIR")) var initFrom: String?
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
     @Option(help: "Summary on stdout: text, json (one pretty document) or jsonl (one line).") var format: OutputFormat = .text
@@ -90,14 +91,16 @@ struct TrainCommand: ParsableCommand {
         if (patience != nil || keepBest) && held == nil { throw ValidationError("--patience and --keep-best need --validation or --validation-split") }
         var dataset: FeatureDataset? = nil
         if case .labelled(let d, _, _) = input { dataset = d }
-        let config = try encoderConfiguration(features: input.featureCount, image: input.imageShape)
+        let initial = try initialModel(features: input.featureCount, image: input.imageShape)
+        let config = try initial?.1.encoder ?? encoderConfiguration(features: input.featureCount, image: input.imageShape)
         guard let comparison = Distance(rawValue: distance), comparison == .cosine || comparison == .euclidean else {
             throw ValidationError("--distance must be cosine or euclidean, got \(distance)")
         }
         let outputURL = URL(fileURLWithPath: output)
         var generator = SeededGenerator(seed: seed &+ 1)
-        let head = loss == "bce" ? LearnedHead(dimension: dim, generator: &generator) : nil
+        let head = loss == "bce" ? LearnedHead(dimension: config.embeddingDimension, generator: &generator) : nil
         let model = SiameseNetwork(encoder: config.makeEncoder(seed: seed), distance: comparison, head: head)
+        applyInitialWeights(initial, to: model)
         let training = TrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: try parseEnum(optimizer, as: TrainingConfiguration.OptimizerKind.self, "--optimizer"),
             weightDecay: weightDecay, warmupSteps: warmup, decay: try parseEnum(schedule, as: LearningRateSchedule.Decay.self, "--schedule"),
@@ -106,7 +109,8 @@ struct TrainCommand: ParsableCommand {
             earlyStoppingPatience: patience ?? (keepBest ? Int.max : nil))
         let checkpoints = outputURL.appendingPathComponent("checkpoints")
         let progress = ProgressBar(label: "training")
-        let fingerprint = runFingerprint(input, trainingSet: dataset, model: config)
+        // A resume must start from the same initial weights too.
+        let fingerprint = runFingerprint(input, trainingSet: dataset, model: config) + (initial.map { " init \($0.1.weightsSHA256)" } ?? "")
 
         let summary: TrainingSummary
         switch input {

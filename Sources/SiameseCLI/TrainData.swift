@@ -115,12 +115,9 @@ struct TrainDataOptions: ParsableArguments {
     /// Names `f0, f1, …` for inputs without column names, so `siamese embed` can read CSVs for the model.
     static func genericColumns(_ n: Int) -> [String] { (0..<n).map { "f\($0)" } }
 
-    /// True when the file starts with the IDX magic of an unsigned-byte 3-D array (`00 00 08 03`).
+    /// True when the file is an IDX image file: the magic `00 00 08 03`, or gzipped (``IDX/isImageFile(_:)``).
     static func isIDXImageFile(_ url: URL) -> Bool {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4)) ?? Data()
-        return head == Data([0, 0, 8, 3])
+        IDX.isImageFile(url)
     }
 
     /// Whether a JSONL file holds triplets (its first record has an `anchor` and a `negative`) or

@@ -117,7 +117,7 @@ extension TrainCommand {
             case "cosface": .cosFace(CosFaceLoss(margin: margin ?? 0.35, scale: lossScale ?? 64))
             default: .proxyAnchor(ProxyAnchorLoss(margin: margin ?? 0.1, alpha: lossAlpha ?? 32))
             }
-            let weights = ClassWeights(classes: ClassWeightTask.classCount(dataset), dimension: dim,
+            let weights = ClassWeights(classes: ClassWeightTask.classCount(dataset), dimension: model.encoder.embeddingDimension,
                                        initialization: loss == "proxy-anchor" ? .kaimingFanOut : .normal, generator: &generator)
             weights.weight.learningRateScale = classLearningRateScale
             let task = try ClassWeightTask(data: dataset, loss: kind, batchSize: batchSize)

@@ -273,13 +273,28 @@ import Tensors
         #expect(d.dataset.classNames == ["1", "7"] && d.dataset.labels == [1, 0, 1])
     }
 
+    @Test("gzipped IDX files (as MNIST is distributed) read as the raw ones")
+    func gzippedIDX() throws {
+        let pixels: [UInt8] = [0, 51, 102, 153, 204, 255]
+        let raw = try IDX.read(images: try write("raw-images", idx(8, [1, 2, 3], pixels)), labels: try write("raw-labels", idx(8, [1], [4])))
+        let images = try write("images-idx3-ubyte.gz", [UInt8](gzipStored(Data(idx(8, [1, 2, 3], pixels)))))
+        let labels = try write("labels-idx1-ubyte.gz", [UInt8](gzipStored(Data(idx(8, [1], [4])))))
+        let gz = try IDX.read(images: images, labels: labels)
+        #expect(gz.dataset.features.scalars == raw.dataset.features.scalars && gz.dataset.labels == raw.dataset.labels)
+        #expect(IDX.isImageFile(images) && !IDX.isImageFile(labels))
+        // Bytes after the gzip member are refused, not ignored.
+        let trailing = try write("trailing-idx3-ubyte.gz", [UInt8](gzipStored(Data(idx(8, [1, 2, 3], pixels)))) + [0])
+        expectFailure(trailing, ["gzip", "1 bytes follow the gzip stream"]) { _ = try IDX.read(images: trailing, labels: labels) }
+    }
+
     @Test func malformedIDX() throws {
         let good = try write("good-labels", idx(8, [2], [0, 1]))
         let cases: [(String, [UInt8], [String])] = [
             ("empty", [], ["byte 0", "truncated"]),
             ("short-header", [0, 0, 8, 3, 0, 0, 0, 2, 0, 0], ["byte 10", "ends inside the header, which needs 16 bytes"]),
             ("label-as-image", idx(8, [2], [0, 1]), ["byte 0", "magic number 0x00000801, expected 0x00000803", "1 dimensions"]),
-            ("gzipped", [0x1F, 0x8B, 8, 0, 0, 0, 0, 0], ["byte 0", "gzip"]),
+            ("gzipped-truncated", [0x1F, 0x8B, 8, 0, 0, 0, 0, 0], ["gzip", "truncated"]),
+            ("gzipped-garbage", [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], ["gzip", "not a valid gzip stream"]),
             ("floats", idx(0x0D, [1, 1, 1], [0, 0, 0, 0]), ["byte 0", "element type 0xd"]),
             ("truncated", idx(8, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7]), ["byte 23", "truncated", "2 × 2 × 2 = 8 bytes", "holds 7"]),
             ("trailing", idx(8, [2, 2, 2], [UInt8](repeating: 1, count: 9)), ["byte 24", "1 bytes of trailing data"]),

@@ -16,6 +16,11 @@ public final class Parameter {
     /// the encoder — the Proxy Anchor paper trains its proxies at 100× the encoder's rate.
     public var learningRateScale: Float = 1
 
+    /// A multiplier of the optimiser's weight decay for this parameter alone (1 by default; 0
+    /// exempts it): self-supervised recipes (SimCLR, BYOL, Barlow Twins) decay neither biases nor
+    /// normalisation scales and shifts, see ``excludeNormsAndBiasesFromWeightDecay(_:)``.
+    public var weightDecayScale: Float = 1
+
     /// - Parameter value: the initial value (made a gradient-tracking leaf).
     public init(_ value: Tensor) {
         self.value = value.requiringGrad()
@@ -29,4 +34,11 @@ public final class Parameter {
 
     /// The value's shape.
     public var shape: [Int] { value.shape }
+}
+
+/// Sets ``Parameter/weightDecayScale`` to 0 for the parameters of rank ≤ 1 (biases and the scales
+/// and shifts of normalisation layers), lightly's `get_weight_decay_parameters` rule: decaying them
+/// only shrinks the normalised activations and costs accuracy.
+public func excludeNormsAndBiasesFromWeightDecay(_ parameters: [Parameter]) {
+    for p in parameters where p.value.rank <= 1 { p.weightDecayScale = 0 }
 }

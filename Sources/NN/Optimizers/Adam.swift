@@ -57,15 +57,15 @@ public final class Adam: Optimizer {
         let decoupled = decoupledWeightDecay
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let lr = learningRate * p.learningRateScale, stepSize = lr / c1
+            let lr = learningRate * p.learningRateScale, stepSize = lr / c1, decay = wd * p.weightDecayScale
             grad.withUnsafeBufferPointer { g in
                 m[i].withUnsafeMutableBufferPointer { mp in
                     v[i].withUnsafeMutableBufferPointer { vp in
                         p.value.withUnsafeMutableBufferPointer { w in
                             for j in 0..<w.count {
                                 var gj = g[j]
-                                if wd != 0 {
-                                    if decoupled { w[j] -= lr * wd * w[j] } else { gj += wd * w[j] }
+                                if decay != 0 {
+                                    if decoupled { w[j] -= lr * decay * w[j] } else { gj += decay * w[j] }
                                 }
                                 mp[j] = b1 * mp[j] + (1 - b1) * gj
                                 vp[j] = b2 * vp[j] + (1 - b2) * gj * gj

@@ -11,7 +11,7 @@ public final class SGD: Optimizer {
     public let momentum: Float
     /// Whether the update uses Nesterov momentum (g + μb instead of b).
     public let nesterov: Bool
-    /// L2 weight decay λ, added to the gradient as λθ (0 = none).
+    /// L2 weight decay λ, added to the gradient as λθ (0 = none), times each parameter's ``Parameter/weightDecayScale``.
     public let weightDecay: Float
     var velocity: [[Float]]
     var started = false
@@ -40,12 +40,12 @@ public final class SGD: Optimizer {
         started = true
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let lr = learningRate * p.learningRateScale
+            let lr = learningRate * p.learningRateScale, decay = wd * p.weightDecayScale
             grad.withUnsafeBufferPointer { g in
                 velocity[i].withUnsafeMutableBufferPointer { b in
                     p.value.withUnsafeMutableBufferPointer { w in
                         for j in 0..<w.count {
-                            let gj = g[j] + wd * w[j]
+                            let gj = g[j] + decay * w[j]
                             if mu == 0 { w[j] -= lr * gj; continue }
                             // PyTorch starts the buffer at the first gradient rather than at zero.
                             b[j] = first ? gj : mu * b[j] + gj

@@ -2,7 +2,8 @@ import FileSupport
 import Foundation
 import Tensors
 
-/// MNIST-style IDX files (raw, not gzipped): an image file and a label file.
+/// MNIST-style IDX files, raw or gzipped (`.gz`, as MNIST and Fashion-MNIST are distributed;
+/// decompressed in memory through the system zlib): an image file and a label file.
 ///
 /// Layout: a 4-byte magic `00 00 TT NN` (element type `TT`, dimension count `NN`), `NN` big-endian
 /// 32-bit dimensions, then the elements in row-major order. Only unsigned bytes (`TT = 08`) are
@@ -47,10 +48,11 @@ public enum IDX {
 
     /// The dimensions and element bytes of a ubyte IDX file with `dimensions` dimensions.
     static func read(_ url: URL, dimensions: Int, kind: String) throws -> (dims: [Int], bytes: [UInt8]) {
-        let data: Data
+        var data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw InputError(file: url.path, message: "cannot be read (\(error.localizedDescription))")
         }
+        if data.starts(with: [0x1f, 0x8b]) { data = try Gzip.decompress(data, file: url.path) }
         func fail(_ offset: Int, _ message: String) -> InputError {
             InputError(file: url.path, message: "byte \(offset): \(message)")
         }
@@ -64,7 +66,7 @@ public enum IDX {
         guard magic == expectedMagic else {
             let why: String
             if b[0] != 0 || b[1] != 0 {
-                why = "not an IDX file (a gzipped file starts 0x1f8b; decompress it first)"
+                why = "not an IDX file"
             } else if b[2] != 0x08 {
                 why = "element type 0x\(String(b[2], radix: 16)) is not unsigned bytes (0x08), the only type read"
             } else {

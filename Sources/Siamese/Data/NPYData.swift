@@ -56,7 +56,7 @@ public enum NPYData {
 
     /// A 2-D float array as a `[rows, cols]` tensor; a 1-D array is refused (ambiguous: one
     /// feature per item, or one item?), as is any non-finite value.
-    static func readMatrix(_ url: URL) throws -> Tensor {
+    public static func readMatrix(_ url: URL) throws -> Tensor {
         let array = try NPY.read(url)
         guard array.shape.count == 2 else {
             throw InputError(file: url.path, message: "features must be a 2-D array [items, features], found shape \(array.shape)")

@@ -4,7 +4,8 @@ import Tensors
 /// Hyper-parameters of a training run. Saved in checkpoints, so a resumed run continues with the
 /// same settings.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
-    public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam, adamw, sgd }
+    /// Which optimiser ``makeOptimizer(_:)`` builds; `lars` is LARS with momentum (SimCLR, Barlow Twins).
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam, adamw, sgd, lars }
 
     public var epochs: Int
     public var batchSize: Int
@@ -70,6 +71,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case .adam: Adam(parameters, learningRate: learningRate, weightDecay: weightDecay)
         case .adamw: Adam(parameters, learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
         case .sgd: SGD(parameters, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+        case .lars: LARS(parameters, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
         }
     }
 }

@@ -1,0 +1,181 @@
+import ArgumentParser
+import FileSupport
+import Foundation
+import NN
+import Siamese
+import Tensors
+
+/// `siamese pretrain`: a self-supervised encoder from unlabelled images or sequences (SimCLR, BYOL,
+/// SimSiam, Barlow Twins, VICReg, DINO), saved as a model folder that `embed`, `train`,
+/// `evaluate-retrieval` and `serve` load.
+struct PretrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain",
+        abstract: "Pre-train an encoder without labels: two augmented views of an item are its positive pair.",
+        discussion: """
+        Inputs (--data): an IDX image file (MNIST / Fashion-MNIST layout, raw or .gz), a folder of
+        images laid out as for `train` (labels ignored), or a .npy matrix of rows (--image HxW and
+        --channels for images, --channels for sequences of channels × length values).
+        Methods: simclr (NT-Xent, --temperature), byol (EMA target + predictor), simsiam
+        (stop-gradient + predictor), barlow (--lambda), vicreg (λ 25, μ 25, ν 1), dino (EMA teacher,
+        centring, two global views and --local-crops local crops). Views are seeded from --seed and
+        the step, so a run is reproducible and a resumed run (the same command again) continues
+        exactly; --no-resume starts over. The encoder is saved to OUTPUT (a CNN for images, a 1-D
+        convolutional sequence encoder for sequences); checkpoints, with the heads and the teacher,
+        go to OUTPUT/checkpoints.
+
+        Examples:
+          siamese pretrain --method simclr --data train-images-idx3-ubyte.gz --augment image --epochs 10 --output ssl-model
+          siamese pretrain --method dino --data signatures.npy --augment sequence --channels 3 --epochs 20 --output sig-ssl
+        """
+    )
+
+    @Option(help: "Method: simclr, byol, simsiam, barlow, vicreg or dino.") var method: SelfSupervisedMethodOption
+    @Option(help: ArgumentHelp("Unlabelled data: an IDX image file (raw or .gz), an image folder, or a .npy matrix.", valueName: "path")) var data: String
+    @Option(help: "Augmentations: image or sequence.") var augment = "image"
+    @Option(help: ".npy images: size HxW.") var image: String?
+    @Option(help: "Channels of .npy images or sequences.") var channels = 1
+    @Option(help: "Embedding dimension of the encoder.") var dim = 64
+    @Option(help: "Convolution blocks' channels, e.g. 32,64.") var blocks = "32,64"
+    @Option(help: "Hidden width of the projection and prediction heads.") var hidden = 512
+    @Option(help: "Output width of the projector (DINO: its bottleneck).") var projectionDim = 128
+    @Option(help: "DINO: output logits.") var dinoDim = 1024
+    @Option(help: "DINO: local crops per item.") var localCrops = 2
+    @Option(help: "SimCLR: NT-Xent temperature.") var temperature: Float = 0.5
+    @Option(help: "Barlow Twins: λ of the off-diagonal term.") var lambda: Float = 5e-3
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(help: "Batch size.") var batchSize = 128
+    @Option(help: "Learning rate (default: 0.06 with sgd and lars, 0.001 with adam).") var lr: Float?
+    @Option(help: "Optimizer: sgd, lars, adam or adamw (default: adam for dino, sgd otherwise, as lightly's examples).") var optimizer: String?
+    @Option(help: "Weight decay (LARS: biases and norms excluded).") var weightDecay: Float = 0
+    @Option(help: "Warm-up steps.") var warmup = 0
+    @Option(help: "Learning-rate decay: constant, linear or cosine.") var schedule = "cosine"
+    @Option(help: "Seed for initialisation, batches and views.") var seed: UInt64 = 0
+    @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
+    @Flag(help: "Start from scratch (removing OUTPUT/checkpoints) even if it has a checkpoint.") var noResume = false
+    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @Option(help: "Model folder to write.") var output: String
+    @OptionGroup var formatting: FormatOption
+
+    func run() throws {
+        if let threads { Threading.threadCount = threads }
+        let (features, augmentation) = try loadData()
+        let settings = SelfSupervisedSettings(method: method.value, hiddenDimension: hidden, projectionDimension: projectionDim,
+                                              dinoOutputDimension: dinoDim, temperature: temperature, barlowLambda: lambda,
+                                              localCrops: localCrops)
+        let encoderConfig = try encoderConfiguration(augmentation)
+        let model = SelfSupervisedNetwork(encoder: encoderConfig.makeEncoder(seed: seed), settings: settings, seed: seed)
+        // lightly's recipes decay neither biases nor batch-norm scales and shifts (any optimiser).
+        excludeNormsAndBiasesFromWeightDecay(model.parameters)
+        let optimizerKind = try parseEnum(optimizer ?? (method.value == .dino ? "adam" : "sgd"), as: TrainingConfiguration.OptimizerKind.self, "--optimizer")
+        let rate = lr ?? ([.adam, .adamw].contains(optimizerKind) ? 1e-3 : 0.06)
+        let training = TrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: rate, optimizer: optimizerKind,
+                                             momentum: 0.9, weightDecay: weightDecay, warmupSteps: warmup,
+                                             decay: try parseEnum(schedule, as: LearningRateSchedule.Decay.self, "--schedule"),
+                                             seed: seed, checkpointEverySteps: checkpointEvery)
+        let task = try SelfSupervisedTask(features: features, augmentation: augmentation, batchSize: batchSize, epochs: epochs, seed: seed)
+        let outputURL = URL(fileURLWithPath: output)
+        let trainer = try Trainer(model: model, task: task, configuration: training,
+                                  checkpointDirectory: outputURL.appendingPathComponent("checkpoints"))
+        trainer.dataFingerprint = fingerprint(features, settings, augmentation, encoderConfig)
+        let progress = ProgressBar(label: "pretraining")
+        trainer.onProgress = { p in
+            progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
+                            detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
+        }
+        trainer.onEpochEnd = { report in
+            progress.log(String(format: "epoch %d/%d  loss %.5f", report.epoch + 1, report.epochs, report.meanLoss))
+            for w in report.warnings { progress.log("warning: epoch \(report.epoch + 1): \(w)", always: true) }
+        }
+        let summary = try trainer.fit(resume: !noResume)
+        progress.finish()
+        try ModelFolder(outputURL).save(model.network, featureColumns: TrainDataOptions.genericColumns(features.shape[1]), training: training)
+        formatting.emit(.object([("method", .string(method.value.rawValue)), ("steps", .int(summary.steps)),
+                                 ("steps_this_run", .int(summary.stepsThisRun)), ("seconds", .number(summary.seconds)),
+                                 ("steps_per_s", .number(summary.stepsPerSecond)),
+                                 ("epoch_losses", .array(summary.epochLosses.map { .number($0) })), ("output", .string(output))])) {
+            var lines: [String] = []
+            if let from = summary.resumedFrom { lines.append("resumed from \(from.path)") }
+            lines.append(String(format: "pretrained %@: %d steps (%d this run) in %.2f s: %.1f steps/s; final epoch loss %.5f",
+                                method.value.rawValue, summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond,
+                                summary.epochLosses.last ?? .nan))
+            lines.append("model written to \(output)")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The rows and how they become views.
+    func loadData() throws -> (Tensor, ViewAugmentation) {
+        let url = URL(fileURLWithPath: data)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else { throw InputError(file: data, message: "no such file or folder") }
+        guard augment == "image" || augment == "sequence" else { throw ValidationError("--augment must be image or sequence, got \(augment)") }
+        if isDirectory.boolValue || IDX.isImageFile(url) {
+            guard augment == "image" else { throw ValidationError("\(data) holds images: use --augment image") }
+            let images = try isDirectory.boolValue ? ImageFolder.read(url) : IDX.readUnlabelled(url)
+            return (images.dataset.features, .imageRecipe(channels: images.channels, height: images.height, width: images.width))
+        }
+        guard url.pathExtension.lowercased() == "npy" else {
+            throw ValidationError("--data \(data): unknown format (expected an IDX image file, raw or .gz, an image folder or a .npy matrix)")
+        }
+        let features = try NPYData.readMatrix(url)
+        let matrix = (rows: features.shape[0], cols: features.shape[1])
+        guard channels >= 1 else { throw ValidationError("--channels must be at least 1") }
+        if augment == "sequence" {
+            guard matrix.cols % channels == 0 else { throw InputError(file: data, message: "rows of \(matrix.cols) values are not \(channels) channels × a length") }
+            return (features, .sequence(channels: channels, length: matrix.cols / channels, SequenceAugmentation()))
+        }
+        guard let image, let size = parseSize(image) else { throw ValidationError(".npy images need --image HxW") }
+        let (h, w) = size
+        guard channels * h * w == matrix.cols else {
+            throw InputError(file: data, message: "rows of \(matrix.cols) values are not \(channels)×\(h)×\(w) images")
+        }
+        return (features, .imageRecipe(channels: channels, height: h, width: w))
+    }
+
+    /// A CNN for images, a sequence encoder for sequences; unnormalised embeddings, as the heads expect.
+    func encoderConfiguration(_ augmentation: ViewAugmentation) throws -> EncoderConfiguration {
+        let widths = blocks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ $0 > 0 }), widths.count == blocks.split(separator: ",").count else {
+            throw ValidationError("--blocks must list positive channel counts, e.g. 32,64; got \(blocks)")
+        }
+        guard dim > 0, hidden > 0, projectionDim > 0, dinoDim > 0, localCrops >= 0 else {
+            throw ValidationError("--dim, --hidden, --projection-dim and --dino-dim must be positive, --local-crops ≥ 0")
+        }
+        switch augmentation {
+        case .image(let c, let h, let w, _, _):
+            return .cnn(CNNConfiguration(channels: c, height: h, width: w, blockChannels: widths, embeddingDimension: dim, normalize: false))
+        case .sequence(let c, let l, _):
+            return .sequence(SequenceConfiguration(channels: c, length: l, blockChannels: widths, embeddingDimension: dim, normalize: false))
+        }
+    }
+
+    func parseSize(_ text: String) -> (Int, Int)? {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    /// The data, the method's settings, the views and the encoder: a resume with any other is refused.
+    func fingerprint(_ features: Tensor, _ settings: SelfSupervisedSettings, _ augmentation: ViewAugmentation, _ encoder: EncoderConfiguration) -> String {
+        var hash = SHA256()
+        hash.update(Array("\(features.shape)\n".utf8))
+        features.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) }
+        let json = JSONEncoder()
+        json.outputFormatting = [.sortedKeys]
+        for part in [try? json.encode(settings), try? json.encode(augmentation), try? json.encode(encoder)] {
+            hash.update(Array(part ?? Data()))
+        }
+        return hash.finalize().hexString
+    }
+}
+
+/// `--method`, parsed with the list of methods in its error.
+struct SelfSupervisedMethodOption: ExpressibleByArgument {
+    let value: SelfSupervisedMethod
+    init?(argument: String) {
+        guard let m = SelfSupervisedMethod(rawValue: argument) else { return nil }
+        value = m
+    }
+    static var allValueStrings: [String] { SelfSupervisedMethod.allCases.map(\.rawValue) }
+}
