@@ -28,14 +28,17 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Input file: CSV for Siamese models, text (one per line) for sentence-transformers models.") var input: String
     @Option(help: "Output .npy file.") var output: String
     @Option(help: "Text models: the column (CSV) or key (JSON lines) holding the text.") var textColumn = "text"
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: "Rows per forward pass.") var batchSize = 1024
     @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
     @Option(help: "Text models: keep the first N dimensions, renormalised (a matryoshka-trained model; default: the model's truncate_dim, if any, else all).") var truncateDim: Int?
     @OptionGroup var formatting: FormatOption
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let modelURL = try ModelLocator.resolve(model), inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if FileManager.default.fileExists(atPath: modelURL.appendingPathComponent("modules.json").path) {

@@ -53,12 +53,15 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation, batches and views.") var seed: UInt64 = 0
     @Option(help: "Also checkpoint every N steps (always at each epoch's end).") var checkpointEvery: Int?
     @Flag(help: "Start from scratch (removing OUTPUT/checkpoints) even if it has a checkpoint.") var noResume = false
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: "Model folder to write.") var output: String
     @OptionGroup var formatting: FormatOption
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let (features, augmentation) = try loadData()
         let settings = SelfSupervisedSettings(method: method.value, hiddenDimension: hidden, projectionDimension: projectionDim,
                                               dinoOutputDimension: dinoDim, temperature: temperature, barlowLambda: lambda,

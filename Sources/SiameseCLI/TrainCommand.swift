@@ -68,7 +68,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Keep the weights of the epoch with the best validation AUC (not the last epoch's).") var keepBest = false
     @Option(help: CalibrationRuleOption.help) var calibration = "eer"
     @Option(name: .customLong("log"), help: ArgumentHelp("Epoch metrics (loss, seconds, validation AUC/EER/recall@1) to a .csv or .jsonl file, rewritten after every epoch.", valueName: "file")) var logFile: String?
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Option(help: ArgumentHelp("Fine-tune: start from this model folder's encoder (architecture and weights), e.g. one `siamese pretrain` wrote; --encoder, --layers, --dim and --image are then taken from it.", valueName: "DIR")) var initFrom: String?
     @Option(help: "Model folder to write.") var output: String
     @Flag(help: "Print the summary as one line of JSON (as --format jsonl).") var json = false
@@ -84,7 +87,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         try checkLossSettings()
         let rule = try CalibrationRuleOption.parse(calibration)
         let (input, held) = try split(try self.input.load(pairScores: loss == "cosine"))

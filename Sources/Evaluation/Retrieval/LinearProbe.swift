@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// Linear-probe evaluation of frozen embeddings: a multinomial logistic regression trained on the
 /// embeddings of labelled training rows (standardised with the training rows' mean and standard
@@ -28,12 +29,12 @@ public enum LinearProbe {
             if byClass[l] == nil { order.append(l) }
             byClass[l, default: []].append(i)
         }
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var chosen: [Int] = []
         for l in order {
             var members = byClass[l]!
             let take = min(members.count, max(1, Int((Double(members.count) * fraction).rounded())))
-            for i in 0..<take { members.swapAt(i, i + rng.nextIndex(members.count - i)) }
+            for i in 0..<take { members.swapAt(i, i + rng.nextInt(below: members.count - i)) }
             chosen += members.prefix(take)
         }
         return chosen.sorted()
