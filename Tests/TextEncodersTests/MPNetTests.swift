@@ -26,7 +26,8 @@ import Testing
             if ours != expected { mismatches.append("\(r): \(ours) vs \(expected)") }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
-        #expect(Set(table).count == 32)
+        // 31 of the 32 buckets occur: bucket 16 would be "offset 0, to the left", which no offset is.
+        #expect(Set(table).count == 31 && !table.contains(16))
     }
 
     @Test func loadsWithHuggingFaceNames() throws {
