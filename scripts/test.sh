@@ -52,7 +52,10 @@ if [[ "${SIAMESE_NO_MPNET:-}" == 1 ]]; then
   unset SIAMESE_MPNET_DIR SIAMESE_REQUIRE_MPNET
 else
   if [[ -z "${SIAMESE_MPNET_DIR:-}" ]]; then
-    SIAMESE_MPNET_DIR="$(scripts/fetch_mpnet.sh)" \
+    # The test venv has pip even where the system python3 has none.
+    fetch_python="${PYTHON:-python3}"
+    [[ -x Benchmarks/.venv-test/bin/python ]] && fetch_python=Benchmarks/.venv-test/bin/python
+    SIAMESE_MPNET_DIR="$(PYTHON="$fetch_python" scripts/fetch_mpnet.sh)" \
       || { echo "test.sh: cannot fetch all-mpnet-base-v2 (SIAMESE_NO_MPNET=1 skips its tests)" >&2; exit 1; }
   fi
   for f in modules.json config.json model.safetensors tokenizer.json; do
