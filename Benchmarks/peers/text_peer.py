@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peers for Benchmarks/text_encode.sh: all-MiniLM-L6-v2 embeddings of a text file with
+"""Peers for Benchmarks/text_encode.sh: all-MiniLM-L6-v2 (or all-mpnet-base-v2) embeddings of a text file with
 sentence-transformers (PyTorch) and ONNX Runtime (fp32 and dynamic int8), and the benchmark corpus.
 
     text_peer.py corpus OUT.txt [--count 10000]
@@ -56,12 +56,36 @@ def read_lines(path):
     return lines
 
 
+def model_kind(model_dir):
+    """"minilm" for BERT (token types), "mpnet" for MPNet (none): names the exported files."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        return "mpnet" if json.load(f).get("model_type") == "mpnet" else "minilm"
+
+
 def export_onnx(model_dir, cache):
     import torch
     from transformers import AutoModel
     os.makedirs(cache, exist_ok=True)
-    fp32 = os.path.join(cache, "minilm-fp32.onnx")
-    int8 = os.path.join(cache, "minilm-int8.onnx")
+    kind = model_kind(model_dir)
+    fp32 = os.path.join(cache, f"{kind}-fp32.onnx")
+    int8 = os.path.join(cache, f"{kind}-int8.onnx")
+    if not os.path.exists(fp32) and kind == "mpnet":
+        mpnet = AutoModel.from_pretrained(model_dir).eval()
+
+        class WrappedMPNet(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.mpnet = mpnet
+
+            def forward(self, input_ids, attention_mask):
+                return self.mpnet(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+        ids = torch.ones(2, 8, dtype=torch.long)
+        with torch.no_grad():
+            torch.onnx.export(WrappedMPNet().eval(), (ids, torch.ones_like(ids)), fp32,
+                              input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in ["input_ids", "attention_mask", "last_hidden_state"]},
+                              opset_version=17, dynamo=False)
     if not os.path.exists(fp32):
         bert = AutoModel.from_pretrained(model_dir).eval()
 
@@ -101,16 +125,26 @@ class OrtEncoder:
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        with open(os.path.join(model_dir, "config.json")) as f:
+            self.dimension = json.load(f)["hidden_size"]
+        self.max_length = 256
+        sbert = os.path.join(model_dir, "sentence_bert_config.json")
+        if os.path.exists(sbert):
+            with open(sbert) as f:
+                self.max_length = json.load(f).get("max_seq_length", 256)
 
     def encode(self, sentences, batch_size=32):
         import numpy as np
         order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
-        out = np.zeros((len(sentences), 384), dtype=np.float32)
+        out = np.zeros((len(sentences), self.dimension), dtype=np.float32)
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
-            t = self.tokenizer([sentences[i] for i in idx], padding=True, truncation=True, max_length=256, return_tensors="np")
-            h = self.session.run(None, {"input_ids": t["input_ids"], "attention_mask": t["attention_mask"],
-                                        "token_type_ids": t["token_type_ids"]})[0]
+            t = self.tokenizer([sentences[i] for i in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+            feed = {"input_ids": t["input_ids"], "attention_mask": t["attention_mask"]}
+            if "token_type_ids" in self.inputs:
+                feed["token_type_ids"] = t.get("token_type_ids", np.zeros_like(t["input_ids"]))
+            h = self.session.run(None, feed)[0]
             m = t["attention_mask"][..., None].astype(np.float32)
             e = (h * m).sum(1) / np.maximum(m.sum(1), 1e-9)
             out[idx] = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)

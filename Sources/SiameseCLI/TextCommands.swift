@@ -72,7 +72,7 @@ func readTextLines(_ url: URL) throws -> [String] {
 struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
-        abstract: "Fine-tune a sentence-transformers model (BERT) on text pairs from JSONL.",
+        abstract: "Fine-tune a sentence-transformers model (BERT or MPNet) on text pairs from JSONL.",
         discussion: """
         Data (one JSON object per line, or a CSV with a header naming the same columns; in a CSV, a and b may stand for sentence1 and sentence2, so labelled pairs a,b,label train contrastive):
           mnrl, cached-mnrl, gist: {"anchor": "...", "positive": "...", "negative": "..."}   (negative optional)

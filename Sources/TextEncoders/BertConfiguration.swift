@@ -1,7 +1,19 @@
 import Foundation
 
-/// The shape of a BERT encoder, as `config.json` of a HuggingFace model folder describes it.
+/// The shape of a BERT-style encoder, as `config.json` of a HuggingFace model folder describes it:
+/// BERT itself, or MPNet (``Family-swift.enum``).
 public struct BertConfiguration: Sendable, Equatable {
+    /// The encoder families this configuration describes. They share the post-LN transformer
+    /// layer; MPNet differs in its tensor names, in having no token-type table, in position ids
+    /// that start after the padding id, and in a learned relative position bias added to every
+    /// layer's attention scores (one bucketed table shared by all layers).
+    public enum Family: String, Sendable, CaseIterable {
+        /// `model_type` "bert" (`BertModel`, `BertForMaskedLM`, …).
+        case bert
+        /// `model_type` "mpnet" (`MPNetModel`, `MPNetForMaskedLM`, …).
+        case mpnet
+    }
+
     /// The feed-forward activation (`hidden_act`).
     public enum Activation: String, Sendable {
         /// Exact GELU with erf (`gelu`), as BERT.
@@ -22,7 +34,28 @@ public struct BertConfiguration: Sendable, Equatable {
     public var activation: Activation
     public var hiddenDropout: Float
     public var attentionDropout: Float
+    /// BERT or MPNet.
+    public var family: Family = .bert
+    /// Rows of MPNet's relative position bias table (`relative_attention_num_buckets`). HF
+    /// transformers buckets positions into 32 whatever this says (its encoder calls the bucket
+    /// function with the default), so it must be at least 32 and rows past 32 go unused.
+    public var relativeAttentionBuckets = 32
+    /// MPNet's padding id (`pad_token_id`): its position ids start at `paddingID + 1`.
+    public var paddingID = 1
 
+    /// A configuration given field by field (BERT; set ``family`` for MPNet).
+    /// - Parameters:
+    ///   - vocabularySize: Rows of the word embedding table.
+    ///   - hiddenSize: Width of every token vector.
+    ///   - layers: Transformer layers.
+    ///   - heads: Attention heads (they must divide `hiddenSize`).
+    ///   - intermediateSize: Width of the feed-forward block.
+    ///   - maxPositions: Rows of the position table.
+    ///   - typeVocabularySize: Rows of the token-type table (BERT).
+    ///   - layerNormEpsilon: LayerNorm's epsilon.
+    ///   - activation: The feed-forward activation.
+    ///   - hiddenDropout: Dropout after embeddings and sublayers, in training.
+    ///   - attentionDropout: Dropout of attention probabilities, in training.
     public init(vocabularySize: Int, hiddenSize: Int, layers: Int, heads: Int, intermediateSize: Int, maxPositions: Int = 512,
                 typeVocabularySize: Int = 2, layerNormEpsilon: Float = 1e-12, activation: Activation = .gelu,
                 hiddenDropout: Float = 0.1, attentionDropout: Float = 0.1) {
@@ -42,12 +75,57 @@ public struct BertConfiguration: Sendable, Equatable {
     /// The width of one attention head.
     public var headSize: Int { hiddenSize / heads }
 
+    /// The position id of the token at index `j` of a sequence: `j` for BERT; `paddingID + 1 + j`
+    /// for MPNet, whose ids count from just past the padding id (as RoBERTa's).
+    public var positionOffset: Int { family == .mpnet ? paddingID + 1 : 0 }
+
+    /// The position ids of one sequence's tokens. BERT: `0, 1, 2, …`. MPNet, as HF transformers'
+    /// `create_position_ids_from_input_ids`: each token that is not the padding id gets
+    /// `paddingID` + the number of such tokens up to it; a padding id inside the text (the
+    /// literal `<pad>`) gets `paddingID` and does not advance the count.
+    public func positionIDs(_ ids: ArraySlice<Int>) -> [Int] {
+        guard family == .mpnet else { return Array(0..<ids.count) }
+        var count = 0
+        return ids.map { id in
+            if id == paddingID { return paddingID }
+            count += 1
+            return paddingID + count
+        }
+    }
+
+    /// The longest sequence the position table can take.
+    public var maxSequenceLength: Int { maxPositions - positionOffset }
+
+    /// MPNet's bucket of a relative position `memory − context` (key index minus query index), as
+    /// HF transformers' `MPNetEncoder.relative_position_bucket` computes it: half the buckets for
+    /// each sign; distances below a quarter of the buckets exact, larger ones logarithmic up to
+    /// `maxDistance`, the last bucket beyond. Computed in Float32 like the PyTorch original, so
+    /// that distances on a bucket boundary fall the same side.
+    public static func relativePositionBucket(_ relative: Int, buckets: Int = 32, maxDistance: Int = 128) -> Int {
+        let half = buckets / 2
+        let n = -relative
+        var bucket = n < 0 ? half : 0
+        let distance = abs(n)
+        let maxExact = half / 2
+        if distance < maxExact { return bucket + distance }
+        let ratio = Float(distance) / Float(maxExact)
+        let scale = Float(log(Double(maxDistance) / Double(maxExact)))
+        let large = maxExact + Int(log(ratio) / scale * Float(half - maxExact))
+        bucket += min(large, half - 1)
+        return bucket
+    }
+
     /// Reads `config.json`; anything this encoder cannot run (another architecture, relative
     /// positions, a hidden size the heads do not divide) throws.
     init(_ file: JSONFile) throws(TextEncoderError) {
         let type = try file.string("model_type", default: "bert")
-        guard type == "bert" else {
-            throw TextEncoderError("\(file.path): model_type \"\(type)\" is not supported (only BERT encoders are)")
+        guard let family = Family(rawValue: type) else {
+            let supported = Family.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw file.error("model_type", "\"\(type)\" is not supported (supported: \(supported))")
+        }
+        if family == .mpnet {
+            try self.init(mpnet: file)
+            return
         }
         let positions = try file.string("position_embedding_type", default: "absolute")
         guard positions == "absolute" else {
@@ -77,9 +155,50 @@ public struct BertConfiguration: Sendable, Equatable {
         }
     }
 
-    /// `config.json` for this configuration, as `transformers` writes it for a `BertModel`.
+    /// MPNet's `config.json` (`MPNetForMaskedLM` / `MPNetModel`): no token types, LayerNorm
+    /// epsilon 1e-5 by default, `relative_attention_num_buckets` and `pad_token_id`.
+    private init(mpnet file: JSONFile) throws(TextEncoderError) {
+        let act = try file.string("hidden_act", default: "gelu")
+        guard let activation: Activation = ["gelu": .gelu, "gelu_new": .geluTanh, "gelu_pytorch_tanh": .geluTanh, "relu": .relu][act] else {
+            throw file.error("hidden_act", "activation \"\(act)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu are)")
+        }
+        let hidden = try file.int("hidden_size", range: 1...65536)
+        let heads = try file.int("num_attention_heads", range: 1...1024)
+        guard hidden % heads == 0 else { throw file.error("num_attention_heads", "\(heads) heads do not divide hidden_size \(hidden)") }
+        self.init(vocabularySize: try file.int("vocab_size", range: 1...10_000_000), hiddenSize: hidden,
+                  layers: try file.int("num_hidden_layers", range: 0...1000), heads: heads,
+                  intermediateSize: try file.int("intermediate_size", range: 1...1_000_000),
+                  maxPositions: try file.int("max_position_embeddings", default: 514, range: 1...1_000_000),
+                  typeVocabularySize: 1, layerNormEpsilon: try file.float("layer_norm_eps", default: 1e-5), activation: activation,
+                  hiddenDropout: try file.float("hidden_dropout_prob", default: 0.1),
+                  attentionDropout: try file.float("attention_probs_dropout_prob", default: 0.1))
+        family = .mpnet
+        relativeAttentionBuckets = try file.int("relative_attention_num_buckets", default: 32, range: 1...4096)
+        guard relativeAttentionBuckets >= 32 else {
+            throw file.error("relative_attention_num_buckets", "\(relativeAttentionBuckets) is fewer than the 32 buckets MPNet's encoder uses")
+        }
+        paddingID = try file.int("pad_token_id", default: 1, range: 0...10_000_000)
+        guard maxPositions > positionOffset else {
+            throw file.error("max_position_embeddings", "\(maxPositions) leaves no position after the padding offset \(positionOffset)")
+        }
+        guard (0..<1).contains(hiddenDropout), (0..<1).contains(attentionDropout) else {
+            throw TextEncoderError("\(file.path): dropout probabilities must be in [0, 1)")
+        }
+    }
+
+    /// `config.json` for this configuration, as `transformers` writes it for a `BertModel` or an
+    /// `MPNetModel`.
     var jsonObject: [String: Any] {
-        ["architectures": ["BertModel"], "model_type": "bert", "vocab_size": vocabularySize, "hidden_size": hiddenSize,
+        if family == .mpnet {
+            return ["architectures": ["MPNetModel"], "model_type": "mpnet", "vocab_size": vocabularySize, "hidden_size": hiddenSize,
+                    "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": intermediateSize,
+                    "max_position_embeddings": maxPositions, "layer_norm_eps": Double(layerNormEpsilon),
+                    "hidden_act": activation == .geluTanh ? "gelu_new" : activation.rawValue,
+                    "hidden_dropout_prob": Double(hiddenDropout), "attention_probs_dropout_prob": Double(attentionDropout),
+                    "relative_attention_num_buckets": relativeAttentionBuckets, "pad_token_id": paddingID,
+                    "bos_token_id": 0, "eos_token_id": 2, "initializer_range": 0.02]
+        }
+        return ["architectures": ["BertModel"], "model_type": "bert", "vocab_size": vocabularySize, "hidden_size": hiddenSize,
          "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": intermediateSize,
          "max_position_embeddings": maxPositions, "type_vocab_size": typeVocabularySize,
          "layer_norm_eps": Double(layerNormEpsilon), "hidden_act": activation == .geluTanh ? "gelu_new" : activation.rawValue,

@@ -4,24 +4,27 @@ import Tensors
 /// BERT's embeddings: word + position + token type, then LayerNorm and dropout.
 ///
 /// Parameter names follow HuggingFace's `BertModel` (`word_embeddings.weight`, `LayerNorm.bias`, …)
-/// so that a checkpoint's tensors map one to one.
+/// so that a checkpoint's tensors map one to one. MPNet's are the same without the token-type
+/// table (``tokenTypeEmbeddings`` is nil).
 public final class BertEmbeddings: Module {
     public let wordEmbeddings: Embedding
     public let positionEmbeddings: Embedding
-    public let tokenTypeEmbeddings: Embedding
+    /// BERT's token-type table; nil for MPNet, which has none.
+    public let tokenTypeEmbeddings: Embedding?
     public let layerNorm: LayerNorm
     public var isTraining = false
 
     init(_ c: BertConfiguration, initializer: Initializer, generator: inout SeededGenerator) {
         wordEmbeddings = Embedding(c.vocabularySize, c.hiddenSize, initializer: initializer, generator: &generator)
         positionEmbeddings = Embedding(c.maxPositions, c.hiddenSize, initializer: initializer, generator: &generator)
-        tokenTypeEmbeddings = Embedding(c.typeVocabularySize, c.hiddenSize, initializer: initializer, generator: &generator)
+        tokenTypeEmbeddings = c.family == .mpnet ? nil
+            : Embedding(c.typeVocabularySize, c.hiddenSize, initializer: initializer, generator: &generator)
         layerNorm = LayerNorm(c.hiddenSize, epsilon: c.layerNormEpsilon)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
         scoped("word_embeddings", wordEmbeddings.namedParameters) + scoped("position_embeddings", positionEmbeddings.namedParameters)
-            + scoped("token_type_embeddings", tokenTypeEmbeddings.namedParameters) + scoped("LayerNorm", layerNorm.namedParameters)
+            + scoped("token_type_embeddings", tokenTypeEmbeddings?.namedParameters ?? []) + scoped("LayerNorm", layerNorm.namedParameters)
     }
 }
 
@@ -35,8 +38,11 @@ public final class BertLayer: Module {
     public let output: Linear
     public let outputLayerNorm: LayerNorm
     public var isTraining = false
+    /// HF's names differ by family: `attention.self.query` (BERT) or `attention.attn.q` (MPNet).
+    let family: BertConfiguration.Family
 
     init(_ c: BertConfiguration, initializer: Initializer, generator: inout SeededGenerator) {
+        family = c.family
         let h = c.hiddenSize, i = c.intermediateSize
         func linear(_ input: Int, _ out: Int) -> Linear {
             Linear(input, out, weightInit: initializer, biasInit: .zeros, generator: &generator)
@@ -50,7 +56,14 @@ public final class BertLayer: Module {
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
-        scoped("attention.self.query", query.namedParameters) + scoped("attention.self.key", key.namedParameters)
+        if family == .mpnet {
+            return scoped("attention.attn.q", query.namedParameters) + scoped("attention.attn.k", key.namedParameters)
+                + scoped("attention.attn.v", value.namedParameters) + scoped("attention.attn.o", attentionOutput.namedParameters)
+                + scoped("attention.LayerNorm", attentionLayerNorm.namedParameters)
+                + scoped("intermediate.dense", intermediate.namedParameters)
+                + scoped("output.dense", output.namedParameters) + scoped("output.LayerNorm", outputLayerNorm.namedParameters)
+        }
+        return scoped("attention.self.query", query.namedParameters) + scoped("attention.self.key", key.namedParameters)
             + scoped("attention.self.value", value.namedParameters)
             + scoped("attention.output.dense", attentionOutput.namedParameters)
             + scoped("attention.output.LayerNorm", attentionLayerNorm.namedParameters)
@@ -69,6 +82,9 @@ public final class BertModel: Module {
     public let configuration: BertConfiguration
     public let embeddings: BertEmbeddings
     public let layers: [BertLayer]
+    /// MPNet's relative position bias `[buckets, heads]` (`encoder.relative_attention_bias`),
+    /// shared by all layers; nil for BERT.
+    public let relativeAttentionBias: Embedding?
     /// The pooler of the checkpoint (`pooler.dense.*`), unused by sentence encoders but kept so
     /// that saving gives back a complete `BertModel`: buffers, not trained.
     public private(set) var pooler: [(name: String, tensor: Tensor)] = []
@@ -94,12 +110,15 @@ public final class BertModel: Module {
         var g = SeededGenerator(seed: seed)
         embeddings = BertEmbeddings(configuration, initializer: initializer, generator: &g)
         layers = (0..<configuration.layers).map { _ in BertLayer(configuration, initializer: initializer, generator: &g) }
+        relativeAttentionBias = configuration.family == .mpnet
+            ? Embedding(configuration.relativeAttentionBuckets, configuration.heads, initializer: initializer, generator: &g) : nil
         dropoutGenerator = SeededGenerator(seed: seed &+ 0x5EED)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
         scoped("embeddings", embeddings.namedParameters)
             + layers.enumerated().flatMap { scoped("encoder.layer.\($0.offset)", $0.element.namedParameters) }
+            + scoped("encoder.relative_attention_bias", relativeAttentionBias?.namedParameters ?? [])
     }
 
     public var namedBuffers: [(name: String, tensor: Tensor)] { pooler }
@@ -115,15 +134,31 @@ public final class BertModel: Module {
     public func callAsFunction(_ batch: TokenBatch) -> Tensor {
         let c = configuration
         let b = batch.count, t = batch.maxLength
-        ensure(t <= c.maxPositions, "BertModel: \(t) tokens exceed the \(c.maxPositions) positions of the model")
-        let positions = (0..<b).flatMap { _ in 0..<t }
+        ensure(t <= c.maxSequenceLength, "BertModel: \(t) tokens exceed the \(c.maxSequenceLength) positions of the model")
+        // Padding columns take the padding id's position (BERT: any position); they are masked.
+        let padPosition = c.positionOffset == 0 ? 0 : c.paddingID
+        var positions: [Int] = []
+        positions.reserveCapacity(b * t)
+        for r in 0..<b {
+            let length = batch.lengths[r], start = r * t
+            positions += c.positionIDs(batch.ids[start..<(start + length)])
+            positions += repeatElement(padPosition, count: t - length)
+        }
         var x = embeddings.wordEmbeddings(batch.ids) + embeddings.positionEmbeddings(positions)
-            + embeddings.tokenTypeEmbeddings(batch.typeIDs)
+        if let types = embeddings.tokenTypeEmbeddings { x = x + types(batch.typeIDs) }
         x = dropout(embeddings.layerNorm(x), c.hiddenDropout)
         // Additive mask [b, 1, 1, t]: a large negative score for padded keys (exp underflows to 0).
         var bias = [Float](repeating: 0, count: b * t)
         for r in 0..<b { for j in batch.lengths[r]..<t { bias[r * t + j] = -1e30 } }
-        let mask = Tensor(shape: [b, 1, 1, t], bias)
+        var mask = Tensor(shape: [b, 1, 1, t], bias)
+        // MPNet: the relative position bias [1, heads, t, t] joins the mask (computed once, used by
+        // every layer, so its gradient sums over the layers as in the PyTorch model).
+        if let table = relativeAttentionBias {
+            var buckets = [Int](repeating: 0, count: t * t)
+            for i in 0..<t { for j in 0..<t { buckets[i * t + j] = BertConfiguration.relativePositionBucket(j - i) } }
+            let positionBias = table(buckets).reshaped([t, t, c.heads]).permuted([2, 0, 1]).reshaped([1, c.heads, t, t])
+            mask = positionBias + mask
+        }
         for layer in layers { x = self.layer(layer, x, mask: mask, rows: b, columns: t) }
         return x
     }

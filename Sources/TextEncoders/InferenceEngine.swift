@@ -29,6 +29,10 @@ public final class InferenceEngine: @unchecked Sendable {
     let word: Tensor, position: Tensor, tokenType: Tensor
     let embeddingGamma: AlignedBuffer<Float>, embeddingBeta: AlignedBuffer<Float>
     let layers: [EngineLayer]
+    /// MPNet's relative position bias by head and offset: `[heads, 2·maxSequenceLength − 1]`,
+    /// entry `(h, (j − i) + maxSequenceLength − 1)` the bias of query `i` on key `j`, so that one
+    /// query row's biases are one contiguous slice. nil for BERT.
+    let positionBias: AlignedBuffer<Float>?
     let pooling: Pooling
     let dense: [(weights: LinearWeights, activation: DenseModule.Activation, residual: Bool)]
     let normalizes: Bool
@@ -51,7 +55,8 @@ public final class InferenceEngine: @unchecked Sendable {
         snapshot = model.namedParameters.map { $0.parameter.value.detached() }
         word = bert.embeddings.wordEmbeddings.weight.value.detached()
         position = bert.embeddings.positionEmbeddings.weight.value.detached()
-        tokenType = bert.embeddings.tokenTypeEmbeddings.weight.value.detached()
+        // MPNet has no token types: one zero row keeps a single embedding pass for both families.
+        tokenType = bert.embeddings.tokenTypeEmbeddings?.weight.value.detached() ?? Tensor(shape: [1, bert.configuration.hiddenSize])
         embeddingGamma = AlignedBuffer(bert.embeddings.layerNorm.weight.value.scalars)
         embeddingBeta = AlignedBuffer(bert.embeddings.layerNorm.bias.value.scalars)
         let h = bert.configuration.hiddenSize, inner = bert.configuration.intermediateSize
@@ -68,6 +73,17 @@ public final class InferenceEngine: @unchecked Sendable {
                 output: LinearWeights(weight: l.output.weight.value.scalars, bias: l.output.bias!.value.scalars,
                                       inFeatures: inner, precision: precision),
                 gamma2: AlignedBuffer(l.outputLayerNorm.weight.value.scalars), beta2: AlignedBuffer(l.outputLayerNorm.bias.value.scalars))
+        }
+        if let table = bert.relativeAttentionBias {
+            let c = bert.configuration, span = c.maxSequenceLength, w = table.weight.value.scalars
+            var byOffset = [Float](repeating: 0, count: c.heads * (2 * span - 1))
+            for r in 0..<(2 * span - 1) {
+                let bucket = BertConfiguration.relativePositionBucket(r - (span - 1))
+                for h in 0..<c.heads { byOffset[h * (2 * span - 1) + r] = w[bucket * c.heads + h] }
+            }
+            positionBias = AlignedBuffer(byOffset)
+        } else {
+            positionBias = nil
         }
         pooling = model.pooling
         dense = model.dense.map { d in
@@ -136,12 +152,13 @@ public final class InferenceEngine: @unchecked Sendable {
         offsets.reserveCapacity(batch.count + 1)
         offsets.append(0)
         for e in batch {
-            ensure(e.count <= c.maxPositions, "InferenceEngine: \(e.count) tokens exceed the \(c.maxPositions) positions of the model")
+            let positionIDs = c.positionIDs(e.ids[...])
+            ensure(e.count <= c.maxSequenceLength, "InferenceEngine: \(e.count) tokens exceed the \(c.maxSequenceLength) positions of the model")
             for j in 0..<e.count {
                 ensure(e.ids[j] >= 0 && e.ids[j] < c.vocabularySize && e.typeIDs[j] >= 0 && e.typeIDs[j] < c.typeVocabularySize,
                              "InferenceEngine: token id \(e.ids[j]) or type \(e.typeIDs[j]) outside the model's tables")
                 ids.append(Int32(e.ids[j]))
-                positions.append(Int32(j))
+                positions.append(Int32(positionIDs[j]))
                 types.append(Int32(e.typeIDs[j]))
             }
             offsets.append(ids.count)
@@ -185,7 +202,8 @@ public final class InferenceEngine: @unchecked Sendable {
         for layer in layers {
             // Q, K, V in one GEMM, then attention sequence by sequence.
             layer.qkv.multiply(x.pointer, rows: n, into: qkv.pointer, addBias: true, scratch: ws.quantization)
-            Attention.run(qkv: qkv.pointer, context: context.pointer, offsets: offsets, heads: c.heads, hidden: h)
+            Attention.run(qkv: qkv.pointer, context: context.pointer, offsets: offsets, heads: c.heads, hidden: h,
+                          positionBias: positionBias.map { ($0.pointer, c.maxSequenceLength) })
 
             // Output projection, + bias + residual, LayerNorm (into x).
             layer.attentionOutput.multiply(context.pointer, rows: n, into: temporary.pointer, scratch: ws.quantization)

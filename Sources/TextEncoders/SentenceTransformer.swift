@@ -50,7 +50,7 @@ public final class SentenceTransformer: Module {
         self.pooling = pooling
         self.dense = dense
         self.normalizes = normalizes
-        self.maxSequenceLength = min(maxSequenceLength ?? bert.configuration.maxPositions, bert.configuration.maxPositions)
+        self.maxSequenceLength = min(maxSequenceLength ?? bert.configuration.maxSequenceLength, bert.configuration.maxSequenceLength)
         self.lowercasesInput = lowercasesInput
         self.preservedFiles = preservedFiles
     }

@@ -141,7 +141,8 @@ extension SentenceTransformer {
         }
         let bert = BertModel(configuration, initializer: .zeros, seed: 0)
         let file = try WeightLoading.load(bert.namedParameters, from: weights) { name in
-            name == "embeddings.position_ids" || name.hasPrefix("pooler.") || name.hasPrefix("cls.")
+            // Heads of pre-training checkpoints (BERT's `cls.`, MPNet's `lm_head.`) are not part of the encoder.
+            name == "embeddings.position_ids" || name.hasPrefix("pooler.") || name.hasPrefix("cls.") || name.hasPrefix("lm_head.")
         }
         for name in file.names where name.hasSuffix("pooler.dense.weight") || name.hasSuffix("pooler.dense.bias") {
             let short = String(name[name.range(of: "pooler.")!.lowerBound...])
@@ -162,7 +163,7 @@ extension SentenceTransformer {
         } else if let m = tokenizer.modelMaxLength {
             maxLength = m
         }
-        maxLength = min(maxLength, configuration.maxPositions)
+        maxLength = min(maxLength, configuration.maxSequenceLength)
 
         var preserved: [String: Data] = ["config.json": (try? Data(contentsOf: configURL)) ?? Data()]
         for name in tokenizerFileNames {

@@ -37,11 +37,11 @@ enum WeightLoading {
         return file
     }
 
-    /// `bert.` (or another single path component) when every expected name is found under it.
+    /// `bert.`, `mpnet.` (or another single path component) when every expected name is found under it.
     static func commonPrefix(_ names: [String], expected: [String]) -> String {
         let set = Set(names)
         if expected.allSatisfy({ set.contains($0) }) { return "" }
-        for prefix in ["bert.", "model.", "0.auto_model."] where expected.allSatisfy({ set.contains(prefix + $0) }) { return prefix }
+        for prefix in ["bert.", "mpnet.", "model.", "0.auto_model."] where expected.allSatisfy({ set.contains(prefix + $0) }) { return prefix }
         return ""
     }
 }

@@ -30,6 +30,15 @@ public struct PostProcessor: Sendable, Equatable {
                              .sequence(1, typeID: 1), .special(ids: [sep], typeID: 1)])
     }
 
+    /// RoBERTa's (and MPNet's) `<s> A </s>` and `<s> A </s> </s> B </s>`, as `RobertaProcessing`
+    /// in `tokenizer.json` builds them: every token type 0 (these models have no token types; the
+    /// `tokenizers` library gives 0 for the second part too).
+    public static func roberta(cls: Int, sep: Int) -> PostProcessor {
+        PostProcessor(single: [.special(ids: [cls], typeID: 0), .sequence(0, typeID: 0), .special(ids: [sep], typeID: 0)],
+                      pair: [.special(ids: [cls], typeID: 0), .sequence(0, typeID: 0), .special(ids: [sep], typeID: 0),
+                             .special(ids: [sep], typeID: 0), .sequence(1, typeID: 0), .special(ids: [sep], typeID: 0)])
+    }
+
     /// No special tokens at all.
     public static let none = PostProcessor(single: [.sequence(0, typeID: 0)], pair: [.sequence(0, typeID: 0), .sequence(1, typeID: 1)])
 

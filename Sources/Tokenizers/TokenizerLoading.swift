@@ -25,7 +25,7 @@ extension Tokenizer {
     /// A tokenizer from the bytes of a `tokenizer.json`.
     ///
     /// `config` is the parsed `tokenizer_config.json`, if any. When it names a BERT tokenizer class
-    /// (`BertTokenizer`, `BertTokenizerFast`), `transformers` rebuilds the normaliser from it —
+    /// (`BertTokenizer`, `BertTokenizerFast`, and MPNet's), `transformers` rebuilds the normaliser from it —
     /// `do_lower_case` (default true), `strip_accents` (default nil) and `tokenize_chinese_chars`
     /// (default true) win over `tokenizer.json` — and so does this initialiser. Its
     /// `model_max_length` becomes ``modelMaxLength``.
@@ -67,8 +67,9 @@ extension Tokenizer {
                                         stripAccents: try f.optionalBool(n, "strip_accents", in: "normalizer"),
                                         lowercase: try f.bool(n, "lowercase", in: "normalizer", default: true))
         }
-        if let config, let cls = config["tokenizer_class"] as? String, cls == "BertTokenizer" || cls == "BertTokenizerFast",
-           normalizer != nil {
+        // MPNet's tokenizer classes rebuild the normaliser from the same keys as BERT's.
+        if let config, let cls = config["tokenizer_class"] as? String,
+           ["BertTokenizer", "BertTokenizerFast", "MPNetTokenizer", "MPNetTokenizerFast"].contains(cls), normalizer != nil {
             let c = Fields(file: configFile)
             normalizer = BertNormalizer(cleanText: true,
                                         handleChineseChars: try c.bool(config, "tokenize_chinese_chars", in: "", default: true),
@@ -167,14 +168,17 @@ extension Tokenizer {
     private static func postProcessor(_ p: [String: Any], fields f: Fields) throws(TokenizerError) -> PostProcessor {
         let type = p["type"] as? String ?? "unknown"
         switch type {
-        case "BertProcessing":
+        case "BertProcessing", "RobertaProcessing":
             func pair(_ key: String) throws(TokenizerError) -> Int {
                 guard let v = p[key] as? [Any], v.count == 2, let id = f.tokenID(v[1]) else {
                     throw f.invalid("post_processor.\(key)", "expected [token, id]")
                 }
                 return id
             }
-            return .bert(cls: try pair("cls"), sep: try pair("sep"))
+            // RobertaProcessing's trim_offsets and add_prefix_space only move offsets around the
+            // spaces a byte-level pre-tokenizer keeps; WordPiece's offsets hold no spaces.
+            return type == "BertProcessing" ? .bert(cls: try pair("cls"), sep: try pair("sep"))
+                : .roberta(cls: try pair("cls"), sep: try pair("sep"))
         case "TemplateProcessing":
             var specials: [String: [Int]] = [:]
             if let s = p["special_tokens"] as? [String: Any] {

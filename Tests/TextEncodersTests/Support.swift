@@ -13,6 +13,12 @@ enum Reference {
         return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
     }()
 
+    /// all-mpnet-base-v2's reference (Benchmarks/reference/mpnet_reference.py).
+    nonisolated(unsafe) static let mpnet: [String: Any] = {
+        let data = try! Data(contentsOf: fixtures.appendingPathComponent("mpnet_reference.json"))
+        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }()
+
     static var sentences: [String] { minilm["sentences"] as! [String] }
     static func matrix(_ key: String) -> [[Float]] { (minilm[key] as! [[NSNumber]]).map { $0.map(\.floatValue) } }
     static var ids: [[Int]] { (minilm["ids"] as! [[NSNumber]]).map { $0.map(\.intValue) } }
@@ -86,6 +92,43 @@ enum MiniLM {
     }
 }
 
+/// Where all-mpnet-base-v2 is: `$SIAMESE_MPNET_DIR`, else the cache of scripts/fetch_mpnet.sh
+/// (Benchmarks/data/models/all-mpnet-base-v2). Inside the test command (`SIAMESE_REQUIRE_MPNET=1`,
+/// or `SIAMESE_MPNET_DIR` set at all) a missing folder fails the tests instead of skipping them.
+enum MPNet {
+    static let environment = ProcessInfo.processInfo.environment
+
+    static let folder: URL? = {
+        let fm = FileManager.default
+        let url: URL
+        if let dir = environment["SIAMESE_MPNET_DIR"], !dir.isEmpty {
+            url = URL(fileURLWithPath: dir)
+        } else {
+            url = MiniLM.packageRoot.appendingPathComponent("Benchmarks/data/models/all-mpnet-base-v2")
+        }
+        return fm.fileExists(atPath: url.appendingPathComponent("modules.json").path) ? url : nil
+    }()
+
+    static var required: Bool {
+        environment["SIAMESE_REQUIRE_MPNET"] == "1" || !(environment["SIAMESE_MPNET_DIR"] ?? "").isEmpty
+    }
+
+    static let skipMessage = "all-mpnet-base-v2 not found: run scripts/fetch_mpnet.sh or set SIAMESE_MPNET_DIR (skipped, not passed)"
+
+    nonisolated(unsafe) private static var cached: SentenceTransformer?
+    private static let lock = NSLock()
+    /// The loaded model, shared by the tests that only read it.
+    static func model() throws -> SentenceTransformer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let dir = try #require(folder, "all-mpnet-base-v2 is required here (SIAMESE_REQUIRE_MPNET=1 or SIAMESE_MPNET_DIR=\(environment["SIAMESE_MPNET_DIR"] ?? "")) but no folder with modules.json was found")
+        let m = try SentenceTransformer(folder: dir)
+        cached = m
+        return m
+    }
+}
+
 /// A scratch directory removed by `cleanup()`.
 struct TemporaryDirectory {
     let url: URL
@@ -112,10 +155,13 @@ enum TinyModel {
         var normalize = true
         var seed: UInt64 = 7
         var bertPrefix = ""
+        /// An MPNet encoder (HF `MPNetModel` names, relative position bias, no token types).
+        var mpnet = false
     }
 
     /// The tensors of a random BERT with HuggingFace names.
     static func tensors(_ o: Options) -> [(String, Tensor)] {
+        if o.mpnet { return mpnetTensors(o) }
         var g = SeededGenerator(seed: o.seed)
         func r(_ shape: [Int], _ std: Float = 0.3) -> Tensor { .randomNormal(shape, std: std, generator: &g) }
         let h = o.hidden, v = tokens.count
@@ -142,6 +188,35 @@ enum TinyModel {
         return out.map { (o.bertPrefix + $0.0, $0.1) }
     }
 
+    /// The tensors of a random MPNet with HuggingFace's `MPNetModel` names.
+    static func mpnetTensors(_ o: Options) -> [(String, Tensor)] {
+        var g = SeededGenerator(seed: o.seed)
+        func r(_ shape: [Int], _ std: Float = 0.3) -> Tensor { .randomNormal(shape, std: std, generator: &g) }
+        let h = o.hidden, v = tokens.count
+        var out: [(String, Tensor)] = [
+            ("embeddings.word_embeddings.weight", r([v, h])), ("embeddings.position_embeddings.weight", r([o.positions, h])),
+            ("embeddings.LayerNorm.weight", 1 + r([h], 0.1)), ("embeddings.LayerNorm.bias", r([h], 0.1)),
+        ]
+        for l in 0..<o.layers {
+            let p = "encoder.layer.\(l)."
+            for (name, shape) in [("attention.attn.q", [h, h]), ("attention.attn.k", [h, h]), ("attention.attn.v", [h, h]),
+                                  ("attention.attn.o", [h, h]), ("intermediate.dense", [o.intermediate, h]),
+                                  ("output.dense", [h, o.intermediate])] {
+                out.append((p + name + ".weight", r(shape)))
+                out.append((p + name + ".bias", r([shape[0]], 0.1)))
+            }
+            for name in ["attention.LayerNorm", "output.LayerNorm"] {
+                out.append((p + name + ".weight", 1 + r([h], 0.1)))
+                out.append((p + name + ".bias", r([h], 0.1)))
+            }
+        }
+        // Large enough that the bias visibly changes the attention.
+        out.append(("encoder.relative_attention_bias.weight", r([32, o.heads], 1)))
+        out.append(("pooler.dense.weight", r([h, h])))
+        out.append(("pooler.dense.bias", r([h], 0.1)))
+        return out.map { (o.bertPrefix + $0.0, $0.1) }
+    }
+
     /// Writes the folder and returns its URL.
     @discardableResult
     static func write(to dir: URL, _ o: Options = Options()) throws -> URL {
@@ -152,10 +227,18 @@ enum TinyModel {
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: url)
         }
-        try json(["architectures": ["BertModel"], "model_type": "bert", "vocab_size": tokens.count, "hidden_size": o.hidden,
-                  "num_hidden_layers": o.layers, "num_attention_heads": o.heads, "intermediate_size": o.intermediate,
-                  "max_position_embeddings": o.positions, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu",
-                  "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 0], "config.json")
+        if o.mpnet {
+            try json(["architectures": ["MPNetForMaskedLM"], "model_type": "mpnet", "vocab_size": tokens.count, "hidden_size": o.hidden,
+                      "num_hidden_layers": o.layers, "num_attention_heads": o.heads, "intermediate_size": o.intermediate,
+                      "max_position_embeddings": o.positions, "layer_norm_eps": 1e-5, "hidden_act": "gelu",
+                      "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 1,
+                      "relative_attention_num_buckets": 32], "config.json")
+        } else {
+            try json(["architectures": ["BertModel"], "model_type": "bert", "vocab_size": tokens.count, "hidden_size": o.hidden,
+                      "num_hidden_layers": o.layers, "num_attention_heads": o.heads, "intermediate_size": o.intermediate,
+                      "max_position_embeddings": o.positions, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu",
+                      "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 0], "config.json")
+        }
         try Data((tokens.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("vocab.txt"))
         try json(["do_lower_case": true, "tokenizer_class": "BertTokenizer", "model_max_length": 512], "tokenizer_config.json")
         try json(["max_seq_length": o.maxSeqLength, "do_lower_case": false], "sentence_bert_config.json")
