@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import PostgresStore
 import Siamese
+import Tensors
 import Testing
 
 /// `siamese ingest` against the real server: the same items as `store import`, workers sharing one
