@@ -144,9 +144,11 @@ public final class PostgresStore: VectorStore {
             // A connection first, within the connect limit: while the server is down the pool
             // would hold the request until its circuit breaker trips (a minute); this way the
             // caller hears at once (the service answers 503) and the pool keeps reconnecting.
-            // Leasing an idle connection is no round trip.
-            try await withTimeout(options.connectTimeout) { [client] in try await client.withConnection { _ in } }
-            return try await withTimeout(timeout ?? options.operationTimeout, body)
+            // Leasing an idle connection is no round trip. Never longer than the operation's own
+            // limit: a caller that set a short one (the service) gets its answer within it.
+            let limit = timeout ?? options.operationTimeout
+            try await withTimeout(min(options.connectTimeout, limit)) { [client] in try await client.withConnection { _ in } }
+            return try await withTimeout(limit, body)
         } catch {
             // A StoreError thrown inside a transaction (a refused fingerprint) comes out wrapped.
             if let e = PostgresErrors.unwrap(error) as? StoreError { throw e }
