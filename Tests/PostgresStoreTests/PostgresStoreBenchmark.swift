@@ -57,6 +57,11 @@ import VectorIndex
 ///
 ///     SIAMESE_BENCH_POSTGRES_BULK=20000 SIAMESE_TEST_POSTGRES_URL=$(scripts/postgres.sh start) \
 ///       swift test -c release --filter PostgresBulkBenchmark
+///
+/// Measured 2026-12-07, 10,000 × 384, 2 shared cores (load 5): with the HNSW index kept up to
+/// date both paths are bound by the index (upsert 316 rows/s, COPY 332 in batches of 256, 364 in
+/// batches of 2,000); without it 11,629 (upsert) and 8,390 (COPY) rows/s, and CREATE INDEX after
+/// the load takes 5–7 s: loading first and indexing after is the large gain, not COPY itself.
 @Suite("PostgreSQL bulk load benchmark") struct PostgresBulkBenchmark {
     static let size = ProcessInfo.processInfo.environment["SIAMESE_BENCH_POSTGRES_BULK"].flatMap { Int($0) }
 
