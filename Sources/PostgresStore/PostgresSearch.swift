@@ -20,14 +20,16 @@ extension PostgresStore {
         guard k > 0 else { return [] }
         guard !vector.isEmpty, vector.allSatisfy(\.isFinite) else { throw StoreError.invalidVector(id: "query") }
         let efSearch = min(Self.maxEfSearch, max(ef ?? options.efSearch, min(k, Self.maxEfSearch)))
-        let op = PostgresMigrations.distance(metric).op
+        let op = PostgresMigrations.distance(metric, vectorType).op
+        // The query takes the column's type, so that the operator is the one the index serves.
+        let type = vectorType.rawValue
         var b = SQLBuilder()
         let q = b.bind(vector)
         let condition = metadata.map { PostgresFilterSQL.condition($0, into: &b) } ?? "true"
         b.sql = """
             WITH r AS MATERIALIZED (
-                SELECT id, vector \(op) \(q)::real[]::vector AS d FROM siamese_items WHERE \(condition)
-                ORDER BY vector \(op) \(q)::real[]::vector LIMIT \(b.bind(k))
+                SELECT id, vector \(op) \(q)::real[]::\(type) AS d FROM siamese_items WHERE \(condition)
+                ORDER BY vector \(op) \(q)::real[]::\(type) LIMIT \(b.bind(k))
             ) SELECT id, d FROM r ORDER BY d, id
             """
         let query = b.query

@@ -20,8 +20,10 @@ import VectorIndex
 ///   transaction under an advisory lock (so replicas starting together do not race), and refuses
 ///   a database whose schema is newer than it knows.
 ///
-/// Tables: `siamese_schema_version`, `siamese_meta` (fingerprint, dimension, metric) and
-/// `siamese_items`. Every value from outside is a bound parameter.
+/// Tables: `siamese_schema_version`, `siamese_meta` (fingerprint, dimension, metric, vector
+/// type), `siamese_items`, `siamese_ingest_chunks` (``PostgresIngestQueue``) and
+/// `siamese_reembed` (``reembed(to:metric:batchSize:embed:)``). Every value from outside is a
+/// bound parameter.
 public final class PostgresStore: VectorStore {
     /// Where the store is (the password is never kept in messages).
     public let url: PostgresURL
@@ -29,6 +31,8 @@ public final class PostgresStore: VectorStore {
     public let options: PostgresStoreOptions
     /// The metric of the store's index.
     public let metric: Metric
+    /// The column type of the store's vectors (`vector`, or `halfvec` by option at creation).
+    public let vectorType: PostgresVectorType
     /// The URL without password.
     public var location: String { url.redacted }
 
@@ -37,14 +41,15 @@ public final class PostgresStore: VectorStore {
     let logger: Logger
 
     /// The schema version this build writes and reads.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 3
     /// Key of the advisory lock that orders migrations, first upserts and removals.
     static let lockKey: Int64 = 0x5349_414D_4553_4531  // "SIAMESE1"
 
-    init(url: PostgresURL, options: PostgresStoreOptions, metric: Metric, client: PostgresClient, logger: Logger) {
+    init(url: PostgresURL, options: PostgresStoreOptions, metric: Metric, vectorType: PostgresVectorType, client: PostgresClient, logger: Logger) {
         self.url = url
         self.options = options
         self.metric = metric
+        self.vectorType = vectorType
         self.client = client
         self.logger = logger
         runTask = Task { await client.run() }
@@ -86,9 +91,9 @@ public final class PostgresStore: VectorStore {
         let c = options.connectTimeout.components
         connConfig.options.connectTimeout = .nanoseconds(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000)
         let probeConfig = connConfig
-        let storedMetric: Metric?
+        let stored: (metric: Metric?, vectorType: PostgresVectorType?)
         do {
-            storedMetric = try await withTimeout(options.connectTimeout + .seconds(5)) {
+            stored = try await withTimeout(options.connectTimeout + .seconds(5)) {
                 let conn = try await PostgresConnection.connect(configuration: probeConfig, id: 1, logger: logger)
                 do {
                     let m = try await PostgresMigrations.run(on: conn, logger: logger, location: url.redacted)
@@ -103,21 +108,41 @@ public final class PostgresStore: VectorStore {
             if let e = PostgresErrors.unwrap(error) as? StoreError { throw e }
             throw StoreError.database("cannot open the PostgreSQL store \(place): \(PostgresErrors.reason(error))")
         }
+        let storedMetric = stored.metric
         if let storedMetric, let wanted = options.metric, storedMetric != wanted {
             throw StoreError.database("\(url.redacted): the store's index ranks by \(storedMetric); the model needs \(wanted) (use another database, or remove its items first)")
+        }
+        // The vector type is chosen when the items table is made; it cannot change under it.
+        if let have = stored.vectorType, let wanted = options.vectorType, have != wanted {
+            throw StoreError.database("\(url.redacted): the store keeps its vectors as \(have); \(wanted) can only be chosen for a new store (use another database, or remove its items first)")
         }
         var poolConfig = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: password,
                                                       database: url.database, tls: poolTLS)
         poolConfig.options.connectTimeout = options.connectTimeout
         poolConfig.options.maximumConnections = max(1, options.maxConnections)
         let client = PostgresClient(configuration: poolConfig, backgroundLogger: logger)
-        return PostgresStore(url: url, options: options, metric: storedMetric ?? options.metric ?? .cosine, client: client, logger: logger)
+        return PostgresStore(url: url, options: options, metric: storedMetric ?? options.metric ?? .cosine,
+                             vectorType: stored.vectorType ?? options.vectorType ?? .vector, client: client, logger: logger)
     }
 
     /// Stops the pool (in-flight operations finish first).
     public func close() async {
         runTask.cancel()
-        _ = await runTask.value
+        // Bounded: after the server went away and came back under a running service, the pool's
+        // run() was seen not to return from its cancellation (postgres-nio 1.33.2), which held
+        // `serve` in its SIGTERM shutdown for ever. Committed work needs nothing from the pool.
+        await Self.firstOf(runTask, orSeconds: 10)
+    }
+
+    /// Waits for `task` to end, or for `seconds`, whichever comes first (the task is left to end
+    /// on its own).
+    static func firstOf(_ task: Task<Void, Never>, orSeconds seconds: Double) async {
+        let once = ResumeOnce()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            once.set(continuation)
+            Task { await task.value; once.resume() }
+            Task { try? await Task.sleep(for: .seconds(seconds)); once.resume() }
+        }
     }
 
     /// Nothing to save: the database keeps the index.
@@ -126,10 +151,18 @@ public final class PostgresStore: VectorStore {
     // MARK: - Running operations
 
     /// Runs `body` with the operation timeout, turning database errors into ``StoreError``s that
-    /// name the store and the operation.
-    func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// name the store and the operation. `timeout` replaces the operation timeout for the rare
+    /// operation that is long by nature (the switch of `store reembed` builds a whole index).
+    func run<T: Sendable>(_ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await withTimeout(options.operationTimeout, body)
+            // A connection first, within the connect limit: while the server is down the pool
+            // would hold the request until its circuit breaker trips (a minute); this way the
+            // caller hears at once (the service answers 503) and the pool keeps reconnecting.
+            // Leasing an idle connection is no round trip. Never longer than the operation's own
+            // limit: a caller that set a short one (the service) gets its answer within it.
+            let limit = timeout ?? options.operationTimeout
+            try await withTimeout(min(options.connectTimeout, limit)) { [client] in try await client.withConnection { _ in } }
+            return try await withTimeout(limit, body)
         } catch {
             // A StoreError thrown inside a transaction (a refused fingerprint) comes out wrapped.
             if let e = PostgresErrors.unwrap(error) as? StoreError { throw e }
@@ -213,4 +246,12 @@ public final class PostgresStore: VectorStore {
         let (id, text, source, metadata, vector) = try row.decode((String, String?, String?, String?, [Float]).self)
         return StoredItem(id: id, text: text, source: source, metadata: metadata, vector: vector)
     }
+}
+
+/// A continuation resumed by the first of several callers (the others find it gone).
+private final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    func set(_ c: CheckedContinuation<Void, Never>) { lock.withLock { continuation = c } }
+    func resume() { lock.withLock { let c = continuation; continuation = nil; return c }?.resume() }
 }

@@ -17,8 +17,28 @@ extension PostgresStore {
         guard !items.isEmpty else { return }
         let vectors = items.flatMap(\.vector)
         let dim = items[0].vector.count
-        let (metric, m, efc) = (self.metric, options.hnswM, options.hnswEfConstruction)
-        try await run("writing \(items.count) items") { [client, logger] in
+        let type = vectorType
+        try await write(items, fingerprint: fingerprint, what: "writing \(items.count) items") { conn, logger in
+            _ = try await conn.query("""
+                INSERT INTO siamese_items AS t (id, text, source, metadata, fingerprint, vector, updated_at)
+                SELECT r.id, r.text, r.source, r.metadata, \(fingerprint),
+                       (\(vectors)::real[])[(r.ord::int - 1) * \(dim)::int + 1 : r.ord::int * \(dim)::int]::\(unescaped: type.rawValue), now()
+                FROM ROWS FROM (jsonb_to_recordset(\(document)::jsonb) AS (id text, text text, source text, metadata jsonb))
+                     WITH ORDINALITY AS r(id, text, source, metadata, ord)
+                ON CONFLICT (id) DO UPDATE SET text = excluded.text, source = excluded.source, metadata = excluded.metadata,
+                    fingerprint = excluded.fingerprint, vector = excluded.vector, updated_at = excluded.updated_at
+                """, logger: logger)
+        }
+    }
+
+    /// The transaction every upsert runs in: takes the advisory lock, checks the fingerprint and
+    /// dimension against the store's (making the items table for the first vectors), then runs
+    /// `body`, which writes the rows; returns after COMMIT.
+    func write(_ items: [StoredItem], fingerprint: String, what: String,
+               body: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) async throws {
+        let dim = items[0].vector.count
+        let (metric, type, m, efc) = (self.metric, vectorType, options.hnswM, options.hnswEfConstruction)
+        try await run(what) { [client, logger] in
             for exclusive in [false, true] {
                 let done = try await client.withTransaction(logger: logger) { conn -> Bool in
                     let lock = exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared"
@@ -33,25 +53,17 @@ extension PostgresStore {
                         for item in items where item.vector.count != dim { throw StoreError.dimensionMismatch(expected: dim, got: item.vector.count) }
                         // A new store: its table is made under the exclusive lock only.
                         guard exclusive else { return false }
-                        for sql in PostgresMigrations.itemsTable(dimension: dim, metric: metric, m: m, efConstruction: efc) {
+                        for sql in PostgresMigrations.itemsTable(dimension: dim, metric: metric, type: type, m: m, efConstruction: efc) {
                             _ = try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger)
                         }
-                        for (key, value) in [("fingerprint", fingerprint), ("dimension", String(dim)), ("metric", metric.rawValue)] {
+                        for (key, value) in [("fingerprint", fingerprint), ("dimension", String(dim)), ("metric", metric.rawValue), ("vector_type", type.rawValue)] {
                             _ = try await conn.query("""
                                 INSERT INTO siamese_meta (key, value) VALUES (\(key), \(value))
                                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
                                 """, logger: logger)
                         }
                     }
-                    _ = try await conn.query("""
-                        INSERT INTO siamese_items AS t (id, text, source, metadata, fingerprint, vector, updated_at)
-                        SELECT r.id, r.text, r.source, r.metadata, \(fingerprint),
-                               (\(vectors)::real[])[(r.ord::int - 1) * \(dim)::int + 1 : r.ord::int * \(dim)::int]::vector, now()
-                        FROM ROWS FROM (jsonb_to_recordset(\(document)::jsonb) AS (id text, text text, source text, metadata jsonb))
-                             WITH ORDINALITY AS r(id, text, source, metadata, ord)
-                        ON CONFLICT (id) DO UPDATE SET text = excluded.text, source = excluded.source, metadata = excluded.metadata,
-                            fingerprint = excluded.fingerprint, vector = excluded.vector, updated_at = excluded.updated_at
-                        """, logger: logger)
+                    try await body(conn, logger)
                     return true
                 }
                 if done { return }
@@ -76,7 +88,7 @@ extension PostgresStore {
                 for try await e in try await conn.query("SELECT NOT EXISTS (SELECT 1 FROM siamese_items)", logger: logger).decode(Bool.self) { empty = e }
                 if empty {
                     _ = try await conn.query("DROP TABLE siamese_items", logger: logger)
-                    _ = try await conn.query("DELETE FROM siamese_meta WHERE key IN ('fingerprint', 'dimension', 'metric')", logger: logger)
+                    _ = try await conn.query("DELETE FROM siamese_meta WHERE key IN ('fingerprint', 'dimension', 'metric', 'vector_type')", logger: logger)
                 }
                 return removed
             }
@@ -101,7 +113,7 @@ extension PostgresStore {
     /// Checks the items as ``EmbeddingStore/upsert(_:fingerprint:)`` does, plus what PostgreSQL
     /// cannot keep (NUL in metadata strings), and returns their non-vector fields as one JSON
     /// array for `jsonb_to_recordset` (one parameter, however many items).
-    static func validate(_ items: [StoredItem], fingerprint: String) throws -> String {
+    static func validate(_ items: [StoredItem], fingerprint: String, document: Bool = true) throws -> String {
         guard !fingerprint.isEmpty, fingerprint.utf8.count <= 4096, !EmbeddingStore.holdsNUL(fingerprint) else {
             throw StoreError.invalidFingerprint(fingerprint)
         }
@@ -123,9 +135,14 @@ extension PostgresStore {
                 if holdsNUL(json: object) { throw StoreError.nulCharacter(field: "metadata", id: item.id) }
                 metadata = m
             }
-            rows.append("{\"id\":\(quote(item.id)),\"text\":\(item.text.map(quote) ?? "null"),\"source\":\(item.source.map(quote) ?? "null"),\"metadata\":\(metadata)}")
+            if document { rows.append("{\"id\":\(quote(item.id)),\"text\":\(item.text.map(quote) ?? "null"),\"source\":\(item.source.map(quote) ?? "null"),\"metadata\":\(metadata)}") }
         }
         return "[" + rows.joined(separator: ",") + "]"
+    }
+
+    /// The checks of ``validate(_:fingerprint:document:)`` without making the document.
+    static func check(_ items: [StoredItem], fingerprint: String) throws {
+        _ = try validate(items, fingerprint: fingerprint, document: false)
     }
 
     /// A string as a JSON string literal.

@@ -11,6 +11,8 @@ struct PostgresOptionGroup: ParsableArguments {
     var passwordFile: String?
     @Option(help: "With --store postgres://…: HNSW m of a new store's index (default 16).") var hnswM: Int?
     @Option(help: "With --store postgres://…: HNSW ef_construction of a new store's index (default 64).") var hnswEfConstruction: Int?
+    @Option(help: ArgumentHelp("With --store postgres://…: how a new store keeps its vectors: vector (float32) or halfvec (float16, half the space; same searches).",
+                               valueName: "vector|halfvec")) var vectorType: String?
 
     /// Opens the PostgreSQL store at `location` (the process waits: the command line is synchronous).
     func open(_ location: String, metric: Metric?) throws -> PostgresStore {
@@ -22,6 +24,12 @@ struct PostgresOptionGroup: ParsableArguments {
         var options = PostgresStoreOptions(metric: metric, password: try password())
         if let hnswM { options.hnswM = hnswM }
         if let hnswEfConstruction { options.hnswEfConstruction = hnswEfConstruction }
+        if let vectorType {
+            guard let type = PostgresVectorType(rawValue: vectorType) else {
+                throw ValidationError("--vector-type must be vector or halfvec (got '\(vectorType)')")
+            }
+            options.vectorType = type
+        }
         return options
     }
 

@@ -31,6 +31,7 @@ struct SiameseCommand: AsyncParsableCommand {
             DedupeCommand.self,
             ClusterCommand.self,
             StoreCommand.self,
+            IngestCommand.self,
             ServeCommand.self,
             BenchCommand.self,
         ]

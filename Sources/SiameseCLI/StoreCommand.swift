@@ -36,6 +36,32 @@ enum StoreSession {
         try store.openIndex(metric: IndexMetric.metric(for: model), dimension: model.dimension, indexPath: indexPath(store.path))
     }
 
+    /// Refuses items the model cannot embed (a text for a feature model, an array of the wrong
+    /// length), naming the file, line and column.
+    static func checkInputs(_ items: [ItemRecord], served: any ServedModel, modelName: String, file: String, textColumn: String) throws {
+        for item in items {
+            switch served.kind {
+            case .text where item.text == nil:
+                throw InputError(file: file, line: item.line, field: textColumn, message: "the model \(modelName) embeds texts, not arrays")
+            case .vector where item.features?.count != served.inputDimension:
+                throw InputError(file: file, line: item.line, field: textColumn,
+                                 message: "the model \(modelName) takes arrays of \(served.inputDimension ?? 0) numbers")
+            default: break
+            }
+        }
+    }
+
+    /// The items embedded by the model, as store items; a non-finite embedding is an error naming the line.
+    static func embed(_ batch: ArraySlice<ItemRecord>, served: any ServedModel, file: String) throws -> [StoredItem] {
+        let vectors = try served.embed(batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) })
+        return try zip(batch, vectors).map { item, vector in
+            guard vector.allSatisfy(\.isFinite) else {
+                throw InputError(file: file, line: item.line, message: "the model gives a non-finite embedding for this item")
+            }
+            return StoredItem(id: item.id, text: item.text, metadata: item.metadata, vector: vector)
+        }
+    }
+
     /// Refuses a store made with another model, naming both.
     static func checkFingerprint(_ store: EmbeddingStore, model: any ServedModel, modelName: String) throws {
         try checkFingerprint(try store.fingerprint(), location: store.path, model: model, modelName: modelName)
@@ -92,25 +118,9 @@ struct StoreImportCommand: ParsableCommand {
                                               metadata: metadataColumns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
         let items = try StoreItemsInput.read(URL(fileURLWithPath: input), columns: columns)
         let served = try StoreSession.model(model)
-        for item in items {
-            switch served.kind {
-            case .text where item.text == nil:
-                throw InputError(file: input, line: item.line, field: textColumn, message: "the model \(model) embeds texts, not arrays")
-            case .vector where item.features?.count != served.inputDimension:
-                throw InputError(file: input, line: item.line, field: textColumn,
-                                 message: "the model \(model) takes arrays of \(served.inputDimension ?? 0) numbers")
-            default: break
-            }
-        }
+        try StoreSession.checkInputs(items, served: served, modelName: model, file: input, textColumn: textColumn)
         try write(items.count, noun: "items", served: served) { range in
-            let batch = items[range]
-            let vectors = try served.embed(batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) })
-            return try zip(batch, vectors).map { item, vector in
-                guard vector.allSatisfy(\.isFinite) else {
-                    throw InputError(file: input, line: item.line, message: "the model gives a non-finite embedding for this item")
-                }
-                return StoredItem(id: item.id, text: item.text, metadata: item.metadata, vector: vector)
-            }
+            try StoreSession.embed(items[range], served: served, file: input)
         }
     }
 
@@ -139,7 +149,8 @@ struct StoreImportCommand: ParsableCommand {
             try StoreSession.checkFingerprint(try blocking { try await pg.fingerprint() }, location: pg.location, model: served, modelName: model)
             let fingerprint = served.fingerprint
             name = pg.location
-            upsert = { items in try blocking { try await pg.upsert(items, fingerprint: fingerprint) } }
+            // COPY into a staging table, then one INSERT … ON CONFLICT: the bulk path.
+            upsert = { items in try blocking { try await pg.bulkUpsert(items, fingerprint: fingerprint) } }
             total = { try blocking { try await pg.count() } }
             finish = { try blocking { await pg.close() } }
         } else {

@@ -22,6 +22,9 @@ enum StoreItemsInput {
         var text = "text"
         /// Top-level keys (or CSV columns) gathered into the metadata; nil: the `metadata` object (JSONL).
         var metadata: [String]?
+        /// An item whose id is missing (a JSONL line without the key, an empty CSV field) gets its
+        /// line number as id, as plain text lines do (`siamese ingest`); otherwise that is an error.
+        var lineNumberWhenMissing = false
     }
 
     static func read(_ url: URL, columns: Columns) throws -> [ItemRecord] {
@@ -70,6 +73,7 @@ enum StoreItemsInput {
             switch rawID {
             case let s as String: id = s
             case let n as NSNumber where String(cString: n.objCType) != "c" && n.doubleValue.rounded() == n.doubleValue && abs(n.doubleValue) < 9e15: id = String(n.int64Value)
+            case nil where columns.lineNumberWhenMissing: id = String(line)
             case nil: throw InputError(file: file, line: line, field: columns.id, message: "missing key '\(columns.id ?? "")'")
             default: throw InputError(file: file, line: line, field: columns.id, message: "the id must be a string or an integer")
             }
@@ -124,7 +128,9 @@ enum StoreItemsInput {
                 guard fields.count == names.count else {
                     throw InputError(file: file, line: line, message: "has \(fields.count) fields; the header has \(names.count)")
                 }
-                var item = ItemRecord(id: idIndex.map { reader.string(fields[$0]) } ?? String(line), text: reader.string(fields[textIndex]), line: line)
+                var id = idIndex.map { reader.string(fields[$0]) } ?? String(line)
+                if id.isEmpty && columns.lineNumberWhenMissing { id = String(line) }
+                var item = ItemRecord(id: id, text: reader.string(fields[textIndex]), line: line)
                 if !metadataIndices.isEmpty {
                     var picked: [String: Any] = [:]
                     for (name, i) in metadataIndices { picked[name] = reader.string(fields[i]) }
