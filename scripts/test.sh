@@ -114,6 +114,9 @@ if [[ $# -eq 0 && "${SIAMESE_SKIP_SERVICE_CHECKS:-}" != 1 ]]; then
     { "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null; } \
       || { echo "test.sh: cannot install chromium (SIAMESE_SKIP_SERVICE_CHECKS=1 leaves the service checks out)" >&2; exit 1; }
   fi
+  # One trained demo model for every script below (each would otherwise train its own: ~30 s
+  # apiece on 2 cores); kept under the checkout's ignored .build folder, removed by `swift package clean`.
+  export SIAMESE_DEMO_CACHE="${SIAMESE_DEMO_CACHE:-$PWD/.build/test-demo-cache}"
   Tests/Scripts/crash_test.sh --quick
   Tests/Scripts/web_page_test.sh --quick
   Tests/Scripts/api_fuzz.sh --quick

@@ -50,7 +50,7 @@ extension PostgresStore {
             _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \"\(table)\" (a text COLLATE \"C\" NOT NULL, b text COLLATE \"C\" NOT NULL, score double precision NOT NULL, PRIMARY KEY (a, b))"), logger: logger)
         }
         guard total > 0 else { return 0 }
-        let op = PostgresMigrations.distance(metric).op
+        let op = PostgresMigrations.distance(metric, vectorType).op
         let value = switch score {
         case .cosine: "greatest(-1, least(1, 1 - (i.vector <=> q.vector)))"
         case .dot: "-(i.vector <#> q.vector)"

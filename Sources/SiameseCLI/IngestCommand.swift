@@ -32,7 +32,10 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Items per chunk: the unit a worker leases and commits.") var chunkSize = 1000
     @Option(help: "Seconds a lease lasts without renewal (renewed after every batch); a dead worker's chunk is taken over after this.") var leaseSeconds = 60.0
     @Option(help: "Items per embedding batch.") var batchSize = 256
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @OptionGroup var postgres: PostgresOptionGroup
     @OptionGroup var formatting: FormatOption
 
@@ -43,11 +46,10 @@ struct IngestCommand: ParsableCommand {
         if chunkSize < 1 || chunkSize > 1_000_000 { throw ValidationError("--chunk-size must be 1 to 1000000") }
         if !(leaseSeconds >= 1 && leaseSeconds <= 86_400) { throw ValidationError("--lease-seconds must be 1 to 86400") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let started = Date()
         let file = URL(fileURLWithPath: input)
         let columns = StoreItemsInput.Columns(id: idColumn, text: textColumn,

@@ -99,20 +99,22 @@ struct StoreImportCommand: ParsableCommand {
     @Option(help: "Comma-separated columns (or keys) kept as metadata (JSONL default: the \"metadata\" object).") var metadataColumns: String?
     @Option(help: ArgumentHelp("With a .npy INPUT: the ids of its rows (text, one per line, or an int64 .npy).", valueName: "file")) var ids: String?
     @Option(help: "Items per embedding batch and transaction.") var batchSize = 256
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @OptionGroup var postgres: PostgresOptionGroup
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         let npy = input.lowercased().hasSuffix(".npy")
         if npy && ids == nil { throw ValidationError("a .npy INPUT holds vectors only: give their ids with --ids FILE") }
         if !npy && ids != nil { throw ValidationError("--ids goes with a .npy INPUT of vectors") }
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         if let ids { return try importVectors(ids: ids) }
         let columns = StoreItemsInput.Columns(id: idColumn, text: textColumn,
                                               metadata: metadataColumns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
@@ -149,10 +151,32 @@ struct StoreImportCommand: ParsableCommand {
             try StoreSession.checkFingerprint(try blocking { try await pg.fingerprint() }, location: pg.location, model: served, modelName: model)
             let fingerprint = served.fingerprint
             name = pg.location
-            // COPY into a staging table, then one INSERT … ON CONFLICT: the bulk path.
-            upsert = { items in try blocking { try await pg.bulkUpsert(items, fingerprint: fingerprint) } }
+            // COPY into a staging table, then one INSERT … ON CONFLICT: the bulk path. Into an empty
+            // store, with more than one batch to come, the HNSW index is dropped after the first
+            // batch (which creates the table) and built once at the end: pgvector's per-row graph
+            // updates hold a load to a few hundred rows a second. A load that stops half way
+            // leaves the store without its index (searches stay exact, slower): the next import
+            // builds it.
+            let startedEmpty = try blocking { try await pg.count() } == 0
+            let loadThenIndex = startedEmpty && count > batchSize
+            var dropped = false
+            upsert = { items in
+                try blocking { try await pg.bulkUpsert(items, fingerprint: fingerprint) }
+                if loadThenIndex && !dropped {
+                    try blocking { try await pg.dropSearchIndex() }
+                    dropped = true
+                }
+            }
             total = { try blocking { try await pg.count() } }
-            finish = { try blocking { await pg.close() } }
+            finish = {
+                try blocking {
+                    if !(try await pg.hasSearchIndex()) {
+                        FileHandle.standardError.write(Data("import: building the search index (HNSW) over the loaded items\n".utf8))
+                        try await pg.buildSearchIndex()
+                    }
+                    await pg.close()
+                }
+            }
         } else {
             let embeddings = try EmbeddingStore(path: store)
             try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)

@@ -27,17 +27,19 @@ struct StoreReembedCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Store: a SQLite file or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String
     @Option(help: ArgumentHelp("The new model: a folder or a name.", valueName: "dir|name")) var model: String
     @Option(help: "Items per embedding batch and transaction.") var batchSize = 256
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @OptionGroup var postgres: PostgresOptionGroup
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() async throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let isPostgres = PostgresURL.isPostgres(store)
         guard isPostgres || FileManager.default.fileExists(atPath: store) else { throw InputError(file: store, message: "no such store") }
         let served = try StoreSession.model(model)

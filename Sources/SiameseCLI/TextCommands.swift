@@ -105,7 +105,10 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr: Float = 2e-5
     @Option(help: "Fraction of the steps spent warming the learning rate up.") var warmupRatio = 0.1
     @Option(help: "Seed for batching and dropout.") var seed: UInt64 = 0
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Flag(help: "Start from scratch (removing OUTPUT.checkpoints) even if it holds a checkpoint; needed when the data or setup changed.") var noResume = false
     @Option(help: "Folder to write the fine-tuned model to.") var output: String
     @Option(help: "Save the model to encode only the first N dimensions (truncate_dim in config_sentence_transformers.json; for a matryoshka-trained model). Validation and calibration use that width too.") var truncateDim: Int?
@@ -130,14 +133,13 @@ struct FineTuneCommand: ParsableCommand {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard (0..<1).contains(warmupRatio) else { throw ValidationError("--warmup-ratio must be in [0, 1)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (keepBest || patience != nil) && validation == nil { throw ValidationError("--keep-best and --patience need --validation PAIRS") }
         if let patience, patience < 1 { throw ValidationError("--patience must be at least 1") }
         _ = try CalibrationRuleOption.parse(calibration)
     }
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let modelURL = try ModelLocator.resolve(model)
         let encoder = try SentenceTransformer(folder: modelURL)
         try setTruncation(encoder)
@@ -230,7 +232,10 @@ struct TextBenchCommand: ParsableCommand {
 
     @Option(help: "sentence-transformers model folder.") var model: String
     @Option(help: "Text file, one sentence per line.") var input: String
-    @Option(help: "Kernel threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadsOption
+    /// `--threads`, or nil for the default.
+    var threads: Int? { threading.threads }
+
     @Flag(help: "Dynamic int8 linear layers.") var int8 = false
     @Option(help: "Sentences per packed batch.") var batchSize = 64
     @Option(help: "Timed passes over the file (the best is kept).") var repeats = 1
@@ -240,7 +245,7 @@ struct TextBenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        if let threads { Threading.threadCount = threads }
+        threading.apply()
         let lines = try readTextLines(URL(fileURLWithPath: input))
         let encoder = try SentenceTransformer(folder: URL(fileURLWithPath: model))
         let precision: Precision = int8 ? .int8 : .float32

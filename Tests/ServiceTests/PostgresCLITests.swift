@@ -83,7 +83,12 @@ struct PostgresCLITests {
             #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"), "the password was printed: \(r.stdout) \(r.stderr)")
             let summary = try json(r.stdout)
             #expect(summary["imported"] as? Int == ids.count && summary["items"] as? Int == ids.count)
+            // Three batches into an empty store: loaded first, the HNSW index built once at the end.
+            if target == store { #expect(r.stderr.contains("building the search index"), "\(r.stderr)") }
         }
+        let opened = try await PostgresStore.open(url)
+        #expect(try await opened.hasSearchIndex())
+        await opened.close()
         let stats = try SiameseExecutable.run(["store", "stats", "--store", store, "--format", "json"])
         #expect(stats.status == 0, "\(stats.stderr)")
         let s = try json(stats.stdout)
