@@ -16,7 +16,7 @@ import Darwin
 /// and it is renamed to `.NAME.new` once complete. Then `NAME` is renamed to `.NAME.old`,
 /// `.NAME.new` to `NAME`, and `.NAME.old` is removed. A kill between the two renames leaves no
 /// `NAME` but a complete `.NAME.new` (or `.NAME.old`): ``recover(_:)``, called by every loader,
-/// puts it back. Entries of the old folder that the new one does not write (checkpoints) are
+/// puts it back (and removes a `.NAME.old` that a kill after the swap left beside `NAME`). Entries of the old folder that the new one does not write (checkpoints) are
 /// carried over as hard links, so the old folder stays intact until the swap.
 public enum AtomicFolder {
     /// Test hook: stop a replacement at a point, as a kill there would (no cleanup).
@@ -80,7 +80,13 @@ public enum AtomicFolder {
     /// is refused (a read-only parent) the folder stays missing and the loader says so.
     public static func recover(_ folder: URL) {
         removeDeadStaging(folder)
-        guard !exists(folder) else { return }
+        guard !exists(folder) else {
+            // A kill after the swap left the replaced folder beside the new one. Safe to remove
+            // whenever `folder` exists: a writer only moves `.NAME.old` back while nothing is
+            // named `folder`.
+            if exists(oldURL(folder)) { try? FileManager.default.removeItem(at: oldURL(folder)) }
+            return
+        }
         for candidate in [newURL(folder), oldURL(folder)] where exists(candidate) {
             guard (try? move(candidate, to: folder)) != nil else { return }
             syncDirectory(folder.deletingLastPathComponent())

@@ -50,16 +50,67 @@ struct PostgresTimeout: Error, CustomStringConvertible {
 /// Runs `body`, failing with ``PostgresTimeout`` when it has not finished after `limit` (the
 /// body is then cancelled). Bounds every call into the database, so that an unreachable or
 /// stopped server gives an error rather than a hang.
+///
+/// The answer comes at the deadline even when `body` ignores its cancellation: a task group would
+/// wait for its child to finish, and a query on a connection that PostgreSQL dropped while it was
+/// stopped was seen never to finish — which held a request, and with it the service's graceful
+/// shutdown, for ever. The body then finishes (or not) in the background, cancelled.
 func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            let c = limit.components
-            throw PostgresTimeout(seconds: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+    let once = ResumeOnce<T>()
+    let work = Task { try await body() }
+    let timer = Task {
+        try await Task.sleep(for: limit)
+        work.cancel()
+        let c = limit.components
+        once.resume(.failure(PostgresTimeout(seconds: Double(c.seconds) + Double(c.attoseconds) / 1e18)))
+    }
+    let relay = Task {
+        let result = await work.result
+        timer.cancel()
+        once.resume(result)
+    }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { once.set($0) }
+    } onCancel: {
+        work.cancel()
+        timer.cancel()
+        relay.cancel()
+        once.resume(.failure(CancellationError()))
+    }
+}
+
+/// A continuation resumed exactly once, by whichever of the body, the timer and cancellation
+/// comes first; a result that comes before the continuation is set is kept for it.
+/// `@unchecked Sendable`: every access holds `lock`.
+final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Error>?
+    private var pending: Result<T, Error>?
+    private var finished = false
+
+    func set(_ c: CheckedContinuation<T, Error>) {
+        lock.lock()
+        if let pending, !finished {
+            finished = true
+            lock.unlock()
+            c.resume(with: pending)
+            return
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw CancellationError() }
-        return first
+        continuation = c
+        lock.unlock()
+    }
+
+    func resume(_ result: Result<T, Error>) {
+        lock.lock()
+        guard !finished, pending == nil else { lock.unlock(); return }
+        if let c = continuation {
+            finished = true
+            continuation = nil
+            lock.unlock()
+            c.resume(with: result)
+        } else {
+            pending = result
+            lock.unlock()
+        }
     }
 }

@@ -137,12 +137,7 @@ public final class PostgresStore: VectorStore {
     /// Waits for `task` to end, or for `seconds`, whichever comes first (the task is left to end
     /// on its own).
     static func firstOf(_ task: Task<Void, Never>, orSeconds seconds: Double) async {
-        let once = ResumeOnce()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            once.set(continuation)
-            Task { await task.value; once.resume() }
-            Task { try? await Task.sleep(for: .seconds(seconds)); once.resume() }
-        }
+        _ = try? await withTimeout(.seconds(seconds)) { await task.value }
     }
 
     /// Nothing to save: the database keeps the index.
@@ -246,12 +241,4 @@ public final class PostgresStore: VectorStore {
         let (id, text, source, metadata, vector) = try row.decode((String, String?, String?, String?, [Float]).self)
         return StoredItem(id: id, text: text, source: source, metadata: metadata, vector: vector)
     }
-}
-
-/// A continuation resumed by the first of several callers (the others find it gone).
-private final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    func set(_ c: CheckedContinuation<Void, Never>) { lock.withLock { continuation = c } }
-    func resume() { lock.withLock { let c = continuation; continuation = nil; return c }?.resume() }
 }

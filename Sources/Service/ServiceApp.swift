@@ -135,7 +135,15 @@ public enum ServiceApp {
         // to 503, then the drain delay), then the server (stops accepting, finishes in-flight).
         let notice = ShutdownNotice(state: state, drain: .milliseconds(state.configuration.drainMilliseconds), logger: logger)
         let services: [any ServiceLifecycle.Service] = [app, notice]
-        return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: onSignals ? [.sigterm, .sigint] : [], logger: logger))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: onSignals ? [.sigterm, .sigint] : [], logger: logger)
+        // A shutdown that does not finish (a request stuck on a database that went away and came
+        // back was seen to hold it for ever) is escalated to cancellation after the drain delay
+        // and 30 s, and ends the process with ServiceLifecycle's message 10 s after that, so that
+        // SIGTERM always stops the server: acknowledged writes are committed before they are
+        // acknowledged, so none is lost.
+        configuration.maximumGracefulShutdownDuration = .milliseconds(state.configuration.drainMilliseconds) + .seconds(30)
+        configuration.maximumCancellationDuration = .seconds(10)
+        return ServiceGroup(configuration: configuration)
     }
 }
 

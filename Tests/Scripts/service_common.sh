@@ -41,9 +41,21 @@ demo_examples() {
   curl -sf "$1/v1/models" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["models"][0].get("examples", [])))'
 }
 
+# SIGTERM, then up to 90 s for the server to finish in-flight requests and exit (it bounds its own
+# shutdown well within that); one still running is killed and the call fails, naming it, so that
+# a hung shutdown fails the script instead of hanging the test command.
 stop_server() {
   if [[ -n "${server_pid:-}" ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 900; i++)); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$server_pid" 2>/dev/null; then
+      echo "service_common: serve (pid $server_pid) still running 90 s after SIGTERM: killed" >&2
+      kill -KILL "$server_pid" 2>/dev/null || true
+      wait "$server_pid" 2>/dev/null || true
+      server_pid=""
+      return 1
+    fi
     wait "$server_pid" 2>/dev/null || true
   fi
   server_pid=""
