@@ -35,8 +35,13 @@ public final class EmbedBatcher: @unchecked Sendable {
 
     public var statistics: Statistics { lock.withLock { stats } }
 
-    /// Requests waiting for their batch (tests wait on it instead of sleeping).
+    /// Requests waiting for their batch.
     var waitingRequests: Int { lock.withLock { pending.count } }
+
+    /// Runs on the inference thread just before each batch goes to the model, given the number of
+    /// requests in it. Tests use it to hold a request in flight for exactly as long as they need
+    /// (a fixed batching window races a loaded machine that may not schedule the test in time).
+    nonisolated(unsafe) var beforeBatch: (@Sendable (Int) -> Void)?
 
     /// Embeddings of `inputs`, computed in a batch with whatever other requests arrive meanwhile.
     public func embed(_ inputs: [ModelInput]) async throws -> [[Float]] {
@@ -81,6 +86,7 @@ public final class EmbedBatcher: @unchecked Sendable {
         }
         guard !jobs.isEmpty else { return }
         let all = jobs.flatMap(\.inputs)
+        beforeBatch?(jobs.count)
         lock.withLock {
             stats.batches += 1
             stats.requests += jobs.count

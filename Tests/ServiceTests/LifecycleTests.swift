@@ -135,10 +135,10 @@ extension Event where T == Void {
     /// flight when shutdown began still gets its answer, then the listener closes and the index
     /// is saved.
     @Test func gracefulShutdownDrainsAndFinishesInFlightRequests() async throws {
-        // The batcher holds the in-flight embed for 1.5 s; the drain lasts 8 s (long enough for a
-        // loaded 2-core CI machine, where this test may not run for seconds at a time, to deliver
-        // the shutdown signal and answer the readiness polls).
-        let s = try TestService(batchWaitMilliseconds: 1500, drainMilliseconds: 8000)
+        // The batcher holds the in-flight embed until the test has seen readiness turn (a gate,
+        // not a timed window: a loaded 2-core CI machine may not run this test for seconds at a
+        // time). The drain lasts 8 s, long enough to deliver the signal and answer the polls.
+        let s = try TestService(drainMilliseconds: 8000)
         let started = Event<Int>()
         let logger = Logger(label: "test")
         let app = Application(router: ServiceRouter.make(state: s.state),
@@ -158,11 +158,17 @@ extension Event where T == Void {
         let indexPath = s.folder.appendingPathComponent("store.sqlite.hnsw").path
         try? FileManager.default.removeItem(atPath: indexPath)
 
+        let reachedModel = Event<Int>()
+        let release = DispatchSemaphore(value: 0)
+        defer { release.signal() }  // never leave the inference thread held, even on a failed check
+        s.state.batcher.beforeBatch = { requests in
+            reachedModel.fire(requests)
+            release.wait()
+        }
         let inFlight = Task { try await RawHTTP.request(port: p, method: "POST", path: "/v1/embed", body: "{\"inputs\":[\(vectorJSON(sampleInput(1)))]}") }
-        // Shutdown begins once the request waits in the batcher (held there for 1.5 s).
-        let entered = ContinuousClock.now + .seconds(120)
-        while s.state.batcher.waitingRequests == 0 && ContinuousClock.now < entered { await Task.yield() }
-        try #require(s.state.batcher.waitingRequests == 1, "the request reached the batcher")
+        // Shutdown begins once the request is held on its way into the model.
+        let batched = await reachedModel.wait()
+        try #require(batched == 1, "the request reached the model")
         await group.triggerGracefulShutdown()
         // The shutdown reaches the service asynchronously: poll readiness until it turns (within
         // the drain, while the listener is still open).
@@ -175,6 +181,7 @@ extension Event where T == Void {
         #expect(ready.status == 503)
         #expect(ready.body.contains("\"not_ready\""))
 
+        release.signal()
         let answer = try await inFlight.value
         #expect(answer.status == 200, "the request in flight when shutdown began must be answered")
         #expect(answer.body.contains("\"embeddings\""))
