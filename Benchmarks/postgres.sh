@@ -2,6 +2,7 @@
 # PostgreSQL + pgvector scale-out (issue 13): ours beside Python psycopg + pgvector, one run.
 #
 #   Benchmarks/postgres.sh [--rows N] [--queries N] [--remake-data] [--skip-in-process] [--only peer|ours]
+#                          [--peer-copy-only]
 #
 # Data (made once into Benchmarks/data/postgres/, remade with --remake-data or another --rows):
 # 11,000 real sentences (Debian package summaries) embedded with all-MiniLM-L6-v2 by `siamese
@@ -19,6 +20,10 @@
 #   in-process  siamese index build --hnsw (m 16, ef_construction 64) + siamese search at the
 #            same ef: the price of the database (skip with --skip-in-process)
 #
+# --peer-copy-only: the peer copies its rows but builds no index and runs no search (at 1 M rows
+# its index build is the same pgvector CREATE INDEX as ours, minutes of both cores; the same SQL
+# client still runs on our table, "psycopg-on-ours", which is the search comparison).
+#
 # Environment: SIAMESE_BIN (a siamese executable; default: build one), STEP_TIMEOUT (seconds per
 # step, default 3600).
 set -euo pipefail
@@ -29,6 +34,7 @@ rows=1000000
 queries=1000
 remake=0
 in_process=1
+peer_copy_only=0
 only=""
 while (($#)); do
   case "$1" in
@@ -37,6 +43,7 @@ while (($#)); do
     --remake-data) remake=1; shift ;;
     --skip-in-process) in_process=0; shift ;;
     --only) only="$2"; shift 2 ;;
+    --peer-copy-only) peer_copy_only=1; shift ;;
     -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "postgres.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -73,6 +80,11 @@ if ((remake)) || [[ ! -f "$data/rows.txt" || "$(cat "$data/rows.txt")" != "$rows
   rm -rf "$data/X.npy" "$data/Q.npy" "$data/mine.npy" "$data/ids.txt" "$data/truth_pg.npy" "$data/rows.txt"
   mkdir -p "$data"
   if [[ ! -f "$data/E.npy" ]]; then
+    # The corpus is Debian's package summaries: a machine whose package lists were never fetched
+    # has none (as root, fetch them).
+    if (( $(apt-cache dumpavail 2>/dev/null | grep -c '^Package:') < 20000 )) && [[ $(id -u) == 0 ]]; then
+      apt-get update -qq >&2
+    fi
     "$py" "$here/peers/index_data.py" corpus "$data/corpus.txt" --count 11000
     echo "postgres.sh: embedding 11,000 sentences with siamese embed" >&2
     bounded "$siamese" embed --model "$model" --input "$data/corpus.txt" --output "$data/E.npy" --threads 2 >&2
@@ -100,8 +112,14 @@ echo "{\"kind\":\"setup\",\"rows\":$rows,\"queries\":$queries,\"cpu\":\"$(grep -
 if [[ "$only" != ours ]]; then
   peer_url="$("$root/scripts/postgres.sh" fresh)"
   echo "postgres.sh: peer COPY + HNSW build ($rows rows)" >&2
-  bounded "$py" "$here/peers/postgres_peer.py" load --url "$peer_url" --data "$data" --rows "$rows" | tee -a "$log" >&2
-  bounded "$py" "$here/peers/postgres_peer.py" search --url "$peer_url" --data "$data" --queries "$queries" | tee -a "$log" >&2
+  if ((peer_copy_only)); then
+    bounded "$py" "$here/peers/postgres_peer.py" load --url "$peer_url" --data "$data" --rows "$rows" --no-index | tee -a "$log" >&2
+  else
+    bounded "$py" "$here/peers/postgres_peer.py" load --url "$peer_url" --data "$data" --rows "$rows" | tee -a "$log" >&2
+    bounded "$py" "$here/peers/postgres_peer.py" search --url "$peer_url" --data "$data" --queries "$queries" | tee -a "$log" >&2
+  fi
+  # Its table is not needed any more: at 1 M rows it holds gigabytes of the cache ours would use.
+  "$py" -c 'import psycopg, sys; psycopg.connect(sys.argv[1], autocommit=True).execute("DROP TABLE IF EXISTS peer_items")' "$peer_url"
 fi
 
 if [[ "$only" != peer ]]; then

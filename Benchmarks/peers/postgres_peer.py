@@ -83,6 +83,9 @@ def load(args):
                     i = s + j
                     copy.write_row((f"r{i}", json.dumps({"group": i % 16, "copy": i // base}), block[j]))
     load_s = time.perf_counter() - start
+    if args.no_index:
+        print(json.dumps({"lib": "psycopg", "kind": "load", "rows": n, "copy_s": load_s, "rows_per_s": n / load_s}))
+        return
     conn.execute(f"SET maintenance_work_mem = '{args.maintenance_work_mem}'")
     conn.execute(f"SET max_parallel_maintenance_workers = {args.parallel_workers}")
     start = time.perf_counter()
@@ -152,6 +155,7 @@ def main():
     a.add_argument("--url", required=True); a.add_argument("--data", required=True); a.add_argument("--rows", type=int)
     a.add_argument("--m", type=int, default=16); a.add_argument("--ef-construction", type=int, default=64)
     a.add_argument("--maintenance-work-mem", default="3GB"); a.add_argument("--parallel-workers", type=int, default=1)
+    a.add_argument("--no-index", action="store_true", help="copy the rows only, no CREATE INDEX")
     a = sub.add_parser("search")
     a.add_argument("--url", required=True); a.add_argument("--data", required=True); a.add_argument("--table", default="peer_items")
     a.add_argument("--column", default="embedding"); a.add_argument("--ef", type=int, nargs="+", default=[40, 100, 200])

@@ -23,23 +23,25 @@ extension PostgresStore {
                     alsoInTransaction also: (@Sendable (PostgresConnection, Logger) async throws -> Void)?) async throws {
         try Self.check(items, fingerprint: fingerprint)
         guard !items.isEmpty else { return }
-        let type = vectorType.rawValue
+        let type = vectorType
         try await write(items, fingerprint: fingerprint, what: "bulk-writing \(items.count) items") { conn, logger in
             // Dropped at COMMIT; a rollback undoes its creation. The column types are fixed names.
             _ = try await conn.query(PostgresQuery(unsafeSQL: """
-                CREATE TEMP TABLE siamese_stage (id text, text text, source text, metadata jsonb, vector \(type)) ON COMMIT DROP
+                CREATE TEMP TABLE siamese_stage (id text, text text, source text, metadata jsonb, vector \(type.rawValue)) ON COMMIT DROP
                 """), logger: logger)
-            try await conn.copyFrom(table: "siamese_stage", columns: ["id", "text", "source", "metadata", "vector"], logger: logger) { writer in
+            try await conn.copyFrom(table: "siamese_stage", columns: Self.binaryCopyColumns, logger: logger) { writer in
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(1 << 20)
+                PostgresBinaryCopy.appendHeader(to: &buffer)
                 for item in items {
-                    Self.appendCopyRow(item, to: &buffer)
+                    PostgresBinaryCopy.appendRow(item, type: type, to: &buffer)
                     if buffer.readableBytes >= 1 << 20 {
                         try await writer.write(buffer)
                         buffer.clear()
                     }
                 }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                PostgresBinaryCopy.appendTrailer(to: &buffer)
+                try await writer.write(buffer)
             }
             _ = try await conn.query("""
                 INSERT INTO siamese_items AS t (id, text, source, metadata, fingerprint, vector, updated_at)
@@ -51,41 +53,11 @@ extension PostgresStore {
         }
     }
 
-    /// One row of `COPY`'s text format: tab-separated fields, `\N` for NULL, backslash escapes
-    /// for backslash, tab, newline and carriage return (the only bytes that format gives a
-    /// meaning), the vector as pgvector's text form `[x,y,…]` (each float's shortest exact
-    /// decimal, so the value read back is the same float).
-    static func appendCopyRow(_ item: StoredItem, to buffer: inout ByteBuffer) {
-        appendCopyField(item.id, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: "\t"))
-        appendCopyField(item.text, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: "\t"))
-        appendCopyField(item.source, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: "\t"))
-        appendCopyField(item.metadata, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: "\t"))
-        buffer.writeInteger(UInt8(ascii: "["))
-        for (i, x) in item.vector.enumerated() {
-            if i > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeString(x.description)
-        }
-        buffer.writeInteger(UInt8(ascii: "]"))
-        buffer.writeInteger(UInt8(ascii: "\n"))
-    }
-
-    static func appendCopyField(_ value: String?, to buffer: inout ByteBuffer) {
-        guard let value else {
-            buffer.writeString("\\N")
-            return
-        }
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeString("\\\\")
-            case UInt8(ascii: "\t"): buffer.writeString("\\t")
-            case UInt8(ascii: "\n"): buffer.writeString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeString("\\r")
-            default: buffer.writeInteger(byte)
-            }
-        }
-    }
+    /// The staging table's columns for postgres-nio's `copyFrom`, whose 1.33 release writes
+    /// `COPY "table"("c1",…) FROM STDIN WITH (FORMAT text)` and offers no other format. The last
+    /// name closes the column list, asks for the binary format (see ``PostgresBinaryCopy``) and
+    /// makes the rest of that line a comment: `…,"vector") FROM STDIN WITH (FORMAT binary) --") …`.
+    /// A constant of ours, never data. Should postgres-nio write the statement otherwise, the server
+    /// would read binary rows as text and refuse them: the bulk-load tests would fail, not pass.
+    static let binaryCopyColumns = ["id", "text", "source", "metadata", #"vector") FROM STDIN WITH (FORMAT binary) --"#]
 }

@@ -1,5 +1,6 @@
 import EmbeddingStore
 import Foundation
+import NIOPosix
 import PostgresNIO
 
 /// Readable reasons for postgres-nio's errors, whose own description hides everything (it may
@@ -56,25 +57,24 @@ struct PostgresTimeout: Error, CustomStringConvertible {
 /// stopped was seen never to finish — which held a request, and with it the service's graceful
 /// shutdown, for ever. The body then finishes (or not) in the background, cancelled.
 func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    // One task for the body and an event loop's scheduled task as the timer: every database call
+    // pays for this, so it stays small (the earlier version spent three tasks and a sleeping one
+    // per call; a Dispatch timer woke Dispatch's manager thread each time).
     let once = ResumeOnce<T>()
-    let work = Task { try await body() }
-    let timer = Task {
-        try await Task.sleep(for: limit)
+    let work = Task {
+        do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
+    }
+    let c = limit.components
+    let seconds = Double(c.seconds) + Double(c.attoseconds) / 1e18
+    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(min(seconds, 1e9) * 1e9))) {
         work.cancel()
-        let c = limit.components
-        once.resume(.failure(PostgresTimeout(seconds: Double(c.seconds) + Double(c.attoseconds) / 1e18)))
+        once.resume(.failure(PostgresTimeout(seconds: seconds)))
     }
-    let relay = Task {
-        let result = await work.result
-        timer.cancel()
-        once.resume(result)
-    }
+    defer { timer.cancel() }
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { once.set($0) }
     } onCancel: {
         work.cancel()
-        timer.cancel()
-        relay.cancel()
         once.resume(.failure(CancellationError()))
     }
 }

@@ -47,11 +47,15 @@ extension PostgresStore {
         let query = b.query
         let metric = self.metric
         let dimension = vector.count, location = self.location
-        return try await read("searching", empty: []) { [client, logger] in
+        return try await read("searching", empty: []) { [client, logger, sessionEfSearch] in
             try await client.withConnection { conn in
-                _ = try await conn.query("""
-                    SELECT set_config('hnsw.ef_search', \(String(efSearch)), false), set_config('hnsw.iterative_scan', 'relaxed_order', false)
-                    """, logger: logger)
+                // A round trip saved on most searches: the session keeps the setting.
+                if sessionEfSearch[conn.id] != efSearch {
+                    _ = try await conn.query("""
+                        SELECT set_config('hnsw.ef_search', \(String(efSearch)), false), set_config('hnsw.iterative_scan', 'relaxed_order', false)
+                        """, logger: logger)
+                    sessionEfSearch[conn.id] = efSearch
+                }
                 var hits: [SearchHit] = []
                 do {
                     for try await (id, d, text, meta) in try await conn.query(query, logger: logger).decode((String, Double, String?, String?).self) {
@@ -67,6 +71,29 @@ extension PostgresStore {
                     throw StoreError.database("\(location): the query vector has \(dimension) components; the store's vectors have another length")
                 }
                 return hits
+            }
+        }
+    }
+}
+
+/// The `hnsw.ef_search` each pooled connection's session was last given, by connection id, so
+/// that a search sets it only when it differs (most searches use one value: a round trip saved).
+///
+/// Sound because: the setting is made outside any transaction (so no rollback undoes it); the
+/// only other writer, pair mining, uses `SET LOCAL` inside a transaction, which ends with the
+/// session value back; nothing resets sessions; a pool never reuses a connection id.
+/// `@unchecked Sendable`: every access holds `lock`.
+final class SessionEfSearch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [PostgresConnection.ID: Int] = [:]
+
+    subscript(connection: PostgresConnection.ID) -> Int? {
+        get { lock.withLock { values[connection] } }
+        set {
+            lock.withLock {
+                // Ids of closed connections are never asked for again: bound the table.
+                if values.count >= 1024 { values.removeAll() }
+                values[connection] = newValue
             }
         }
     }

@@ -37,6 +37,8 @@ public final class PostgresStore: VectorStore {
     public var location: String { url.redacted }
 
     let client: PostgresClient
+    /// The `hnsw.ef_search` each pooled connection has now (see ``SessionEfSearch``).
+    let sessionEfSearch = SessionEfSearch()
     let runTask: Task<Void, Never>
     let logger: Logger
 
@@ -120,6 +122,16 @@ public final class PostgresStore: VectorStore {
                                                       database: url.database, tls: poolTLS)
         poolConfig.options.connectTimeout = options.connectTimeout
         poolConfig.options.maximumConnections = max(1, options.maxConnections)
+        // postgres-nio's pool arms timers (three tasks and a Dispatch timer each) whenever a
+        // connection goes back idle: an idle timeout for connections beyond the minimum, and a
+        // keep-alive ping. Per query that cost the service more than the query's own work. So: one
+        // connection stays open for good (no idle timer; more would hold PostgreSQL's connection
+        // slots from every process that opens a store, and the tests open many at once), and no
+        // keep-alive (an idle socket that PostgreSQL closes is seen closed by the event loop at
+        // once; a query on a connection lost silently fails, the pool replaces it, and the caller
+        // gets a 503-class error).
+        poolConfig.options.minimumConnections = min(1, poolConfig.options.maximumConnections - 1)
+        poolConfig.options.keepAliveBehavior = nil
         let client = PostgresClient(configuration: poolConfig, backgroundLogger: logger)
         return PostgresStore(url: url, options: options, metric: storedMetric ?? options.metric ?? .cosine,
                              vectorType: stored.vectorType ?? options.vectorType ?? .vector, client: client, logger: logger)
@@ -155,8 +167,11 @@ public final class PostgresStore: VectorStore {
             // caller hears at once (the service answers 503) and the pool keeps reconnecting.
             // Leasing an idle connection is no round trip. Never longer than the operation's own
             // limit: a caller that set a short one (the service) gets its answer within it.
+            // (Pointless when the operation's own limit is no longer: the service's case.)
             let limit = timeout ?? options.operationTimeout
-            try await withTimeout(min(options.connectTimeout, limit)) { [client] in try await client.withConnection { _ in } }
+            if options.connectTimeout < limit {
+                try await withTimeout(options.connectTimeout) { [client] in try await client.withConnection { _ in } }
+            }
             return try await withTimeout(limit, body)
         } catch {
             // A StoreError thrown inside a transaction (a refused fingerprint) comes out wrapped.

@@ -74,13 +74,14 @@ public final class TextModelAdapter: ServedModel, @unchecked Sendable {
     public let dimension: Int
     public let fingerprint: String
     public let calibration: ServedCalibration?
-    public let encoder: SentenceTransformer
+    /// The model fixed for inference (the trainable copy of its weights is not kept).
+    public let encoder: FrozenTextEncoder
     public let higherScoreMeansSame = true
     public let scoreName = "cosine"
     let batchSize: Int
 
     public init(folder: URL, batchSize: Int = 32) throws {
-        encoder = try SentenceTransformer(folder: folder)
+        encoder = try SentenceTransformer(folder: folder).frozen()
         name = folder.lastPathComponent
         dimension = encoder.dimension
         fingerprint = try Self.fingerprint(of: folder)

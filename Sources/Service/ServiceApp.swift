@@ -3,12 +3,26 @@ import FileSupport
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresStore
 import ServiceLifecycle
 
 /// Starts the service from a resolved configuration: loads the model, opens the store and
 /// serves until SIGTERM or SIGINT, then finishes in-flight requests and saves the index.
 public enum ServiceApp {
+    /// Runs Swift Concurrency's jobs on NIO's event loop threads — the threads that already do the
+    /// service's socket and PostgreSQL I/O — instead of a second pool of threads. A request would
+    /// otherwise hop between the two pools several times (HTTP read, handler, each database call,
+    /// response write), each hop a thread wake-up, which on 2 cores cost more than the request's own
+    /// work. Model inference keeps its own thread (``EmbedBatcher``), so no event loop waits on a
+    /// forward pass. Process-wide and only possible before any task has started: `siamese serve`
+    /// calls it first thing; returns false where it could not be installed (nothing changes then).
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// The application for `state`, bound to the configured host and port.
     public static func application(state: ServiceState, logger: Logger) -> some ApplicationProtocol {
         Application(
@@ -20,6 +34,9 @@ public enum ServiceApp {
 
     /// Loads the model `configuration` names, or the demo model (trained and cached on first use).
     public static func loadModel(_ configuration: ServiceConfiguration, logger: Logger) throws -> any ServedModel {
+        ResidentMemory.holdLessAfterFrees()
+        // Loading frees about as much as the model keeps (initial values, the trainable copy).
+        defer { ResidentMemory.returnFreedMemory() }
         // A path, or a name found in $SIAMESE_MODELS or the Hugging Face cache (as the CLI's --model).
         if let path = configuration.model { return try ModelLoader.load(folder: try ModelLocator.resolve(path)) }
         let cache = configuration.demoCache.map { URL(fileURLWithPath: $0) } ?? DemoModelProvider.defaultCacheDirectory()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Service
 
 /// The `siamese` command: every capability of the package, reachable from a shell.
 struct SiameseCommand: AsyncParsableCommand {
@@ -43,6 +44,8 @@ struct SiameseCommand: AsyncParsableCommand {
 @main
 enum Entry {
     static func main() async {
+        // Before any other task starts (see ServiceApp.runTasksOnEventLoops).
+        if CommandLine.arguments.dropFirst().first == "serve" { ServiceApp.runTasksOnEventLoops() }
         do {
             let arguments = try CommandDefaults.apply(to: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
             var command = try SiameseCommand.parseAsRoot(arguments)

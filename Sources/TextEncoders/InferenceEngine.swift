@@ -48,11 +48,17 @@ public final class InferenceEngine: @unchecked Sendable {
         let gamma2: AlignedBuffer<Float>, beta2: AlignedBuffer<Float>
     }
 
-    init(model: SentenceTransformer, precision: Precision) {
+    /// - Parameters:
+    ///   - model: The model whose current parameters are copied (the embedding tables are shared).
+    ///   - precision: The arithmetic of the linear layers.
+    ///   - keepingSnapshot: Keep references to every parameter so that ``isCurrent(_:)`` can tell
+    ///     when they change (the engine cache of a model being trained); false for an engine that
+    ///     outlives its model (``FrozenTextEncoder``), which would otherwise keep it all alive.
+    init(model: SentenceTransformer, precision: Precision, keepingSnapshot: Bool = true) {
         self.precision = precision
         let bert = model.bert
         configuration = bert.configuration
-        snapshot = model.namedParameters.map { $0.parameter.value.detached() }
+        snapshot = keepingSnapshot ? model.namedParameters.map { $0.parameter.value.detached() } : []
         word = bert.embeddings.wordEmbeddings.weight.value.detached()
         position = bert.embeddings.positionEmbeddings.weight.value.detached()
         // MPNet has no token types: one zero row keeps a single embedding pass for both families.

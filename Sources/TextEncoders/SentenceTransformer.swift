@@ -116,20 +116,20 @@ public final class SentenceTransformer: Module {
     /// graph, on ``Threading/threadCount`` threads. With ``Precision/int8`` the encoder's linear
     /// layers run as dynamic int8.
     public func encode(_ texts: [String], batchSize: Int = 64, precision: Precision = .float32) -> Tensor {
-        let encodings = tokenizeAll(texts)
-        let engine = engineCache.engine(for: self, precision: precision)
-        let full = engine.encode(encodings, batchSize: max(1, batchSize))
-        guard let d = truncateDimension, d < fullDimension else { return full }
-        let prefix = full.slice(axis: 1, 0..<d)
-        return normalizes ? prefix.l2Normalized() : prefix
+        FrozenTextEncoder(self, engine: engineCache.engine(for: self, precision: precision)).encode(texts, batchSize: batchSize)
+    }
+
+    /// This model fixed for inference, holding no reference to the model: a caller that only
+    /// encodes keeps it and lets the model go (see ``FrozenTextEncoder``).
+    public func frozen(precision: Precision = .float32) -> FrozenTextEncoder {
+        FrozenTextEncoder(self, engine: InferenceEngine(model: self, precision: precision, keepingSnapshot: false))
     }
 
     /// Tokenises on every thread: tokenising is a few percent of the work and needs no locks.
-    func tokenizeAll(_ texts: [String]) -> [Encoding] {
+    static func tokenizeAll(_ texts: [String], tokenizer: Tokenizer, lowercase: Bool, maxLength: Int) -> [Encoding] {
         let box = ResultBox<Encoding>(count: texts.count)
         let chunk = 64
         let chunks = (texts.count + chunk - 1) / chunk
-        let (tokenizer, lowercase, maxLength) = (tokenizer, lowercasesInput, maxSequenceLength)
         Threading.parallelFor(chunks) { c in
             for i in (c * chunk)..<min(texts.count, (c + 1) * chunk) {
                 box.set(i, Self.tokenize(texts[i], tokenizer: tokenizer, lowercase: lowercase, maxLength: maxLength))

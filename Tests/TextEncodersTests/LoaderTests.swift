@@ -51,6 +51,32 @@ import Testing
         #expect(model.encode([]).shape == [0, model.dimension])
     }
 
+    /// A frozen encoder gives the model's embeddings bit for bit (every variant, float32 and
+    /// int8) and keeps nothing of the model alive: the model object and its transformer (which holds the
+    /// parameters) are freed once only the encoder holds on (the service serves from it, so that the trainable
+    /// copy of the weights leaves memory).
+    @Test(arguments: 0..<6)
+    func frozenEncoderMatchesAndReleasesTheModel(_ index: Int) throws {
+        let (name, options) = Self.variants[index]
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let folder = try TinyModel.write(to: dir.file("m"), options)
+        weak var released: SentenceTransformer?
+        weak var transformer: BertModel?
+        let (frozen, int8, expected, expectedInt8): (FrozenTextEncoder, FrozenTextEncoder, [[Float]], [[Float]]) = try {
+            let model = try SentenceTransformer(folder: folder)
+            released = model
+            transformer = model.bert
+            return (model.frozen(), model.frozen(precision: .int8), rows(model.encode(TinyModel.sentences, batchSize: 3)),
+                    rows(model.encode(TinyModel.sentences, precision: .int8)))
+        }()
+        #expect(released == nil, "\(name): the model outlived frozen()")
+        #expect(transformer == nil, "\(name): the transformer and its parameters outlived frozen()")
+        #expect(frozen.dimension == expected[0].count)
+        #expect(rows(frozen.encode(TinyModel.sentences, batchSize: 3)) == expected, "\(name)")
+        #expect(rows(int8.encode(TinyModel.sentences)) == expectedInt8, "\(name): int8")
+    }
+
     @Test func maxSequenceLengthSources() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }

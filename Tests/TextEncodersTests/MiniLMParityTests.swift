@@ -38,6 +38,20 @@ struct MiniLMParityTests {
         #expect(worstDiff <= 1e-5)
     }
 
+    /// The service's form of the model: same embeddings, and the model itself is released.
+    @Test func frozenEncoderMatchesAndReleasesTheModel() throws {
+        weak var released: SentenceTransformer?
+        let frozen: FrozenTextEncoder = try {
+            let m = try SentenceTransformer(folder: try #require(MiniLM.folder))
+            released = m
+            return m.frozen()
+        }()
+        #expect(released == nil, "the model outlived frozen()")
+        for (o, r) in zip(rows(frozen.encode(Reference.sentences)), Reference.matrix("embeddings")) {
+            #expect(compare(o, r).cosine >= 0.99999)
+        }
+    }
+
     /// The differentiable path (used for fine-tuning) computes the same function.
     @Test func differentiablePathMatches() throws {
         let m = try MiniLM.model()

@@ -61,7 +61,7 @@ final class TensorStorage: @unchecked Sendable {
 /// Thread-safe (one mutex; a hand-out or a return is a dictionary lookup, well under a microsecond,
 /// against the tens of microseconds of page faults it saves). Bounded: at most ``maxPerSize`` buffers
 /// of a size and ``maxBytes`` in all are kept; anything beyond goes back to the system allocator.
-enum StoragePool {
+public enum StoragePool {
     /// Buffers smaller than this come from the allocator's own free lists, which do not fault.
     static let minimumBytes = 1 << 16
     /// The most bytes kept in the pool.
@@ -104,8 +104,9 @@ enum StoragePool {
         }
     }
 
-    /// Frees every kept buffer (tests; a long-lived process after a large job).
-    static func drain() {
+    /// Frees every kept buffer (tests; a long-lived process after a large job, or after loading a
+    /// model it will only run: the service, where loading's freed buffers would stay otherwise).
+    public static func drain() {
         let all: [UInt] = state.withLock { s in
             defer { s.free = [:]; s.bytes = 0 }
             return s.free.values.flatMap { $0 }
@@ -114,5 +115,5 @@ enum StoragePool {
     }
 
     /// Bytes currently kept.
-    static var keptBytes: Int { state.withLock { $0.bytes } }
+    public static var keptBytes: Int { state.withLock { $0.bytes } }
 }
