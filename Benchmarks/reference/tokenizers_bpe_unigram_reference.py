@@ -17,6 +17,9 @@ Training text (nothing downloaded): the corpus of tokenizer_reference.json (punc
 CJK, emoji, control characters, …), the docstrings of Python's standard library (English), and
 the CJK sample texts of Python's own codec tests (Chinese, Japanese, Korean).
 
+Training is not bit-for-bit repeatable (the library's trainers break frequency ties in hash
+order), so a rerun rewrites the tokenizer files and the reference together; commit both.
+
 The Precompiled normaliser's charsmap comes from `sentencepiece` itself: a Unigram model trained
 with its default `nmt_nfkc` rule compiles that rule into the double-array trie that XLM-R's
 `tokenizer.json` carries; the library is then given those bytes (`normalizers.Precompiled`).
@@ -30,6 +33,7 @@ import random
 import sys
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "Tests", "TokenizersTests", "Fixtures")
@@ -147,7 +151,7 @@ def sentencepiece_charsmap(lines):
     from sentencepiece import sentencepiece_model_pb2 as pb
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, vocab_size=1000, character_coverage=0.98,
-                                   model_type="unigram", normalization_rule_name="nmt_nfkc", minloglevel=2,
+                                   model_type="unigram", normalization_rule_name="nmt_nfkc", minloglevel=2, num_threads=1,
                                    hard_vocab_limit=False)
     proto = pb.ModelProto()
     proto.ParseFromString(model.getvalue())
@@ -318,6 +322,25 @@ def reference_for(tokenizer_json, texts):
     return ref
 
 
+def wordpiece_offsets():
+    """Offsets of the WordPiece tokenizer of the older parity tests (template + vocab.txt, uncased),
+    which did not record them: the BERT path now reports offsets too."""
+    from tokenizers import Tokenizer
+    with open(os.path.join(FIXTURES, "tokenizer_reference.json"), encoding="utf-8") as f:
+        ref = json.load(f)
+    template = ref["template"]
+    with open(os.path.join(FIXTURES, "vocab.txt"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    vocab = {}
+    for i, t in enumerate(lines):
+        vocab[t] = i
+    template["model"]["vocab"] = vocab
+    tok = Tokenizer.from_str(json.dumps(template))
+    return [[x for o in tok.encode(t).offsets for x in o] for t in ref["texts"]]
+
+
 def main():
     import tokenizers
     random.seed(0)
@@ -332,6 +355,7 @@ def main():
     texts = test_texts()
     reference = {"tokenizers_version": tokenizers.__version__, "texts": texts,
                  "pairs": [list(p) for p in PAIRS], "variants": {}}
+    reference["wordpiece_offsets"] = wordpiece_offsets()
     for name, v in sorted(variants.items()):
         path = os.path.join(OUT, name + ".tokenizer.json")
         with open(path, "w", encoding="utf-8") as f:
