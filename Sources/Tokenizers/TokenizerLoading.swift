@@ -173,6 +173,7 @@ extension Tokenizer {
             for (i, item) in list.enumerated() {
                 let inner = "\(path).processors[\(i)]"
                 guard let o = item as? [String: Any] else { throw f.invalid(inner, "not an object") }
+                guard (o["type"] as? String) != "Sequence" else { throw f.invalid(inner, "a Sequence inside a Sequence is not supported") }
                 let processor = try postProcessor(o, path: inner, fields: f)
                 if (o["type"] as? String) == "ByteLevel" {
                     if let t = processor.offsetTrimming { result.offsetTrimming = t }
