@@ -90,7 +90,7 @@ public struct BytePairEncoding: Sendable {
         return out.map(\.id)
     }
 
-    private struct Symbol {
+    fileprivate struct Symbol {
         var id: Int
         var start: Int   // word scalar range
         var end: Int
@@ -139,19 +139,87 @@ public struct BytePairEncoding: Sendable {
             }
         }
         if let u = unknown { symbols.append(u) }
-        // Repeatedly merge the adjacent pair of lowest rank, leftmost among equals.
-        while symbols.count > 1 {
-            var best: (pos: Int, merge: Merge)? = nil
-            for p in 0..<(symbols.count - 1) {
-                if let m = merges[Self.key(symbols[p].id, symbols[p + 1].id)], m.rank < (best?.merge.rank ?? Int.max) {
-                    best = (p, m)
-                }
-            }
-            guard let (p, m) = best else { break }
-            symbols[p] = Symbol(id: m.id, start: symbols[p].start, end: symbols[p + 1].end)
-            symbols.remove(at: p + 1)
-        }
+        if symbols.count > 1 { mergeAll(&symbols) }
         for s in symbols { out.append(ModelToken(id: s.id, range: s.start..<s.end)) }
+    }
+}
+
+extension BytePairEncoding {
+    /// A candidate merge in the queue: lowest rank first, then leftmost (the library's order).
+    private struct Candidate: Comparable {
+        let rank: Int
+        let pos: Int
+        let id: Int
+        static func < (a: Candidate, b: Candidate) -> Bool { a.rank != b.rank ? a.rank < b.rank : a.pos < b.pos }
+    }
+
+    /// Applies merges until none applies: a priority queue of candidate pairs over a linked list of
+    /// symbols, O(n log n) in the word's length (long words without a pre-tokeniser stay fast).
+    /// A popped candidate whose pair has changed since it was queued is skipped.
+    private func mergeAll(_ symbols: inout [Symbol]) {
+        let n = symbols.count
+        var next = Array(1...n)           // n: none
+        var prev = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MinHeap<Candidate>()
+        for p in 0..<(n - 1) {
+            if let m = merges[Self.key(symbols[p].id, symbols[p + 1].id)] { heap.push(Candidate(rank: m.rank, pos: p, id: m.id)) }
+        }
+        while let top = heap.pop() {
+            let p = top.pos
+            guard alive[p], next[p] < n else { continue }
+            let q = next[p]
+            guard let m = merges[Self.key(symbols[p].id, symbols[q].id)], m.id == top.id else { continue }
+            symbols[p] = Symbol(id: m.id, start: symbols[p].start, end: symbols[q].end)
+            alive[q] = false
+            next[p] = next[q]
+            if next[q] < n { prev[next[q]] = p }
+            if prev[p] >= 0, let left = merges[Self.key(symbols[prev[p]].id, symbols[p].id)] {
+                heap.push(Candidate(rank: left.rank, pos: prev[p], id: left.id))
+            }
+            if next[p] < n, let right = merges[Self.key(symbols[p].id, symbols[next[p]].id)] {
+                heap.push(Candidate(rank: right.rank, pos: p, id: right.id))
+            }
+        }
+        var kept: [Symbol] = []
+        kept.reserveCapacity(n)
+        var i = 0
+        while i < n { kept.append(symbols[i]); i = next[i] }
+        symbols = kept
+    }
+}
+
+/// A binary min-heap.
+struct MinHeap<Element: Comparable> {
+    private var items: [Element] = []
+
+    mutating func push(_ x: Element) {
+        items.append(x)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[i] < items[parent] else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        guard !items.isEmpty else { return first }
+        items[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count && items[l] < items[m] { m = l }
+            if r < items.count && items[r] < items[m] { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return first
     }
 }
 
