@@ -37,7 +37,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
 
     /// The types supported for a component, by the first part of its path.
     public static func supported(_ component: String) -> [String] {
-        switch component.prefix { $0 != "." && $0 != "[" } {
+        switch component.prefix(while: { $0 != "." && $0 != "[" }) {
         case "model": ["WordPiece", "BPE", "Unigram"]
         case "normalizer": ["BertNormalizer", "NFC", "NFKC", "NFD", "NFKD", "Lowercase", "Strip", "Replace", "Prepend", "Precompiled", "Sequence"]
         case "pre_tokenizer": ["BertPreTokenizer", "ByteLevel", "Metaspace", "WhitespaceSplit", "Sequence"]
