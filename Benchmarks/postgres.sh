@@ -12,11 +12,13 @@
 #
 # Measured (a server of its own: SIAMESE_POSTGRES_DIR=Benchmarks/data/postgres/cluster):
 #   load     psycopg binary COPY into a table without index, then CREATE INDEX hnsw (m 16,
-#            ef_construction 64, vector_cosine_ops)      vs  siamese store import --store URL (.npy + ids)
+#            ef_construction 64, vector_cosine_ops)      vs  siamese store import --store URL (.npy + ids,
+#            --batch-size 5000: binary COPY per batch, then the same CREATE INDEX; the two timed apart)
 #   search   the same SQL from psycopg (one connection, one query after another) vs siamese serve's
 #            POST /v1/search {"vector", "k": 10, "ef"} over HTTP (one keep-alive connection),
 #            ef_search 40 / 100 / 200, recall@10 against the exact top-10
-#   memory   siamese serve's peak resident memory (VmHWM) after the searches
+#   memory   siamese serve's resident memory after the searches (VmRSS) and its peak (VmHWM, reached while
+#            loading the model)
 #   in-process  siamese index build --hnsw (m 16, ef_construction 64) + siamese search at the
 #            same ef: the price of the database (skip with --skip-in-process)
 #
@@ -125,10 +127,19 @@ fi
 if [[ "$only" != peer ]]; then
   ours_url="$("$root/scripts/postgres.sh" fresh)"
   echo "postgres.sh: siamese store import ($rows rows)" >&2
+  # Batches of 5,000 rows per transaction (vectors need no embedding; the default 256 is sized for
+  # embedding batches). stderr is time-stamped per line to split the load (binary COPY) from the
+  # HNSW build that starts at "building the search index".
   start=$(date +%s.%N)
-  bounded "$siamese" store import --store "$ours_url" --model "$model" --input "$data/X.npy" --ids "$data/ids.txt" >&2
+  bounded "$siamese" store import --store "$ours_url" --model "$model" --input "$data/X.npy" --ids "$data/ids.txt" --batch-size 5000 \
+    2> >("$py" -u -c 'import sys, time
+for line in sys.stdin: print(f"{time.time():.3f} {line}", end="", flush=True)' > "$data/import.log")
   end=$(date +%s.%N)
-  echo "{\"lib\":\"ours\",\"kind\":\"load\",\"rows\":$rows,\"seconds\":$(echo "$end - $start" | bc),\"rows_per_s\":$(echo "$rows / ($end - $start)" | bc -l)}" | tee -a "$log" >&2
+  sleep 0.5  # the time-stamping process drains
+  index_start=$(grep -a "building the search index" "$data/import.log" | head -1 | cut -d' ' -f1)
+  [[ -n "$index_start" ]] || index_start=$end
+  load_s=$(echo "$index_start - $start" | bc -l)
+  echo "{\"lib\":\"ours\",\"kind\":\"load\",\"rows\":$rows,\"seconds\":$(echo "$end - $start" | bc),\"copy_s\":$load_s,\"rows_per_s\":$(echo "$rows / $load_s" | bc -l),\"hnsw_build_s\":$(echo "$end - $index_start" | bc -l)}" | tee -a "$log" >&2
   # The same SQL client on our table (the same index and data, so the difference below is the service).
   bounded "$py" "$here/peers/postgres_peer.py" search --url "$ours_url" --data "$data" --queries "$queries" \
     --table siamese_items --column vector | sed 's/"lib": "psycopg"/"lib": "psycopg-on-ours"/' | tee -a "$log" >&2
@@ -144,7 +155,8 @@ if [[ "$only" != peer ]]; then
   done
   bounded "$py" "$here/peers/postgres_peer.py" http --port "$port" --data "$data" --queries "$queries" | tee -a "$log" >&2
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
-  echo "{\"lib\":\"ours\",\"kind\":\"memory\",\"rows\":$rows,\"serve_peak_rss_kb\":$hwm}" | tee -a "$log" >&2
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$serve_pid/status")
+  echo "{\"lib\":\"ours\",\"kind\":\"memory\",\"rows\":$rows,\"serve_rss_after_searches_kb\":$rss,\"serve_peak_rss_kb\":$hwm}" | tee -a "$log" >&2
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 
   if ((in_process)); then

@@ -34,9 +34,6 @@ public enum ServiceApp {
 
     /// Loads the model `configuration` names, or the demo model (trained and cached on first use).
     public static func loadModel(_ configuration: ServiceConfiguration, logger: Logger) throws -> any ServedModel {
-        ResidentMemory.holdLessAfterFrees()
-        // Loading frees about as much as the model keeps (initial values, the trainable copy).
-        defer { ResidentMemory.returnFreedMemory() }
         // A path, or a name found in $SIAMESE_MODELS or the Hugging Face cache (as the CLI's --model).
         if let path = configuration.model { return try ModelLoader.load(folder: try ModelLocator.resolve(path)) }
         let cache = configuration.demoCache.map { URL(fileURLWithPath: $0) } ?? DemoModelProvider.defaultCacheDirectory()
@@ -116,15 +113,22 @@ public enum ServiceApp {
 
     /// Serves until SIGTERM/SIGINT; returns after in-flight requests finished and the index was saved.
     public static func run(_ configuration: ServiceConfiguration, logger: Logger) async throws {
+        // Process-wide allocator settings belong to the process that serves (this entry point,
+        // `siamese serve`), not to the library calls a test process makes side by side with others.
+        // The memory is returned before the server starts: nothing else runs yet.
+        ResidentMemory.holdLessAfterFrees()
         if let store = configuration.store, PostgresURL.isPostgres(store) {
             // Every acknowledged write is committed in the database; there is no index to save.
             let state = try await makePostgresState(configuration, logger: logger)
+            // Loading freed about as much as the model keeps (initial values, the trainable copy).
+            ResidentMemory.returnFreedMemory()
             try await serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true).run()
             await state.vectorStore.close()
             logger.info("stopped")
             return
         }
         let state = try makeState(configuration, logger: logger)
+        ResidentMemory.returnFreedMemory()
         let group = serviceGroup(state, application(state: state, logger: logger), logger: logger, onSignals: true)
         try await serve(group, state: state, logger: logger)
     }
