@@ -84,6 +84,12 @@ struct IngestCommand: ParsableCommand {
                 continue
             }
             waiting = false
+            // Crash tests only (never set otherwise): after N committed chunks this worker stalls
+            // holding its next chunk's lease, so that a test kills it mid-run at a known point
+            // instead of racing it (a fast worker on a busy machine finished before the kill).
+            if let stall = ProcessInfo.processInfo.environment["SIAMESE_TEST_INGEST_STALL_AFTER_CHUNKS"].flatMap(Int.init), mine.chunks >= stall {
+                while true { Thread.sleep(forTimeInterval: 3600) }
+            }
             if let previous = chunk.takenOverFrom {
                 mine.takenOver += 1
                 progress.log("ingest: took over chunk \(chunk.index) (lines \(chunk.firstLine)–\(chunk.lastLine)) from \(previous), whose lease ran out", always: true)

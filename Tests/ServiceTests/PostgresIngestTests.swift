@@ -114,6 +114,8 @@ struct PostgresIngestTests {
                             "--chunk-size", "50", "--batch-size", "50", "--lease-seconds", "2"]
         worker.standardOutput = FileHandle.nullDevice
         worker.standardError = FileHandle.nullDevice
+        // It stalls after 5 committed chunks, holding the lease of a 6th: killed there, not raced.
+        worker.environment = ProcessInfo.processInfo.environment.merging(["SIAMESE_TEST_INGEST_STALL_AFTER_CHUNKS": "5"]) { $1 }
         try worker.run()
         // Wait (with a deadline) until some chunks are committed, then kill it with no warning.
         let deadline = ContinuousClock.now + .seconds(180)
@@ -126,7 +128,7 @@ struct PostgresIngestTests {
         worker.waitUntilExit()
         #expect(worker.terminationReason == .uncaughtSignal, "the worker ended before it was killed (status \(worker.terminationStatus))")
         let doneAtKill = try await Self.doneChunks(url)
-        #expect(doneAtKill >= 5 && doneAtKill < 200, "killed mid-run: \(doneAtKill) of 200 chunks done")
+        #expect(doneAtKill == 5, "killed mid-run, holding a 6th chunk: \(doneAtKill) of 200 chunks done")
 
         let rerun = try SiameseExecutable.run(["ingest", "--store", url.redacted, "--model", model.path, "--input", input.path,
                                                "--chunk-size", "50", "--batch-size", "50", "--format", "json"])
@@ -134,6 +136,7 @@ struct PostgresIngestTests {
         let summary = try json(rerun.stdout)
         #expect(summary["items"] as? Int == n && summary["skipped_chunks"] as? Int == doneAtKill, "\(summary)")
         #expect(rerun.stderr.contains("skipped \(doneAtKill) of 200 chunks"), "\(rerun.stderr)")
+        #expect(summary["taken_over_chunks"] as? Int == 1, "the chunk the killed worker held is taken over: \(summary)")
         let items = try exported(url.redacted, folder: folder)
         #expect(items.count == n && Set(items.keys) == Set((0..<n).map { "item-\($0)" }))
         #expect(try await Self.doneChunks(url) == 200)
