@@ -158,7 +158,7 @@ struct StoreImportCommand: ParsableCommand {
             name = pg.location
             // COPY into a staging table, then one INSERT … ON CONFLICT: the bulk path. Into an empty
             // store, with more than one batch to come, the HNSW index is dropped after the first
-            // batch (which creates the table) and built once at the end: pgvector's per-row graph
+            // transaction (one row: it creates the table) and built once at the end: pgvector's per-row graph
             // updates hold a load to a few hundred rows a second. A load that stops half way
             // leaves the store without its index (searches stay exact, slower): the next import
             // builds it.
