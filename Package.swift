@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already built for postgres-nio; its SHA-256 is BoringSSL's assembly.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // Hot loops in C: GEMM micro-kernels and vector math, chosen at run time by CPU detection.
@@ -45,8 +47,8 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         // The Siamese domain: encoders, comparison (distances, learned head), losses, miners, samplers, trainer.
         .target(name: "Siamese", dependencies: ["Tensors", "NN", "SafeTensors", "FileSupport", "NPY", "Evaluation", "CImageCodecs"]),
-        // Small file utilities every module needs: atomic writes, SHA-256, a fast CSV line reader, input errors.
-        .target(name: "FileSupport", dependencies: ["Core"]),
+        // Small file utilities every module needs: atomic writes, SHA-256 (swift-crypto's), a fast CSV line reader, input errors.
+        .target(name: "FileSupport", dependencies: ["Core", .product(name: "Crypto", package: "swift-crypto")]),
         // NumPy .npy arrays in and out (float32, int64), shared by the CLI, evaluation and the index.
         .target(name: "NPY", dependencies: ["Core", "FileSupport"]),
         // WordPiece tokenisation from tokenizer.json / vocab.txt (BERT family).

@@ -31,8 +31,9 @@ public enum NPY {
         }
     }
 
-    /// Decodes the bytes of a `.npy` file.
-    public static func decode(_ data: Data) throws(NPYError) -> NPYArray {
+    /// Where a `.npy` file's values are and what they are, every length checked against the bytes
+    /// present (shared by ``decode(_:)`` and ``NPYMatrixFile``).
+    static func layout(of data: Data) throws(NPYError) -> (header: NPYHeader, elements: Int, itemSize: Int, dataStart: Int) {
         let count = data.count
         guard count >= 8 else {
             if count >= 6, !data.prefix(6).elementsEqual(magic) { throw NPYError(.badMagic, file: nil) }
@@ -84,7 +85,14 @@ public enum NPY {
         guard actual == expected else {
             throw NPYError(.dataSizeMismatch(expectedBytes: expected, actualBytes: actual), file: nil)
         }
-        let payload = data[(base + dataStart)...]
+        return (header, elements, itemSize, dataStart)
+    }
+
+    /// Decodes the bytes of a `.npy` file.
+    public static func decode(_ data: Data) throws(NPYError) -> NPYArray {
+        let layout = try layout(of: data)
+        let header = layout.header, elements = layout.elements
+        let payload = data[(data.startIndex + layout.dataStart)...]
         let storage: NPYArray.Storage
         switch header.descr {
         case "<f4": storage = .float32(loadLittleEndian(payload, count: elements, as: UInt32.self).map { Float(bitPattern: $0) })

@@ -3,7 +3,7 @@ import NIOCore
 import PostgresNIO
 
 /// Rows in PostgreSQL's binary `COPY` format, for the staging table of
-/// ``PostgresStore/bulkUpsert(_:fingerprint:)`` (columns id, text, source, metadata, vector).
+/// ``PostgresStore/bulkUpsert(_:fingerprint:newIDs:)`` (columns id, text, source, metadata, [fingerprint,] vector).
 ///
 /// Binary, not text: in the text format the server parses every component of every vector from
 /// decimal (and we print it), which made the load five times slower than psycopg's binary `COPY`
@@ -21,12 +21,13 @@ enum PostgresBinaryCopy {
         buffer.writeInteger(Int16(-1))
     }
 
-    /// One row: five fields, each a 32-bit length and its bytes (-1 for NULL); metadata in
+    /// One row: id, text, source, metadata, the fingerprint when given, the vector; each field a
+    /// 32-bit length and its bytes (-1 for NULL); metadata in
     /// `jsonb`'s binary form (version 1, then the text); the vector in pgvector's (16-bit
     /// dimension, 16 unused bits, then each component big-endian: `float4` for `vector`, IEEE
     /// half for `halfvec`, rounded to nearest even as pgvector rounds a `real`).
-    static func appendRow(_ item: StoredItem, type: PostgresVectorType, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(Int16(5))
+    static func appendRow(_ item: StoredItem, fingerprint: String? = nil, type: PostgresVectorType, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(Int16(fingerprint == nil ? 5 : 6))
         appendText(item.id, to: &buffer)
         appendText(item.text, to: &buffer)
         appendText(item.source, to: &buffer)
@@ -37,6 +38,7 @@ enum PostgresBinaryCopy {
         } else {
             buffer.writeInteger(Int32(-1))
         }
+        if let fingerprint { appendText(fingerprint, to: &buffer) }
         let v = item.vector
         let width = type == .halfvec ? 2 : 4
         buffer.writeInteger(Int32(4 + width * v.count))

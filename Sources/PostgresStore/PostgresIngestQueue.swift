@@ -167,7 +167,7 @@ public struct PostgresIngestQueue: Sendable {
         }
     }
 
-    /// Upserts the chunk's items (``PostgresStore/bulkUpsert(_:fingerprint:)``) and marks the
+    /// Upserts the chunk's items (``PostgresStore/bulkUpsert(_:fingerprint:newIDs:)``) and marks the
     /// chunk done, in one transaction, acknowledged after COMMIT.
     /// - Returns: false when the chunk was already marked done by another worker (whose lease
     ///   this one outlived); the items were written again, the same.

@@ -45,7 +45,7 @@ extension PostgresStore {
             ) SELECT id, d, text, metadata::text FROM r ORDER BY d, id
             """
         let query = b.query
-        let metric = self.metric
+        let metric = self.metric, vectorType = self.vectorType
         let dimension = vector.count, location = self.location
         return try await read("searching", empty: []) { [client, logger, sessionEfSearch] in
             try await client.withConnection { conn in
@@ -56,21 +56,27 @@ extension PostgresStore {
                         """, logger: logger)
                     sessionEfSearch[conn.id] = efSearch
                 }
-                var hits: [SearchHit] = []
+                var rows: [PreparedSearchRow] = []
                 do {
-                    for try await (id, d, text, meta) in try await conn.query(query, logger: logger).decode((String, Double, String?, String?).self) {
-                        let score: Double = switch metric {
-                        case .cosine: 1 - d
-                        case .dot: -d
-                        case .l2: d * d
-                        }
-                        hits.append(SearchHit(id: id, score: Float(score), text: text, metadata: meta))
+                    // Unfiltered searches (the common case) as a prepared statement: PostgreSQL
+                    // parses and plans the query once per connection instead of on every search.
+                    if metadata == nil, let prepared = try await PreparedSearches.run(metric, vectorType, vector: vector, k: k, on: conn, logger: logger) {
+                        rows = prepared
+                    } else {
+                        for try await row in try await conn.query(query, logger: logger).decode(PreparedSearchRow.self) { rows.append(row) }
                     }
                 } catch where PostgresErrors.sqlState(error) == "22000" {
                     // pgvector's "different vector dimensions".
                     throw StoreError.database("\(location): the query vector has \(dimension) components; the store's vectors have another length")
                 }
-                return hits
+                return rows.map { (id, d, text, meta) in
+                    let score: Double = switch metric {
+                    case .cosine: 1 - d
+                    case .dot: -d
+                    case .l2: d * d
+                    }
+                    return SearchHit(id: id, score: Float(score), text: text, metadata: meta)
+                }
             }
         }
     }

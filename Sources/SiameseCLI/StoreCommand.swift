@@ -131,10 +131,10 @@ struct StoreImportCommand: ParsableCommand {
     func importVectors(ids: String) throws {
         let rows = try StoreVectorsInput.read(vectors: input, ids: ids)
         let served = try StoreSession.model(model)
-        if let first = rows.first, first.vector.count != served.dimension {
-            throw InputError(file: input, message: "the vectors have \(first.vector.count) components; \(model) makes \(served.dimension)")
+        if rows.count > 0, rows.dimension != served.dimension {
+            throw InputError(file: input, message: "the vectors have \(rows.dimension) components; \(model) makes \(served.dimension)")
         }
-        try write(rows.count, noun: "vectors", served: served) { range in rows[range].map { StoredItem(id: $0.id, vector: $0.vector) } }
+        try write(rows.count, noun: "vectors", served: served) { range in rows.items(range) }
     }
 
     /// The one write path of both inputs: `count` items made batch by batch by `batch` (given the
@@ -167,7 +167,8 @@ struct StoreImportCommand: ParsableCommand {
             if loadThenIndex { firstBatch = 1 }
             var dropped = false
             upsert = { items in
-                try blocking { try await pg.bulkUpsert(items, fingerprint: fingerprint) }
+                // Into a store that was empty, the ids are new: straight into the items table.
+                try blocking { try await pg.bulkUpsert(items, fingerprint: fingerprint, newIDs: startedEmpty) }
                 if loadThenIndex && !dropped {
                     try blocking { try await pg.dropSearchIndex() }
                     dropped = true

@@ -35,7 +35,24 @@ struct NPYTarget: FuzzTarget {
 
     func check(_ input: [UInt8]) -> FuzzOutcome {
         let array: NPYArray
-        do { array = try NPY.decode(Data(input)) } catch { return .rejected(kind: "NPYError.\(Fuzz.kind(error.reason))") }
+        // The block reader (store import) accepts exactly the float arrays decode accepts, with the same values.
+        let mapped = Result { () throws(NPYError) -> NPYMatrixFile in try NPYMatrixFile(data: Data(input)) }
+        do { array = try NPY.decode(Data(input)) } catch {
+            if case .success = mapped { return .violation("NPYMatrixFile accepted a file decode refuses (\(error))") }
+            return .rejected(kind: "NPYError.\(Fuzz.kind(error.reason))")
+        }
+        if let m = try? array.float32Matrix() {
+            guard case .success(let file) = mapped else { return .violation("NPYMatrixFile refused a float array decode accepts") }
+            guard file.rows == m.rows, file.cols == m.cols, file.shape == array.shape else { return .violation("NPYMatrixFile shape \(file.shape)") }
+            let all = file.values(rows: 0..<file.rows)
+            guard all.map(\.bitPattern) == m.values.map(\.bitPattern) else { return .violation("NPYMatrixFile values differ from decode's") }
+            if file.rows > 1 {
+                let tail = file.values(rows: 1..<(file.rows + 5))  // clamped to the matrix
+                guard tail.map(\.bitPattern) == m.values.dropFirst(m.cols).map(\.bitPattern) else { return .violation("NPYMatrixFile rows 1… differ") }
+            }
+        } else if case .success = mapped {
+            return .violation("NPYMatrixFile accepted an integer array")
+        }
         let elements = array.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 }
         guard (1...2).contains(array.shape.count), array.shape.allSatisfy({ $0 >= 0 }), elements == array.storage.count else {
             return .violation("shape \(array.shape) for \(array.storage.count) elements")

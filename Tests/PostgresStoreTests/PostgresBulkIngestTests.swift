@@ -22,16 +22,18 @@ struct PostgresBulkIngestTests {
         }
     }
 
-    @Test("bulkUpsert (COPY + staging table) stores the same rows as upsert, bit for bit; a second run changes nothing; mixing with upsert replaces by id")
-    func bulkMatchesUpsert() async throws {
+    @Test("bulkUpsert (COPY + staging table, or straight into the items table for new ids) stores the same rows as upsert, bit for bit; a second run changes nothing; mixing with upsert replaces by id",
+          arguments: [false, true])
+    func bulkMatchesUpsert(newIDs: Bool) async throws {
         let items = Self.awkwardItems()
         let viaUpsert = try await TestPostgres.withStore { store in
             try await store.upsert(items, fingerprint: "toy@1")
             return try await store.items(ids: items.map(\.id))
         }
         try await TestPostgres.withStore { store in
-            try await store.bulkUpsert(items, fingerprint: "toy@1")
-            try await store.bulkUpsert(items, fingerprint: "toy@1")
+            try await store.bulkUpsert(items, fingerprint: "toy@1", newIDs: newIDs)
+            // Again, with the hint wrong on purpose: every id is there already (the direct copy is undone).
+            try await store.bulkUpsert(items, fingerprint: "toy@1", newIDs: newIDs)
             #expect(try await store.count() == items.count)
             let (f, d) = (try await store.fingerprint(), try await store.dimension())
             #expect(f == "toy@1" && d == 8)
@@ -44,7 +46,7 @@ struct PostgresBulkIngestTests {
             }
             // Upsert then bulk over the same id: replaced, not duplicated.
             try await store.upsert([StoredItem(id: "plain", text: "old", vector: [Float](repeating: 1, count: 8))], fingerprint: "toy@1")
-            try await store.bulkUpsert([StoredItem(id: "plain", text: "new", vector: [Float](repeating: 2, count: 8))], fingerprint: "toy@1")
+            try await store.bulkUpsert([StoredItem(id: "plain", text: "new", vector: [Float](repeating: 2, count: 8))], fingerprint: "toy@1", newIDs: newIDs)
             let (replaced, count) = (try await store.items(ids: ["plain"]).first??.text, try await store.count())
             #expect(replaced == "new" && count == items.count)
             // The same refusals as upsert.

@@ -140,6 +140,27 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("one connection: a search before the items table exists, then after it is made, dropped (last item removed) and made again — the prepared search never keeps an empty answer",
+          arguments: [PostgresVectorType.vector, .halfvec])
+    func preparedSearchFollowsTheTable(type: PostgresVectorType) async throws {
+        var options = PostgresStoreOptions(metric: .l2)
+        options.vectorType = type
+        options.maxConnections = 1  // every search below runs on the same connection
+        try await TestPostgres.withStore(options) { store in
+            #expect(try await store.searchHits([1, 0], k: 3, ef: nil, metadata: nil).isEmpty)
+            try await store.upsert([StoredItem(id: "a", vector: [1, 0]), StoredItem(id: "b", vector: [0, 2])], fingerprint: "toy@1")
+            for _ in 0..<3 {  // more than once: the statement is prepared, then reused
+                let hits = try await store.searchHits([1, 0.5], k: 3, ef: nil, metadata: nil)
+                #expect(hits.map(\.id) == ["a", "b"])
+                #expect(zip(hits.map(\.score), [Float(0.25), 3.25]).allSatisfy { abs($0 - $1) < 1e-5 }, "\(hits.map(\.score))")
+            }
+            #expect(try await store.remove(["a", "b"]) == 2)
+            #expect(try await store.searchHits([1, 0], k: 3, ef: nil, metadata: nil).isEmpty)
+            try await store.upsert([StoredItem(id: "c", vector: [3, 0])], fingerprint: "toy@2")
+            #expect(try await store.searchHits([1, 0], k: 3, ef: nil, metadata: nil).map(\.id) == ["c"])
+        }
+    }
+
     @Test("a database whose schema is newer than this build is refused with a clear error; reopening the current one is fine")
     func newerSchemaRefused() async throws {
         let url = try await TestPostgres.freshDatabase()
