@@ -38,7 +38,7 @@ struct PreparedSearch<Operator: DistanceOperatorMarker, Column: VectorColumnMark
 
     func makeBindings() throws -> PostgresBindings {
         var b = PostgresBindings(capacity: 2)
-        b.append(vector)
+        b.append(PostgresFloatArray(values: vector))
         b.append(k)
         return b
     }

@@ -35,7 +35,7 @@ extension PostgresStore {
         // The query takes the column's type, so that the operator is the one the index serves.
         let type = vectorType.rawValue
         var b = SQLBuilder()
-        let q = b.bind(vector)
+        let q = b.bind(PostgresFloatArray(values: vector))
         let condition = metadata.map { PostgresFilterSQL.condition($0, into: &b) } ?? "true"
         // Re-sorted by distance outside: a relaxed iterative scan may return rows slightly out of order.
         b.sql = """

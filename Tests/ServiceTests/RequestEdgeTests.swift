@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Core
 import Testing
 @testable import Service
 #if canImport(Glibc)
@@ -73,6 +74,39 @@ import Glibc
 
     /// Integers beyond 2⁵³ (and 10¹⁵, once written `1e+15`) are stored and returned as written,
     /// and an equality filter on them matches exactly.
+    /// The number fast path (Clinger's: mantissa ≤ 2⁵³, power of ten ≤ 10²²) must give the very
+    /// double the standard library's parser gives for the same text, on both sides of its limits.
+    @Test func numbersParseToTheSameDoubleAsTheStandardLibrary() throws {
+        var g = SeededGenerator(seed: 2026)
+        var literals = ["0", "-0", "-0.0", "1", "9007199254740992", "9007199254740993", "-9007199254740993", "1e22", "1e23",
+                        "123456789012345678", "1234567890123456789", "12345678901234567890", "0.1", "0.30000000000000004",
+                        "4.35", "1e-22", "1e-23", "2.2250738585072014e-308", "5e-324", "1.7976931348623157e308", "0.000001",
+                        "123.456e-5", "1E+2", "7e0", "-3.0e-0", "0.00000000000000000000001", "1.00000000000000000000000001"]
+        for _ in 0..<20_000 {
+            // Embedding-like literals of every length, and random digit strings with exponents.
+            let value = Float(Double(g.next() % 2_000_001) / 1_000_000 - 1) * Float(pow(10, Double(Int(g.next() % 7) - 3)))
+            literals.append("\(value)")
+            let digits = String((0..<(1 + Int(g.next() % 22))).map { _ in Character(String(g.next() % 10)) })
+            let cut = Int(g.next() % UInt64(digits.count + 1))
+            var t = (g.next() % 2 == 0 ? "-" : "") + (digits.dropFirst(cut).isEmpty ? digits : "\(digits.prefix(max(1, cut))).\(digits.dropFirst(max(1, cut)))")
+            if t.hasPrefix("0") && t.count > 1 && !t.hasPrefix("0.") { t = "1" + t }
+            if t.hasPrefix("-0") && t.count > 2 && !t.hasPrefix("-0.") { t = "-1" + t.dropFirst() }
+            if t.hasSuffix(".") { t += "5" }
+            if g.next() % 2 == 0 { t += "e\(Int(g.next() % 60) - 30)" }
+            literals.append(t)
+        }
+        for text in literals {
+            let parsed = try StrictJSONParser.parse(Data("[\(text)]".utf8))
+            guard case .array(let values) = parsed, values.count == 1 else { Issue.record("\(text): \(parsed)"); continue }
+            let expected = try #require(Double(text), "\(text)")
+            switch values[0] {
+            case .number(let d): #expect(d.bitPattern == expected.bitPattern, "\(text): \(d) vs \(expected)")
+            case .integer(let n): #expect(Double(n) == expected && n.magnitude > 1 << 53, "\(text): integer \(n)")
+            default: Issue.record("\(text): \(values[0])")
+            }
+        }
+    }
+
     @Test func largeIntegersInMetadataStayExact() async throws {
         let s = try TestService()
         let v = vectorJSON(sampleInput(3))
