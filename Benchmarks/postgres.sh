@@ -2,7 +2,7 @@
 # PostgreSQL + pgvector scale-out (issue 13): ours beside Python psycopg + pgvector, one run.
 #
 #   Benchmarks/postgres.sh [--rows N] [--queries N] [--remake-data] [--skip-in-process] [--only peer|ours]
-#                          [--peer-copy-only]
+#                          [--peer-copy-only] [--ingest-rows N]
 #
 # Data (made once into Benchmarks/data/postgres/, remade with --remake-data or another --rows):
 # 11,000 real sentences (Debian package summaries) embedded with all-MiniLM-L6-v2 by `siamese
@@ -17,6 +17,10 @@
 #   search   the same SQL from psycopg (one connection, one query after another) vs siamese serve's
 #            POST /v1/search {"vector", "k": 10, "ef"} over HTTP (one keep-alive connection),
 #            ef_search 40 / 100 / 200, recall@10 against the exact top-10
+#   replicas one siamese serve vs two on the same database, 4 concurrent HTTP clients (ef 100)
+#   ingest   siamese ingest of --ingest-rows texts (default 20,000: the corpus's sentences cycled,
+#            embedded by all-MiniLM-L6-v2, so the embedding dominates), one worker vs two at once;
+#            then one worker killed with kill -9 mid-run and a rerun: exactly N rows, no duplicate
 #   memory   siamese serve's resident memory after the searches (VmRSS) and its peak (VmHWM, reached while
 #            loading the model)
 #   in-process  siamese index build --hnsw (m 16, ef_construction 64) + siamese search at the
@@ -37,6 +41,7 @@ queries=1000
 remake=0
 in_process=1
 peer_copy_only=0
+ingest_rows=20000
 only=""
 while (($#)); do
   case "$1" in
@@ -46,6 +51,7 @@ while (($#)); do
     --skip-in-process) in_process=0; shift ;;
     --only) only="$2"; shift 2 ;;
     --peer-copy-only) peer_copy_only=1; shift ;;
+    --ingest-rows) ingest_rows="$2"; shift 2 ;;
     -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "postgres.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -157,7 +163,20 @@ for line in sys.stdin: print(f"{time.time():.3f} {line}", end="", flush=True)' >
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$serve_pid/status")
   echo "{\"lib\":\"ours\",\"kind\":\"memory\",\"rows\":$rows,\"serve_rss_after_searches_kb\":$rss,\"serve_peak_rss_kb\":$hwm}" | tee -a "$log" >&2
-  kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+
+  # One replica vs two on the same database (4 concurrent clients).
+  port2="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "$siamese" serve --host 127.0.0.1 --port "$port2" --store "$ours_url" --model "$model" > "$data/serve2.log" 2>&1 &
+  serve2_pid=$!
+  pids+=("$serve2_pid")
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$port2/readyz" >/dev/null 2>&1 && break
+    kill -0 "$serve2_pid" 2>/dev/null || { cat "$data/serve2.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  bounded "$py" "$here/peers/postgres_peer.py" replicas --ports "$port" --data "$data" --queries "$queries" | tee -a "$log" >&2
+  bounded "$py" "$here/peers/postgres_peer.py" replicas --ports "$port" "$port2" --data "$data" --queries "$queries" | tee -a "$log" >&2
+  kill "$serve_pid" "$serve2_pid"; wait "$serve_pid" "$serve2_pid" 2>/dev/null || true
 
   if ((in_process)); then
     echo "postgres.sh: in-process HNSW (m 16, ef_construction 64, 2 threads)" >&2
@@ -170,6 +189,46 @@ for line in sys.stdin: print(f"{time.time():.3f} {line}", end="", flush=True)' >
     done
     rm -f "$data/g.idx"
   fi
+fi
+if [[ "$only" != peer ]] && ((ingest_rows > 0)); then
+  # Distributed ingest: texts, so the embedding is part of it (as it is for a user).
+  "$py" -c 'import json, sys
+lines = [l.strip() for l in open(sys.argv[1]) if l.strip()][:10000]
+with open(sys.argv[2], "w") as f:
+    for i in range(int(sys.argv[3])):
+        f.write(json.dumps({"id": f"t{i}", "text": lines[i % len(lines)], "metadata": {"group": i % 16}}) + "\n")' \
+    "$data/corpus.txt" "$data/ingest.jsonl" "$ingest_rows"
+  count_rows() { "$py" -c 'import psycopg, sys; c = psycopg.connect(sys.argv[1]); print(*c.execute("SELECT count(*), count(DISTINCT id) FROM siamese_items").fetchone())' "$1"; }
+  for workers in 1 2; do
+    ingest_url="$("$root/scripts/postgres.sh" fresh)"
+    echo "postgres.sh: siamese ingest, $workers worker(s), $ingest_rows texts" >&2
+    start=$(date +%s.%N)
+    wpids=()
+    for w in $(seq 1 "$workers"); do
+      bounded "$siamese" ingest --store "$ingest_url" --model "$model" --input "$data/ingest.jsonl" --threads $((2 / workers)) > "$data/ingest_$w.log" 2>&1 &
+      wpids+=($!)
+    done
+    for p in "${wpids[@]}"; do wait "$p"; done
+    end=$(date +%s.%N)
+    read -r n distinct <<< "$(count_rows "$ingest_url")"
+    echo "{\"lib\":\"ours\",\"kind\":\"ingest\",\"workers\":$workers,\"rows\":$n,\"distinct_ids\":$distinct,\"seconds\":$(echo "$end - $start" | bc),\"rows_per_s\":$(echo "$n / ($end - $start)" | bc -l)}" | tee -a "$log" >&2
+  done
+  # kill -9 mid-run, then a rerun (short leases, so the dead worker's chunk is taken over soon).
+  ingest_url="$("$root/scripts/postgres.sh" fresh)"
+  "$siamese" ingest --store "$ingest_url" --model "$model" --input "$data/ingest.jsonl" --lease-seconds 5 > "$data/ingest_killed.log" 2>&1 &
+  victim=$!
+  half=$((ingest_rows / 2))
+  for _ in $(seq 1 3600); do
+    done_rows=$("$py" -c 'import psycopg, sys
+try: print(psycopg.connect(sys.argv[1]).execute("SELECT count(*) FROM siamese_items").fetchone()[0])
+except Exception: print(0)' "$ingest_url")
+    ((done_rows >= half)) && break
+    sleep 1
+  done
+  kill -9 "$victim"; wait "$victim" 2>/dev/null || true
+  bounded "$siamese" ingest --store "$ingest_url" --model "$model" --input "$data/ingest.jsonl" --lease-seconds 5 > "$data/ingest_rerun.log" 2>&1
+  read -r n distinct <<< "$(count_rows "$ingest_url")"
+  echo "{\"lib\":\"ours\",\"kind\":\"ingest_kill9\",\"killed_at_rows\":$done_rows,\"rows\":$n,\"distinct_ids\":$distinct,\"expected\":$ingest_rows}" | tee -a "$log" >&2
 fi
 echo "{\"kind\":\"end\",\"idle_after\":\"$(check_idle 2>&1)\"}" >> "$log"
 echo "postgres.sh: results in $log" >&2

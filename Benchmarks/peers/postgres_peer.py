@@ -15,6 +15,10 @@
         connection, one query after another; one JSON line per ef (the client is this script, so
         its JSON work is counted against the service)
 
+  postgres_peer.py replicas --ports P [P …] --data DIR [--clients 4] [--ef 100] [--queries N]
+        the same POST /v1/search from --clients concurrent clients (threads, one keep-alive
+        connection each), client c talking to replica c mod len(ports): total queries/s, recall@k
+
 Rows are the ids "r<i>" of X.npy's row i; metadata {"group": i % 16, "copy": i // base}.
 """
 import argparse
@@ -147,6 +151,39 @@ def http_search(args):
                           "recall": recall(found, t, args.k)}), flush=True)
 
 
+def replicas(args):
+    import threading
+    q = np.load(os.path.join(args.data, "Q.npy"))[:args.queries]
+    t = np.load(os.path.join(args.data, "truth_pg.npy"))[:args.queries]
+    bodies = [json.dumps({"vector": [float(a) for a in v], "k": args.k, "ef": args.ef}) for v in q]
+    found = [None] * len(bodies)
+    errors = []
+
+    def client(c):
+        conn = http.client.HTTPConnection("127.0.0.1", args.ports[c % len(args.ports)], timeout=120)
+        for i in range(c, len(bodies), args.clients):
+            conn.request("POST", "/v1/search", body=bodies[i], headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            payload = r.read()
+            if r.status != 200:
+                errors.append(f"{r.status}: {payload[:200]!r}")
+                return
+            found[i] = [row_of(h["id"]) for h in json.loads(payload)["results"]]
+
+    warm = [threading.Thread(target=client, args=(c,)) for c in range(args.clients)]
+    for th in warm: th.start()
+    for th in warm: th.join()
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(args.clients)]
+    start = time.perf_counter()
+    for th in threads: th.start()
+    for th in threads: th.join()
+    s = time.perf_counter() - start
+    if errors:
+        sys.exit(f"/v1/search failed: {errors[0]}")
+    print(json.dumps({"lib": "ours", "kind": "replicas", "replicas": len(args.ports), "clients": args.clients, "ef": args.ef,
+                      "queries": len(q), "qps": len(q) / s, "recall": recall(found, t, args.k)}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -164,8 +201,12 @@ def main():
     a.add_argument("--port", type=int, required=True); a.add_argument("--data", required=True)
     a.add_argument("--ef", type=int, nargs="+", default=[40, 100, 200])
     a.add_argument("--queries", type=int, default=1000); a.add_argument("--k", type=int, default=10)
+    a = sub.add_parser("replicas")
+    a.add_argument("--ports", type=int, nargs="+", required=True); a.add_argument("--data", required=True)
+    a.add_argument("--clients", type=int, default=4); a.add_argument("--ef", type=int, default=100)
+    a.add_argument("--queries", type=int, default=1000); a.add_argument("--k", type=int, default=10)
     args = p.parse_args()
-    {"truth": truth, "load": load, "search": search, "http": http_search}[args.cmd](args)
+    {"truth": truth, "load": load, "search": search, "http": http_search, "replicas": replicas}[args.cmd](args)
 
 
 if __name__ == "__main__":
