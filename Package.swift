@@ -100,7 +100,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "Siamese", "EmbeddingStore", "VectorIndex", "PostgresStore",
+            "Service", "Siamese", "EmbeddingStore", "VectorIndex", "PostgresStore", "NPY",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import PostgresStore
 import VectorIndex
 
 struct ClusterCommand: ParsableCommand {
@@ -10,13 +11,24 @@ struct ClusterCommand: ParsableCommand {
         discussion: """
         communities (default) is sentence-transformers' community_detection: items with at least --min-size neighbours at or above --threshold (themselves included) propose communities, taken largest first without overlap. components links every pair at or above the threshold and reports the connected groups (single linkage) of at least --min-size items. Writes one JSON object per line, largest first: {"cluster":c,"size":n,"members":[rows]}.
 
+        With --store postgres://… instead of --vectors, each item's --top-k nearest others come from the database's HNSW index, batch by batch (memory stays bounded by the pairs above the threshold, not the square of the store); members are item ids, and a community holds at most its proposing item and that item's --top-k neighbours. Items in no pair above the threshold are not reported.
+
         Example:
           siamese cluster --vectors x.npy --threshold 0.75 --min-size 10 --output clusters.jsonl
           siamese cluster --vectors x.npy --method components --threshold 0.9 --output groups.jsonl
+          siamese cluster --store postgres://me@db:5432/items --threshold 0.8 --min-size 5 --output clusters.jsonl
         """)
 
     @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
-    var vectors: String
+    var vectors: String?
+
+    @Option(help: ArgumentHelp("Instead of --vectors: a PostgreSQL store (postgres://USER@HOST:PORT/DATABASE).", valueName: "url"))
+    var store: String?
+
+    @Option(help: "With --store: neighbours looked at per item, through the database's index (1–1000).")
+    var topK: Int = 50
+
+    @OptionGroup var postgres: PostgresOptionGroup
 
     @Option(help: "Similarity at or above which two items are linked.")
     var threshold: Float = 0.75
@@ -40,6 +52,9 @@ struct ClusterCommand: ParsableCommand {
     @OptionGroup var formatting: FormatOption
 
     func validate() throws {
+        guard (vectors == nil) != (store == nil) else { throw usage("give --vectors FILE or --store postgres://…, one of the two", "cluster") }
+        if let store, !PostgresURL.isPostgres(store) { throw usage("--store must be postgres://… (for vectors in a file, use --vectors)", "cluster") }
+        guard (1...1000).contains(topK) else { throw usage("--top-k must be 1 to 1000", "cluster") }
         guard ["communities", "components"].contains(method) else { throw usage("--method must be communities or components", "cluster") }
         guard threshold.isFinite else { throw usage("--threshold must be a finite number", "cluster") }
         guard minSize >= 1 else { throw usage("--min-size must be at least 1", "cluster") }
@@ -47,6 +62,8 @@ struct ClusterCommand: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        if let store { return try runPostgres(store) }
+        guard let vectors else { return }
         try runCatching {
             let x = try readVectors(vectors)
             let t0 = DispatchTime.now().uptimeNanoseconds

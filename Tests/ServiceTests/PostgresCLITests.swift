@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NPY
 import PostgresNIO
 import PostgresStore
 import Siamese
@@ -152,6 +153,41 @@ struct PostgresCLITests {
         let array = try SiameseExecutable.run(["dedupe", "--store", store, "--top-k", "3", "--threshold", "0.2", "--format", "json"])
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(array.stdout.utf8)) as? [[String: Any]], "\(array.stdout)")
         #expect(parsed.count == fromSQLite.count)
+
+        // cluster through the database's index (each item's 100 nearest: all of these 40) equals
+        // cluster over the exported vectors, for both methods; the threshold sits in the widest
+        // gap between pair scores near 0.3, so float rounding cannot move a pair across it.
+        let npy = folder.appendingPathComponent("v.npy"), npyIDs = folder.appendingPathComponent("v.ids.txt")
+        // Exported from PostgreSQL: rows in id order, as the database path numbers them (ties between equal-sized groups).
+        let ex = try SiameseExecutable.run(["store", "export", "--store", store, "--output", npy.path, "--ids", npyIDs.path])
+        #expect(ex.status == 0, "\(ex.stderr)")
+        let rowIDs = try String(contentsOf: npyIDs, encoding: .utf8).split(separator: "\n").map(String.init)
+        let matrix = try NPY.read(npy).float32Matrix()
+        let unit = (0..<matrix.rows).map { r -> [Double] in
+            let v = matrix.values[(r * matrix.cols)..<((r + 1) * matrix.cols)].map(Double.init)
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        var scores: [Double] = []
+        for a in 0..<unit.count { for b in (a + 1)..<unit.count { scores.append(zip(unit[a], unit[b]).reduce(0) { $0 + $1.0 * $1.1 }) } }
+        scores.sort()
+        let near = scores.indices.dropLast().filter { abs(scores[$0] - 0.3) < 0.1 }
+        let gap = try #require(near.max { scores[$0 + 1] - scores[$0] < scores[$1 + 1] - scores[$1] })
+        let threshold = String((scores[gap] + scores[gap + 1]) / 2)
+        for method in ["components", "communities"] {
+            var groups: [[[String]]] = []
+            for source in [["--vectors", npy.path], ["--store", store, "--top-k", "100"]] {
+                let out = folder.appendingPathComponent("clusters-\(groups.count).jsonl")
+                let r = try SiameseExecutable.run(["cluster"] + source + ["--method", method, "--threshold", threshold, "--min-size", "2", "--output", out.path])
+                #expect(r.status == 0 && !r.stderr.contains("hunter2"), "\(r.stderr)")
+                groups.append(try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map { line in
+                    let members = try #require(try json(String(line))["members"] as? [Any])
+                    let ids = members.map { ($0 as? Int).map { rowIDs[$0] } ?? ($0 as? String ?? "?") }
+                    return method == "components" ? ids.sorted() : ids  // a component is a set
+                })
+            }
+            #expect(!groups[0].isEmpty && groups[0] == groups[1], "\(method): .npy \(groups[0]) vs PostgreSQL \(groups[1])")
+        }
 
         // A server that is not there: a clear error naming host and port, exit 1, no password.
         let unreachable = "postgres://\(url.user):hunter2-secret@127.0.0.1:1/\(url.database)"

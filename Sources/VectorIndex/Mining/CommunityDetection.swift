@@ -33,6 +33,17 @@ public enum Clustering {
                 neighbours[p.b].append((p.score, p.a))
             }
         }
+        return communities(neighbours: neighbours, minCommunitySize: minSize)
+    }
+
+    /// ``communities(_:dimension:threshold:minCommunitySize:normalize:)`` from each item's
+    /// neighbours at or above the threshold (itself included), however they were found — such as
+    /// through a database's ANN index, for a store too large to compare all pairs of: the same
+    /// proposals, taken the same way. Rows are indices into `neighbours`.
+    public static func communities(neighbours: [[(score: Float, row: Int)]], minCommunitySize: Int) -> [[Int]] {
+        let n = neighbours.count
+        guard n > 0 else { return [] }
+        let minSize = max(1, min(minCommunitySize, n))
         var proposals: [[Int]] = []
         for r in 0..<n where neighbours[r].count >= minSize {
             proposals.append(neighbours[r].sorted { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }.map(\.row))
@@ -64,10 +75,16 @@ public enum Clustering {
         SimilarityScan.above(blocks, threshold: threshold, band: 8) { found in
             for p in found { uf.union(p.a, p.b) }
         }
-        var groups: [Int: [Int]] = [:]
-        for r in 0..<blocks.count { groups[uf.find(r), default: []].append(r) }
-        return groups.values.filter { $0.count >= max(1, minSize) }
-            .sorted { $0.count > $1.count || ($0.count == $1.count && $0[0] < $1[0]) }
+        return uf.groups(minSize: minSize)
+    }
+
+    /// ``connectedComponents(_:dimension:threshold:minSize:normalize:)`` of `count` items from
+    /// the pairs that link them (each a pair of rows at or above the threshold), however they
+    /// were found; the same order and the same `minSize`.
+    public static func connectedComponents(count: Int, pairs: some Sequence<(Int, Int)>, minSize: Int = 1) -> [[Int]] {
+        var uf = UnionFind(count: count)
+        for (a, b) in pairs { uf.union(a, b) }
+        return uf.groups(minSize: minSize)
     }
 }
 
@@ -88,6 +105,14 @@ struct UnionFind {
             x = parent[x]
         }
         return x
+    }
+
+    /// The sets of at least `minSize` items, largest first, each sorted, ties by smallest item.
+    mutating func groups(minSize: Int) -> [[Int]] {
+        var groups: [Int: [Int]] = [:]
+        for r in 0..<parent.count { groups[find(r), default: []].append(r) }
+        return groups.values.filter { $0.count >= max(1, minSize) }
+            .sorted { $0.count > $1.count || ($0.count == $1.count && $0[0] < $1[0]) }
     }
 
     mutating func union(_ a: Int, _ b: Int) {
