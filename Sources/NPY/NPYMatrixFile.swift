@@ -58,13 +58,23 @@ public struct NPYMatrixFile: Sendable {
         guard count > 0 else { return [] }
         let width = isFloat64 ? 8 : 4
         let offset = start + r.lowerBound * cols * width
+        let isFloat64 = self.isFloat64
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             data.withUnsafeBytes { raw in
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * width)])
-                for k in 0..<count {
-                    out[k] = isFloat64
-                        ? Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))))
-                        : Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
+                if isFloat64 {
+                    for k in 0..<count {
+                        out[k] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))))
+                    }
+                } else {
+                    #if _endian(little)
+                    // The file's bytes are the floats' own: one copy (a per-element loop was a sixth of a load's time).
+                    UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: bytes.baseAddress!, byteCount: 4 * count)
+                    #else
+                    for k in 0..<count {
+                        out[k] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
+                    }
+                    #endif
                 }
             }
             initialized = count
