@@ -29,7 +29,19 @@ public struct AlignedText: Sendable, Equatable {
     }
 
     /// The text as a Swift string (for inspection and tests).
-    public var string: String {
+    public var string: String { Self.string(scalars) }
+
+    /// Scalar values as a Swift string (values that are not scalars are left out).
+    ///
+    /// Take a part of a text's string with `AlignedText.string(text.scalars[range])`, never with
+    /// `text.slice(range).string`: there the copied spans are never read, and Swift 6.3.1's
+    /// optimiser (-O, `Tokenizer.tokens`) then released their new array buffer right after
+    /// allocating it and still copied the spans into it — a write into freed heap memory on every
+    /// added token found in normalised text (ASan: heap-use-after-free in `slice`). In normal
+    /// builds the write lands in memory malloc may already have handed to another thread, or in
+    /// the chunk headers it put there: the test process aborted in unrelated code with
+    /// "corrupted size vs. prev_size" and the like.
+    static func string(_ scalars: some Sequence<UInt32>) -> String {
         var s = String.UnicodeScalarView()
         for c in scalars { if let u = Unicode.Scalar(c) { s.append(u) } }
         return String(s)

@@ -198,14 +198,15 @@ public struct Tokenizer: Sendable {
         for piece in rawMatcher.split(scalars) {
             switch piece {
             case .token(let id, let range):
-                out.append(TokenSpan(id: id, offsets: range, surface: AlignedText(scalars[range]).string))
+                out.append(TokenSpan(id: id, offsets: range, surface: AlignedText.string(scalars[range])))
             case .text(let range):
                 var t = AlignedText(scalars[range], offset: range.lowerBound)
                 if let textNormalizer { t = textNormalizer.apply(t) }
                 for inner in normalizedMatcher.split(t.scalars) {
                     switch inner {
                     case .token(let id, let r):
-                        out.append(TokenSpan(id: id, offsets: t.inputRange(r), surface: t.slice(r).string))
+                        // Not `t.slice(r).string`: see `AlignedText.string(_:)` (a miscompile wrote into freed memory).
+                        out.append(TokenSpan(id: id, offsets: t.inputRange(r), surface: AlignedText.string(t.scalars[r])))
                     case .text(let r):
                         let part = r.count == t.count ? t : t.slice(r)
                         for word in wordSplitter?.words(part) ?? [part] where !word.isEmpty {

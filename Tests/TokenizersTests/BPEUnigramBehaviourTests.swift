@@ -182,6 +182,37 @@ import Testing
         #expect(pre?.description.contains("Metaspace, WhitespaceSplit") == true)
     }
 
+    /// An added token matched in the normalised text (`"normalized": true`, as MPNet's `<mask>`):
+    /// its id and offsets, from several threads at once. Before the fix, Swift 6.3.1's optimiser
+    /// turned the token's surface (`t.slice(r).string`) into a copy into an array buffer it had
+    /// already freed: under `-sanitize=address` this test then reports heap-use-after-free; in a
+    /// normal build it passes but may corrupt the malloc heap (see `AlignedText.string(_:)`).
+    @Test func addedTokenInNormalizedText() throws {
+        let long = String(repeating: "xyz", count: 40)   // 120 scalars: a spans copy larger than malloc's per-thread cache
+        let json = #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "c": 3}, "merges": ["a b"]}, "#
+            + #""normalizer": {"type": "Lowercase"}, "added_tokens": [{"id": 4, "content": "<mask>", "normalized": true}, "#
+            + #"{"id": 5, "content": ""# + long + #"", "normalized": true}]}"#
+        let t = try Tokenizer(tokenizerJSON: Data(json.utf8))
+        let text = "AB <MASK> c " + long.uppercased() + " ab"
+        let e = t.encode(text, addSpecialTokens: false)
+        #expect(e.ids == [2, 4, 3, 5, 2])
+        #expect(e.offsets == [0..<2, 3..<9, 10..<11, 12..<132, 133..<135])
+        let failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<500 where t.encode(text, addSpecialTokens: false) != e { failures.increment() }
+        }
+        #expect(failures.value == 0)
+    }
+
+    /// Counts from several threads.
+    private final class Counter: @unchecked Sendable {
+        // `@unchecked Sendable`: `count` is only touched under `lock`.
+        private let lock = NSLock()
+        private var count = 0
+        func increment() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+
     /// Real-world shapes: RoBERTa's legacy fields and XLM-R's older Metaspace.
     @Test func legacyFields() throws {
         let t = try Tokenizer(tokenizerJSON: Data(("{" + Self.bpeModel + #", "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "add_prefix_space": false}}"#).utf8))
