@@ -98,6 +98,8 @@ struct SymlinkedServeTests {
                 return try #require(r.json["score"] as? Double)
             })
         }
-        #expect(scores.count == 2 && scores[0] == scores[1])
+        // The same weights; the last bits may differ with the summation order the kernels take
+        // (the thread pool runs a loop inline while another test holds it: seen once in a full run).
+        #expect(scores.count == 2 && abs(scores[0] - scores[1]) <= 1e-6 * max(1, abs(scores[1])), "\(scores)")
     }
 }
