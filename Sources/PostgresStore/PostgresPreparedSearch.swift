@@ -21,14 +21,9 @@ typealias PreparedSearchRow = (String, Double, String?, String?)
 struct PreparedSearch<Operator: DistanceOperatorMarker, Column: VectorColumnMarker>: PostgresPreparedStatement {
     typealias Row = PreparedSearchRow
 
-    /// The same query as ``PostgresStore/searchHits(_:k:ef:metadata:)`` builds without a filter.
+    /// The query of ``PostgresStore/searchHits(_:k:ef:metadata:)`` without a filter.
     static var sql: String {
-        let distance = "vector \(Operator.op) $1::real[]::\(Column.type)"
-        return """
-            WITH r AS MATERIALIZED (
-                SELECT id, text, metadata, \(distance) AS d FROM siamese_items ORDER BY \(distance) LIMIT $2
-            ) SELECT id, d, text, metadata::text FROM r ORDER BY d, id
-            """
+        PostgresStore.searchSQL(op: Operator.op, type: Column.type, vector: "$1", condition: "true", limit: "$2")
     }
 
     static var bindingDataTypes: [PostgresDataType] { [.float4Array, .int8] }

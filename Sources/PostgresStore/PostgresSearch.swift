@@ -31,20 +31,17 @@ extension PostgresStore {
         guard k > 0 else { return [] }
         guard !vector.isEmpty, vector.allSatisfy(\.isFinite) else { throw StoreError.invalidVector(id: "query") }
         let efSearch = min(Self.maxEfSearch, max(ef ?? options.efSearch, min(k, Self.maxEfSearch)))
-        let op = PostgresMigrations.distance(metric, vectorType).op
-        // The query takes the column's type, so that the operator is the one the index serves.
-        let type = vectorType.rawValue
-        var b = SQLBuilder()
-        let q = b.bind(PostgresFloatArray(values: vector))
-        let condition = metadata.map { PostgresFilterSQL.condition($0, into: &b) } ?? "true"
-        // Re-sorted by distance outside: a relaxed iterative scan may return rows slightly out of order.
-        b.sql = """
-            WITH r AS MATERIALIZED (
-                SELECT id, text, metadata, vector \(op) \(q)::real[]::\(type) AS d FROM siamese_items WHERE \(condition)
-                ORDER BY vector \(op) \(q)::real[]::\(type) LIMIT \(b.bind(k))
-            ) SELECT id, d, text, metadata::text FROM r ORDER BY d, id
-            """
-        let query = b.query
+        // The plain query, built only where the prepared statement does not serve: with a filter,
+        // or when the statement cannot be prepared on that connection (encoding the vector for it
+        // on every search would do that work twice).
+        let (op, type) = (PostgresMigrations.distance(metric, vectorType).op, vectorType.rawValue)
+        let plainQuery: @Sendable () -> PostgresQuery = {
+            var b = SQLBuilder()
+            let q = b.bind(PostgresFloatArray(values: vector))
+            let condition = metadata.map { PostgresFilterSQL.condition($0, into: &b) } ?? "true"
+            b.sql = Self.searchSQL(op: op, type: type, vector: q, condition: condition, limit: b.bind(k))
+            return b.query
+        }
         let metric = self.metric, vectorType = self.vectorType
         let dimension = vector.count, location = self.location
         return try await read("searching", empty: []) { [client, logger, sessionEfSearch] in
@@ -63,7 +60,7 @@ extension PostgresStore {
                     if metadata == nil, let prepared = try await PreparedSearches.run(metric, vectorType, vector: vector, k: k, on: conn, logger: logger) {
                         rows = prepared
                     } else {
-                        for try await row in try await conn.query(query, logger: logger).decode(PreparedSearchRow.self) { rows.append(row) }
+                        for try await row in try await conn.query(plainQuery(), logger: logger).decode(PreparedSearchRow.self) { rows.append(row) }
                     }
                 } catch where PostgresErrors.sqlState(error) == "22000" {
                     // pgvector's "different vector dimensions".
@@ -79,6 +76,22 @@ extension PostgresStore {
                 }
             }
         }
+    }
+}
+
+extension PostgresStore {
+    /// The search query: the `limit` rows nearest to `vector` (placeholders or parameters) among
+    /// those meeting `condition`, with their distance, text and metadata; re-sorted by distance
+    /// outside the index scan, since a relaxed iterative scan may return rows slightly out of
+    /// order. The query takes the column's `type`, so that `op` is the operator the index serves.
+    /// Only fixed fragments and placeholders are interpolated.
+    static func searchSQL(op: String, type: String, vector: String, condition: String, limit: String) -> String {
+        """
+        WITH r AS MATERIALIZED (
+            SELECT id, text, metadata, vector \(op) \(vector)::real[]::\(type) AS d FROM siamese_items WHERE \(condition)
+            ORDER BY vector \(op) \(vector)::real[]::\(type) LIMIT \(limit)
+        ) SELECT id, d, text, metadata::text FROM r ORDER BY d, id
+        """
     }
 }
 
