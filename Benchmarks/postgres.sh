@@ -142,7 +142,7 @@ if [[ "$only" != peer ]]; then
 for line in sys.stdin: print(f"{time.time():.3f} {line}", end="", flush=True)' > "$data/import.log")
   end=$(date +%s.%N)
   sleep 0.5  # the time-stamping process drains
-  index_start=$(grep -a "building the search index" "$data/import.log" | head -1 | cut -d' ' -f1)
+  index_start=$(grep -a "building the search index" "$data/import.log" | head -1 | cut -d' ' -f1 || true)
   [[ -n "$index_start" ]] || index_start=$end
   load_s=$(echo "$index_start - $start" | bc -l)
   echo "{\"lib\":\"ours\",\"kind\":\"load\",\"rows\":$rows,\"seconds\":$(echo "$end - $start" | bc),\"copy_s\":$load_s,\"rows_per_s\":$(echo "$rows / $load_s" | bc -l),\"hnsw_build_s\":$(echo "$end - $index_start" | bc -l)}" | tee -a "$log" >&2
@@ -150,30 +150,29 @@ for line in sys.stdin: print(f"{time.time():.3f} {line}", end="", flush=True)' >
   bounded "$py" "$here/peers/postgres_peer.py" search --url "$ours_url" --data "$data" --queries "$queries" \
     --table siamese_items --column vector | sed 's/"lib": "psycopg"/"lib": "psycopg-on-ours"/' | tee -a "$log" >&2
 
-  port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  "$siamese" serve --host 127.0.0.1 --port "$port" --store "$ours_url" --model "$model" > "$data/serve.log" 2>&1 &
-  serve_pid=$!
-  pids+=("$serve_pid")
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    kill -0 "$serve_pid" 2>/dev/null || { cat "$data/serve.log" >&2; exit 1; }
-    sleep 0.5
-  done
+  # Starts `siamese serve` on our table at a free port, logging to $data/$1; waits until it is
+  # ready. Sets started_port and started_pid.
+  start_serve() {
+    started_port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "$siamese" serve --host 127.0.0.1 --port "$started_port" --store "$ours_url" --model "$model" > "$data/$1" 2>&1 &
+    started_pid=$!
+    pids+=("$started_pid")
+    for _ in $(seq 1 600); do
+      curl -sf "http://127.0.0.1:$started_port/readyz" >/dev/null 2>&1 && return 0
+      kill -0 "$started_pid" 2>/dev/null || { cat "$data/$1" >&2; exit 1; }
+      sleep 0.5
+    done
+  }
+  start_serve serve.log
+  port=$started_port serve_pid=$started_pid
   bounded "$py" "$here/peers/postgres_peer.py" http --port "$port" --data "$data" --queries "$queries" | tee -a "$log" >&2
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$serve_pid/status")
   echo "{\"lib\":\"ours\",\"kind\":\"memory\",\"rows\":$rows,\"serve_rss_after_searches_kb\":$rss,\"serve_peak_rss_kb\":$hwm}" | tee -a "$log" >&2
 
   # One replica vs two on the same database (4 concurrent clients).
-  port2="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  "$siamese" serve --host 127.0.0.1 --port "$port2" --store "$ours_url" --model "$model" > "$data/serve2.log" 2>&1 &
-  serve2_pid=$!
-  pids+=("$serve2_pid")
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$port2/readyz" >/dev/null 2>&1 && break
-    kill -0 "$serve2_pid" 2>/dev/null || { cat "$data/serve2.log" >&2; exit 1; }
-    sleep 0.5
-  done
+  start_serve serve2.log
+  port2=$started_port serve2_pid=$started_pid
   bounded "$py" "$here/peers/postgres_peer.py" replicas --ports "$port" --data "$data" --queries "$queries" | tee -a "$log" >&2
   bounded "$py" "$here/peers/postgres_peer.py" replicas --ports "$port" "$port2" --data "$data" --queries "$queries" | tee -a "$log" >&2
   kill "$serve_pid" "$serve2_pid"; wait "$serve_pid" "$serve2_pid" 2>/dev/null || true
@@ -225,7 +224,8 @@ except Exception: print(0)' "$ingest_url")
     ((done_rows >= half)) && break
     sleep 1
   done
-  kill -9 "$victim"; wait "$victim" 2>/dev/null || true
+  kill -9 "$victim" 2>/dev/null || echo "postgres.sh: the worker finished before it could be killed (a small --ingest-rows)" >&2
+  wait "$victim" 2>/dev/null || true
   bounded "$siamese" ingest --store "$ingest_url" --model "$model" --input "$data/ingest.jsonl" --lease-seconds 5 > "$data/ingest_rerun.log" 2>&1
   read -r n distinct <<< "$(count_rows "$ingest_url")"
   echo "{\"lib\":\"ours\",\"kind\":\"ingest_kill9\",\"killed_at_rows\":$done_rows,\"rows\":$n,\"distinct_ids\":$distinct,\"expected\":$ingest_rows}" | tee -a "$log" >&2
