@@ -45,23 +45,20 @@ struct AddedTokenMatcher: Sendable {
         let token: AddedToken
     }
 
-    /// One piece of the input: plain text to tokenise, or an added token's id.
+    /// One piece of the input: plain text to tokenise, or an added token's id with the range it
+    /// covers (whitespace swallowed by `lstrip` / `rstrip` included, as in the library's offsets).
     enum Piece: Equatable {
         case text(Range<Int>)
-        case token(Int)
+        case token(Int, Range<Int>)
     }
 
     private let patterns: [Pattern]
     private let firstScalars: Set<UInt32>
 
-    init(_ tokens: [AddedToken], normalizer: BertNormalizer?) {
+    init(_ tokens: [AddedToken], normalizer: Normalizer?) {
         patterns = tokens.compactMap { t in
             var s = Array(t.content.unicodeScalars.map(\.value))
-            if t.normalized, let normalizer {
-                var out: [UInt32] = []
-                normalizer.normalize(s, into: &out)
-                s = out
-            }
+            if t.normalized, let normalizer { s = normalizer.apply(AlignedText(s)).scalars }
             return s.isEmpty ? nil : Pattern(scalars: s, token: t)
         }
         firstScalars = Set(patterns.map { $0.scalars[0] })
@@ -94,7 +91,7 @@ struct AddedTokenMatcher: Sendable {
                 while stop < text.count && Self.isSpace(text[stop]) { stop += 1 }
             }
             if plainStart < start { pieces.append(.text(plainStart..<start)) }
-            pieces.append(.token(token.id))
+            pieces.append(.token(token.id, start..<stop))
             plainStart = stop
             i = stop
         }

@@ -40,11 +40,35 @@ public struct BertNormalizer: Sendable, Equatable {
 
     /// Appends the normalised scalars of `input` to `out`.
     func normalize(_ input: some Collection<UInt32>, into out: inout [UInt32]) {
+        var none: [Range<Int>] = []
+        normalize(input, into: &out, spans: &none, inputSpans: nil)
+    }
+
+    /// `text` normalised, each output scalar keeping the span of the input scalar it came from
+    /// (the library's alignments: removed scalars leave no trace, added ones share their source's).
+    func apply(_ text: AlignedText) -> AlignedText {
+        var out: [UInt32] = []
+        var spans: [Range<Int>] = []
+        out.reserveCapacity(text.count)
+        spans.reserveCapacity(text.count)
+        normalize(text.scalars, into: &out, spans: &spans, inputSpans: text.spans)
+        return AlignedText(scalars: out, spans: spans)
+    }
+
+    /// With `inputSpans`, also appends to `spans` the span of the input scalar each output came from.
+    private func normalize(_ input: some Collection<UInt32>, into out: inout [UInt32], spans: inout [Range<Int>],
+                           inputSpans: [Range<Int>]?) {
         let classes = UnicodeClasses.shared
         let strip = stripsAccents
         var spaced: [UInt32] = []
         var stripped: [UInt32] = []
+        var index = -1
         for var c in input {
+            index += 1
+            if let inputSpans, index > 0 {
+                // Give every scalar appended since the previous input scalar that one's span.
+                while spans.count < out.count { spans.append(inputSpans[index - 1]) }
+            }
             // Printable ASCII other than capital letters passes every stage unchanged.
             if c < 128 && !(c < 32 || c == 127 || (c >= 65 && c <= 90)) {
                 out.append(c)
@@ -72,6 +96,9 @@ public struct BertNormalizer: Sendable, Equatable {
             } else {
                 out.append(contentsOf: stripped)
             }
+        }
+        if let inputSpans, index >= 0 {
+            while spans.count < out.count { spans.append(inputSpans[index]) }
         }
     }
 }

@@ -8,18 +8,23 @@ public struct Encoding: Sendable, Equatable {
     public var attentionMask: [Int]
     /// True for tokens added by the post-processor or padding.
     public var specialTokensMask: [Bool]
+    /// Where each token is in its input, in Unicode scalars (`text.unicodeScalars` positions; the
+    /// second input's for tokens of a pair's second part); `0..<0` for special tokens and padding.
+    public var offsets: [Range<Int>]
 
-    /// Creates an encoding from parallel arrays, one entry per token (all four of the same length).
+    /// Creates an encoding from parallel arrays, one entry per token (all of the same length).
     /// - Parameters:
     ///   - ids: Token ids.
     ///   - typeIDs: Segment of each token (0 or 1).
     ///   - attentionMask: 1 for real tokens, 0 for padding.
     ///   - specialTokensMask: True for special and padding tokens.
-    public init(ids: [Int], typeIDs: [Int], attentionMask: [Int], specialTokensMask: [Bool]) {
+    ///   - offsets: Where each token is in its input, or nil for `0..<0` everywhere (default nil).
+    public init(ids: [Int], typeIDs: [Int], attentionMask: [Int], specialTokensMask: [Bool], offsets: [Range<Int>]? = nil) {
         self.ids = ids
         self.typeIDs = typeIDs
         self.attentionMask = attentionMask
         self.specialTokensMask = specialTokensMask
+        self.offsets = offsets ?? [Range<Int>](repeating: 0..<0, count: ids.count)
     }
 
     /// Number of tokens, padding included.
@@ -34,13 +39,24 @@ public struct Encoding: Sendable, Equatable {
             typeIDs.insert(contentsOf: repeatElement(padTypeID, count: n), at: 0)
             attentionMask.insert(contentsOf: repeatElement(0, count: n), at: 0)
             specialTokensMask.insert(contentsOf: repeatElement(true, count: n), at: 0)
+            offsets.insert(contentsOf: repeatElement(0..<0, count: n), at: 0)
         } else {
             ids.append(contentsOf: repeatElement(padID, count: n))
             typeIDs.append(contentsOf: repeatElement(padTypeID, count: n))
             attentionMask.append(contentsOf: repeatElement(0, count: n))
             specialTokensMask.append(contentsOf: repeatElement(true, count: n))
+            offsets.append(contentsOf: repeatElement(0..<0, count: n))
         }
     }
+}
+
+/// A token id with its offsets in the input (before the post-processor).
+struct TokenSpan: Sendable, Equatable {
+    var id: Int
+    var offsets: Range<Int>
+    /// For an added token found in the text: the text it covers (with the whitespace `lstrip` /
+    /// `rstrip` swallowed), which offset trimming looks at instead of the token's content.
+    var surface: String? = nil
 }
 
 /// How long inputs are cut, as `truncation` in `tokenizer.json`.

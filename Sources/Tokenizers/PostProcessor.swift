@@ -13,14 +13,19 @@ public struct PostProcessor: Sendable, Equatable {
     public var single: [Piece]
     /// Template for a pair of sequences.
     public var pair: [Piece]
+    /// Offsets moved off the spaces byte-level tokens start or end with, before the template is
+    /// applied (`ByteLevel` or `RobertaProcessing` with `trim_offsets`), or nil for none.
+    public var offsetTrimming: OffsetTrimming?
 
     /// Creates a post-processor from its two templates.
     /// - Parameters:
     ///   - single: Template for one sequence (should contain `.sequence(0, …)`).
     ///   - pair: Template for a pair (should contain `.sequence(0, …)` and `.sequence(1, …)`).
-    public init(single: [Piece], pair: [Piece]) {
+    ///   - offsetTrimming: Byte-level offset trimming, or nil for none (default nil).
+    public init(single: [Piece], pair: [Piece], offsetTrimming: OffsetTrimming? = nil) {
         self.single = single
         self.pair = pair
+        self.offsetTrimming = offsetTrimming
     }
 
     /// BERT's `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]` (B with token type 1).
@@ -50,6 +55,29 @@ public struct PostProcessor: Sendable, Equatable {
         }
     }
 
+    /// The encoding of one sequence or a pair: offsets trimmed, then the template applied.
+    func finish(_ a: [TokenSpan], _ b: [TokenSpan]?, vocabulary: Vocabulary) -> Encoding {
+        var a = a, b = b
+        if let offsetTrimming {
+            offsetTrimming.trim(&a, vocabulary: vocabulary)
+            if var second = b {
+                offsetTrimming.trim(&second, vocabulary: vocabulary)
+                b = second
+            }
+        }
+        let (ids, types, special) = apply(a.map(\.id), b?.map(\.id))
+        var offsets: [Range<Int>] = []
+        offsets.reserveCapacity(ids.count)
+        for piece in b == nil ? single : pair {
+            switch piece {
+            case .special(let s, _): offsets.append(contentsOf: repeatElement(0..<0, count: s.count))
+            case .sequence(let which, _): offsets.append(contentsOf: (which == 0 ? a : (b ?? [])).map(\.offsets))
+            }
+        }
+        return Encoding(ids: ids, typeIDs: types, attentionMask: [Int](repeating: 1, count: ids.count), specialTokensMask: special,
+                        offsets: offsets)
+    }
+
     /// The final ids, token types and special-token mask of one sequence or a pair.
     func apply(_ a: [Int], _ b: [Int]?) -> (ids: [Int], typeIDs: [Int], special: [Bool]) {
         var ids: [Int] = [], types: [Int] = [], special: [Bool] = []
@@ -70,5 +98,43 @@ public struct PostProcessor: Sendable, Equatable {
             }
         }
         return (ids, types, special)
+    }
+}
+
+/// The offset trimming of the library's byte-level post-processors (`trim_offsets`): a token's
+/// offsets lose the spaces it starts or ends with (`Ġ` in byte-level vocabularies), except a
+/// single leading space of the first token when the pre-tokeniser added it (`add_prefix_space`).
+public struct OffsetTrimming: Sendable, Equatable {
+    /// Whether the pre-tokeniser put a space before the text (`add_prefix_space` of the post-processor).
+    public var addPrefixSpace: Bool
+
+    /// Creates the trimming.
+    /// - Parameters:
+    ///   - addPrefixSpace: Keep one leading space of the first token, which the pre-tokeniser added.
+    public init(addPrefixSpace: Bool) {
+        self.addPrefixSpace = addPrefixSpace
+    }
+
+    private static func isSpace(_ c: Unicode.Scalar) -> Bool {
+        c.value == ByteLevel.spaceScalar || c.properties.isWhitespace
+    }
+
+    func trim(_ tokens: inout [TokenSpan], vocabulary: Vocabulary) {
+        for i in tokens.indices {
+            let id = tokens[i].id
+            guard let text = tokens[i].surface ?? (id < vocabulary.count ? vocabulary.tokens[id] : nil) else { continue }
+            let scalars = text.unicodeScalars
+            var leading = 0, trailing = 0
+            for c in scalars { if Self.isSpace(c) { leading += 1 } else { break } }
+            for c in scalars.reversed() { if Self.isSpace(c) { trailing += 1 } else { break } }
+            guard leading > 0 || trailing > 0 else { continue }
+            var start = tokens[i].offsets.lowerBound, end = tokens[i].offsets.upperBound
+            if leading > 0 {
+                if (i == 0 || start == 0) && addPrefixSpace && leading == 1 { leading = 0 }
+                start = min(start + leading, end)
+            }
+            if trailing > 0 && end >= trailing { end = max(end - trailing, start) }
+            tokens[i].offsets = start..<end
+        }
     }
 }

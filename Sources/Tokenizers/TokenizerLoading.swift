@@ -39,50 +39,26 @@ extension Tokenizer {
         let root = try Self.parseObject(data, file: file)
         let f = Fields(file: file)
 
-        guard let model = root["model"] as? [String: Any] else { throw f.invalid("model", "missing or not an object") }
-        let modelType = model["type"] as? String ?? (model["continuing_subword_prefix"] != nil ? "WordPiece" : "unknown")
-        guard modelType == "WordPiece" else { throw .unsupported(file: file, component: "model", type: modelType) }
-        guard let vocabObject = model["vocab"] as? [String: Any] else { throw f.invalid("model.vocab", "missing or not an object") }
-        var entries: [(token: String, id: Int)] = []
-        entries.reserveCapacity(vocabObject.count)
-        for (token, value) in vocabObject {
-            guard let id = f.int(value), id >= 0, id < 10_000_000 else { throw f.invalid("model.vocab[\"\(token)\"]", "not a valid token id") }
-            entries.append((token, id))
-        }
-        // Deterministic order for equal keys (JSON objects have none).
-        entries.sort { $0.id < $1.id }
-        let unk = try f.string(model, "unk_token", in: "model", default: "[UNK]")
-        let prefix = try f.string(model, "continuing_subword_prefix", in: "model", default: "##")
-        let maxChars = try f.integer(model, "max_input_chars_per_word", in: "model", default: 100)
-        let wordPiece = try WordPiece(vocabulary: Vocabulary(entries), unknownToken: unk, continuingSubwordPrefix: prefix,
-                                      maxInputCharsPerWord: maxChars, file: file)
+        guard let modelObject = root["model"] as? [String: Any] else { throw f.invalid("model", "missing or not an object") }
+        let model = try Self.model(modelObject, fields: f)
 
-        var normalizer: BertNormalizer? = nil
+        var normalizer: Normalizer? = nil
         if let n = root["normalizer"], !(n is NSNull) {
-            guard let n = n as? [String: Any] else { throw f.invalid("normalizer", "not an object") }
-            let type = n["type"] as? String ?? "unknown"
-            guard type == "BertNormalizer" else { throw .unsupported(file: file, component: "normalizer", type: type) }
-            normalizer = BertNormalizer(cleanText: try f.bool(n, "clean_text", in: "normalizer", default: true),
-                                        handleChineseChars: try f.bool(n, "handle_chinese_chars", in: "normalizer", default: true),
-                                        stripAccents: try f.optionalBool(n, "strip_accents", in: "normalizer"),
-                                        lowercase: try f.bool(n, "lowercase", in: "normalizer", default: true))
+            normalizer = try Self.normalizer(n, path: "normalizer", fields: f)
         }
-        // MPNet's tokenizer classes rebuild the normaliser from the same keys as BERT's.
+        // BERT's and MPNet's tokenizer classes rebuild the BERT normaliser from tokenizer_config.json.
         if let config, let cls = config["tokenizer_class"] as? String,
-           ["BertTokenizer", "BertTokenizerFast", "MPNetTokenizer", "MPNetTokenizerFast"].contains(cls), normalizer != nil {
+           ["BertTokenizer", "BertTokenizerFast", "MPNetTokenizer", "MPNetTokenizerFast"].contains(cls), case .bert = normalizer {
             let c = Fields(file: configFile)
-            normalizer = BertNormalizer(cleanText: true,
-                                        handleChineseChars: try c.bool(config, "tokenize_chinese_chars", in: "", default: true),
-                                        stripAccents: try c.optionalBool(config, "strip_accents", in: ""),
-                                        lowercase: try c.bool(config, "do_lower_case", in: "", default: true))
+            normalizer = .bert(BertNormalizer(cleanText: true,
+                                              handleChineseChars: try c.bool(config, "tokenize_chinese_chars", in: "", default: true),
+                                              stripAccents: try c.optionalBool(config, "strip_accents", in: ""),
+                                              lowercase: try c.bool(config, "do_lower_case", in: "", default: true)))
         }
 
-        var preTokenizer: BertPreTokenizer? = nil
+        var preTokenizer: PreTokenizer? = nil
         if let p = root["pre_tokenizer"], !(p is NSNull) {
-            guard let p = p as? [String: Any] else { throw f.invalid("pre_tokenizer", "not an object") }
-            let type = p["type"] as? String ?? "unknown"
-            guard type == "BertPreTokenizer" else { throw .unsupported(file: file, component: "pre_tokenizer", type: type) }
-            preTokenizer = BertPreTokenizer()
+            preTokenizer = try Self.preTokenizer(p, path: "pre_tokenizer", fields: f)
         }
 
         var added: [AddedToken] = []
@@ -105,13 +81,13 @@ extension Tokenizer {
         var post = PostProcessor.none
         if let p = root["post_processor"], !(p is NSNull) {
             guard let p = p as? [String: Any] else { throw f.invalid("post_processor", "not an object") }
-            post = try Self.postProcessor(p, fields: f)
+            post = try Self.postProcessor(p, path: "post_processor", fields: f)
         }
 
         let truncation = try Self.truncation(root["truncation"], fields: f)
         let padding = try Self.padding(root["padding"], fields: f)
         let maxLength = config.flatMap { Fields(file: configFile).int($0["model_max_length"] as Any) }
-        self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: wordPiece, postProcessor: post,
+        self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: post,
                   addedTokens: added, truncation: truncation, padding: padding,
                   modelMaxLength: maxLength.flatMap { $0 > 0 && $0 < 1_000_000 ? $0 : nil })
     }
@@ -165,58 +141,91 @@ extension Tokenizer {
 
     // MARK: Pieces
 
-    private static func postProcessor(_ p: [String: Any], fields f: Fields) throws(TokenizerError) -> PostProcessor {
+    private static func postProcessor(_ p: [String: Any], path: String, fields f: Fields) throws(TokenizerError) -> PostProcessor {
         let type = p["type"] as? String ?? "unknown"
         switch type {
         case "BertProcessing", "RobertaProcessing":
             func pair(_ key: String) throws(TokenizerError) -> Int {
                 guard let v = p[key] as? [Any], v.count == 2, let id = f.tokenID(v[1]) else {
-                    throw f.invalid("post_processor.\(key)", "expected [token, id]")
+                    throw f.invalid("\(path).\(key)", "expected [token, id]")
                 }
                 return id
             }
-            // RobertaProcessing's trim_offsets and add_prefix_space only move offsets around the
-            // spaces a byte-level pre-tokenizer keeps; WordPiece's offsets hold no spaces.
-            return type == "BertProcessing" ? .bert(cls: try pair("cls"), sep: try pair("sep"))
-                : .roberta(cls: try pair("cls"), sep: try pair("sep"))
+            if type == "BertProcessing" { return .bert(cls: try pair("cls"), sep: try pair("sep")) }
+            var post = PostProcessor.roberta(cls: try pair("cls"), sep: try pair("sep"))
+            // trim_offsets (default true) moves offsets off the spaces byte-level tokens carry;
+            // WordPiece tokens carry none, so MPNet is unaffected.
+            if try f.bool(p, "trim_offsets", in: path, default: true) {
+                post.offsetTrimming = OffsetTrimming(addPrefixSpace: try f.bool(p, "add_prefix_space", in: path, default: true))
+            }
+            return post
+        case "ByteLevel":
+            var post = PostProcessor.none
+            if try f.bool(p, "trim_offsets", in: path, default: true) {
+                post.offsetTrimming = OffsetTrimming(addPrefixSpace: try f.bool(p, "add_prefix_space", in: path, default: true))
+            }
+            return post
+        case "Sequence":
+            // The real files chain a ByteLevel offset trimming with one template: that is what is supported.
+            guard let list = p["processors"] as? [Any] else { throw f.invalid("\(path).processors", "missing or not a list") }
+            var result = PostProcessor.none
+            var templates = 0
+            for (i, item) in list.enumerated() {
+                let inner = "\(path).processors[\(i)]"
+                guard let o = item as? [String: Any] else { throw f.invalid(inner, "not an object") }
+                guard (o["type"] as? String) != "Sequence" else { throw f.invalid(inner, "a Sequence inside a Sequence is not supported") }
+                let processor = try postProcessor(o, path: inner, fields: f)
+                if (o["type"] as? String) == "ByteLevel" {
+                    if let t = processor.offsetTrimming { result.offsetTrimming = t }
+                    continue
+                }
+                guard result.offsetTrimming == nil || processor.offsetTrimming == nil, templates == 0 else {
+                    throw f.invalid(inner, "only one template (with at most one offset trimming) is supported in a Sequence")
+                }
+                templates += 1
+                let trimming = result.offsetTrimming ?? processor.offsetTrimming
+                result = processor
+                result.offsetTrimming = trimming
+            }
+            return result
         case "TemplateProcessing":
             var specials: [String: [Int]] = [:]
             if let s = p["special_tokens"] as? [String: Any] {
                 for (name, value) in s {
                     guard let v = value as? [String: Any], let ids = v["ids"] as? [Any] else {
-                        throw f.invalid("post_processor.special_tokens.\(name)", "expected an object with ids")
+                        throw f.invalid("\(path).special_tokens.\(name)", "expected an object with ids")
                     }
                     var list: [Int] = []
                     for x in ids {
-                        guard let id = f.tokenID(x) else { throw f.invalid("post_processor.special_tokens.\(name).ids", "not a token id") }
+                        guard let id = f.tokenID(x) else { throw f.invalid("\(path).special_tokens.\(name).ids", "not a token id") }
                         list.append(id)
                     }
                     specials[name] = list
                 }
             }
             func template(_ key: String) throws(TokenizerError) -> [PostProcessor.Piece] {
-                guard let items = p[key] as? [Any] else { throw f.invalid("post_processor.\(key)", "missing or not a list") }
+                guard let items = p[key] as? [Any] else { throw f.invalid("\(path).\(key)", "missing or not a list") }
                 var out: [PostProcessor.Piece] = []
                 for (i, item) in items.enumerated() {
-                    let path = "post_processor.\(key)[\(i)]"
-                    guard let o = item as? [String: Any] else { throw f.invalid(path, "not an object") }
+                    let where_ = "\(path).\(key)[\(i)]"
+                    guard let o = item as? [String: Any] else { throw f.invalid(where_, "not an object") }
                     if let s = o["SpecialToken"] as? [String: Any] {
                         guard let name = s["id"] as? String, let ids = specials[name] else {
-                            throw f.invalid(path, "special token not listed in special_tokens")
+                            throw f.invalid(where_, "special token not listed in special_tokens")
                         }
-                        out.append(.special(ids: ids, typeID: try f.typeID(s["type_id"], path + ".type_id")))
+                        out.append(.special(ids: ids, typeID: try f.typeID(s["type_id"], where_ + ".type_id")))
                     } else if let s = o["Sequence"] as? [String: Any] {
                         let which = (s["id"] as? String) == "B" ? 1 : 0
-                        out.append(.sequence(which, typeID: try f.typeID(s["type_id"], path + ".type_id")))
+                        out.append(.sequence(which, typeID: try f.typeID(s["type_id"], where_ + ".type_id")))
                     } else {
-                        throw f.invalid(path, "expected SpecialToken or Sequence")
+                        throw f.invalid(where_, "expected SpecialToken or Sequence")
                     }
                 }
                 return out
             }
             return PostProcessor(single: try template("single"), pair: try template("pair"))
         default:
-            throw .unsupported(file: f.file, component: "post_processor", type: type)
+            throw .unsupported(file: f.file, component: path, type: type)
         }
     }
 
@@ -270,10 +279,33 @@ extension Tokenizer {
         try parseObject(try read(url), file: url.path)
     }
 
+    /// `data` with every U+FEFF after the first byte written as the escape `\ufeff`: Foundation's
+    /// parser drops the character at the start of a string (a Unigram piece "\u{FEFF}" came out
+    /// empty), and keeps it when escaped. Raw, it may only appear inside strings, where the escape
+    /// means the same.
+    static func escapingByteOrderMarks(_ data: Data) -> Data {
+        let bytes = [UInt8](data)
+        guard bytes.count > 3 else { return data }
+        var out: [UInt8] = []
+        var i = 0
+        var changed = false
+        while i < bytes.count {
+            if i > 0 && i + 2 < bytes.count && bytes[i] == 0xEF && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF {
+                if !changed { out.reserveCapacity(bytes.count + 16); out.append(contentsOf: bytes[0..<i]); changed = true }
+                out.append(contentsOf: Array("\\ufeff".utf8))
+                i += 3
+                continue
+            }
+            if changed { out.append(bytes[i]) }
+            i += 1
+        }
+        return changed ? Data(out) : data
+    }
+
     static func parseObject(_ data: Data, file: String) throws(TokenizerError) -> [String: Any] {
         guard String(validating: data, as: UTF8.self) != nil else { throw .invalidJSON(file: file, reason: "not valid UTF-8") }
         let value: Any
-        do { value = try JSONSerialization.jsonObject(with: data) } catch {
+        do { value = try JSONSerialization.jsonObject(with: escapingByteOrderMarks(data)) } catch {
             throw .invalidJSON(file: file, reason: "\(error.localizedDescription)")
         }
         guard let object = value as? [String: Any] else { throw .invalidJSON(file: file, reason: "the top level is not an object") }

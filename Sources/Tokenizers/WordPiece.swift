@@ -57,10 +57,38 @@ public struct WordPiece: Sendable {
         return out
     }
 
-    /// Appends the ids of the word whose UTF-8 bytes are `word` (`characterCount` scalars) to `out`.
-    func appendIDs(utf8 word: UnsafeBufferPointer<UInt8>, characterCount: Int, to out: inout [Int]) {
+    /// Appends the tokens of `word`, each with its range of word scalars (`bytes` is scratch space).
+    func appendTokens(_ word: AlignedText, bytes: inout [UInt8], to out: inout [ModelToken]) {
+        bytes.removeAll(keepingCapacity: true)
+        for c in word.scalars { Tokenizer.appendUTF8(c, to: &bytes) }
+        var ends: [Int] = []
+        bytes.withUnsafeBufferPointer { appendIDs(utf8: $0, characterCount: word.count, to: &ends, pieceEnds: true) }
+        guard ends.count > 1 || ends.first != -1 else {
+            if !word.isEmpty { out.append(ModelToken(id: unknownID, range: 0..<word.count)) }
+            return
+        }
+        // Piece ends are byte offsets: turn them into scalar indices.
+        var scalarAt: [Int] = []
+        scalarAt.reserveCapacity(bytes.count + 1)
+        for (i, c) in word.scalars.enumerated() {
+            let n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4
+            for _ in 0..<n { scalarAt.append(i) }
+        }
+        scalarAt.append(word.count)
+        var start = 0
+        for k in stride(from: 0, to: ends.count, by: 2) {
+            let id = ends[k], end = scalarAt[min(ends[k + 1], bytes.count)]
+            out.append(ModelToken(id: id, range: start..<max(start, end)))
+            start = end
+        }
+    }
+
+    /// Appends the ids of the word whose UTF-8 bytes are `word` (`characterCount` scalars) to `out`;
+    /// with `pieceEnds`, each id is followed by the byte offset where its piece ends, and a word
+    /// that is one unknown token gives `[-1]`.
+    func appendIDs(utf8 word: UnsafeBufferPointer<UInt8>, characterCount: Int, to out: inout [Int], pieceEnds: Bool = false) {
         if characterCount > maxInputCharsPerWord {
-            out.append(unknownID)
+            out.append(pieceEnds ? -1 : unknownID)
             return
         }
         let n = word.count
@@ -84,10 +112,11 @@ public struct WordPiece: Sendable {
             }
             guard let id = found else {
                 out.removeSubrange(first...)
-                out.append(unknownID)
+                out.append(pieceEnds ? -1 : unknownID)
                 return
             }
             out.append(id)
+            if pieceEnds { out.append(end) }
             start = end
         }
     }

@@ -12,14 +12,20 @@ struct TokenizerTarget: FuzzTarget {
     let quickIterations = 400
 
     static let texts = ["Hello, world!", "", "   ", "unaffable héllo 中文 [CLS] [MASK] x", String(repeating: "a", count: 300),
-                        "\u{0}\u{1}\u{FEFF}\u{200B}", "naïve café résumé", "😀👍🏽 e\u{301}"]
+                        "\u{0}\u{1}\u{FEFF}\u{200B}", "naïve café résumé", "😀👍🏽 e\u{301}", "ａｂ①\u{200B}ﬁ  <mask> ab\tabc ▁x"]
 
     func mutate(_ seed: [UInt8], pool: [[UInt8]], _ m: inout Mutator) -> [UInt8] {
         switch format {
         case .tokenizerJSON:
             return m.json(seed, pool: pool, dictionary: ["\"type\"", "\"WordPiece\"", "\"BertNormalizer\"", "\"TemplateProcessing\"",
                                                          "\"BertProcessing\"", "\"vocab\"", "\"added_tokens\"", "\"truncation\"", "\"padding\"",
-                                                         "\"max_length\"", "\"stride\"", "\"pad_id\"", "\"[CLS]\"", "\"##\""])
+                                                         "\"max_length\"", "\"stride\"", "\"pad_id\"", "\"[CLS]\"", "\"##\"",
+                                                         // BPE / Unigram shapes (seeds bpe-*.json, unigram-*.json)
+                                                         "\"BPE\"", "\"Unigram\"", "\"merges\"", "\"ByteLevel\"", "\"Metaspace\"",
+                                                         "\"WhitespaceSplit\"", "\"Sequence\"", "\"Precompiled\"", "\"Replace\"",
+                                                         "\"Regex\"", "\"NFKC\"", "\"Lowercase\"", "\"Prepend\"", "\"byte_fallback\"",
+                                                         "\"ignore_merges\"", "\"unk_id\"", "\"trim_offsets\"", "\"prepend_scheme\"",
+                                                         "\"first\"", "\"<0xC3>\"", "\"▁\"", "\" {2,}\""])
         case .vocabTXT:
             return m.bytes(seed, pool: pool, dictionary: ["\n", "\r\n", "[CLS]\n", "[SEP]\n", "[UNK]\n", "##", "[PAD]", "\u{0}"])
         }
@@ -39,8 +45,11 @@ struct TokenizerTarget: FuzzTarget {
         // Texts built from the input too: its own tokens make the vocabulary match.
         let own = String(decoding: input.prefix(400), as: UTF8.self)
         for text in Self.texts + [own] {
+            // Offsets point into the text (or the pair's second text): never past the longer one's end.
+            let limit = max(text.unicodeScalars.count, 10)
             for e in [tokenizer.encode(text), tokenizer.encode(text, pair: "second one"), tokenizer.encode(text, maxLength: 8)] {
                 guard e.typeIDs.count == e.count, e.attentionMask.count == e.count, e.specialTokensMask.count == e.count,
+                      e.offsets.count == e.count, e.offsets.allSatisfy({ $0.lowerBound >= 0 && $0.upperBound <= limit }),
                       e.ids.allSatisfy({ $0 >= 0 }), e.typeIDs.allSatisfy({ $0 >= 0 }) else {
                     return .violation("inconsistent encoding of \(text.debugDescription.prefix(40)): \(e.count) ids, \(e.typeIDs.count) type ids, \(e.attentionMask.count) mask")
                 }
