@@ -167,7 +167,7 @@ public struct PostgresIngestQueue: Sendable {
         }
     }
 
-    /// Upserts the chunk's items (``PostgresStore/bulkUpsert(_:fingerprint:newIDs:)``) and marks the
+    /// Upserts the chunk's items (``PostgresStore/bulkUpsert(_:newIDs:)``) and marks the
     /// chunk done, in one transaction, acknowledged after COMMIT.
     /// - Returns: false when the chunk was already marked done by another worker (whose lease
     ///   this one outlived); the items were written again, the same.
@@ -175,7 +175,7 @@ public struct PostgresIngestQueue: Sendable {
     public func complete(_ chunk: IngestChunk, items: [StoredItem], fingerprint: String) async throws -> Bool {
         let (sha, size, worker, index) = (inputSHA256, Int32(chunkSize), worker, Int32(chunk.index))
         let marked = MarkedFlag()
-        try await store.bulkUpsert(items, fingerprint: fingerprint, alsoInTransaction: { conn, logger in
+        try await store.bulkUpsert(PostgresCopyBatch(items, fingerprint: fingerprint, type: store.vectorType), alsoInTransaction: { conn, logger in
             for try await _ in try await conn.query("""
                 UPDATE siamese_ingest_chunks SET done_at = now(), worker = \(worker), lease_until = NULL
                 WHERE input_sha256 = \(sha) AND chunk_size = \(size) AND chunk = \(index) AND done_at IS NULL

@@ -17,8 +17,9 @@ extension PostgresStore {
         guard !items.isEmpty else { return }
         let vectors = items.flatMap(\.vector)
         let dim = items[0].vector.count
+        for item in items where item.vector.count != dim { throw StoreError.dimensionMismatch(expected: dim, got: item.vector.count) }
         let type = vectorType
-        try await write(items, fingerprint: fingerprint, what: "writing \(items.count) items") { conn, logger in
+        try await write(dimension: dim, fingerprint: fingerprint, what: "writing \(items.count) items") { conn, logger in
             _ = try await conn.query("""
                 INSERT INTO siamese_items AS t (id, text, source, metadata, fingerprint, vector, updated_at)
                 SELECT r.id, r.text, r.source, r.metadata, \(fingerprint),
@@ -34,9 +35,8 @@ extension PostgresStore {
     /// The transaction every upsert runs in: takes the advisory lock, checks the fingerprint and
     /// dimension against the store's (making the items table for the first vectors), then runs
     /// `body`, which writes the rows; returns after COMMIT.
-    func write(_ items: [StoredItem], fingerprint: String, what: String,
+    func write(dimension dim: Int, fingerprint: String, what: String,
                body: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) async throws {
-        let dim = items[0].vector.count
         let (metric, type, m, efc) = (self.metric, vectorType, options.hnswM, options.hnswEfConstruction)
         try await run(what) { [client, logger] in
             for exclusive in [false, true] {
@@ -48,9 +48,8 @@ extension PostgresStore {
                         throw StoreError.fingerprintMismatch(store: current, given: fingerprint)
                     }
                     if let stored = meta["dimension"].flatMap({ Int($0) }) {
-                        for item in items where item.vector.count != stored { throw StoreError.dimensionMismatch(expected: stored, got: item.vector.count) }
+                        if dim != stored { throw StoreError.dimensionMismatch(expected: stored, got: dim) }
                     } else {
-                        for item in items where item.vector.count != dim { throw StoreError.dimensionMismatch(expected: dim, got: item.vector.count) }
                         // A new store: its table is made under the exclusive lock only.
                         guard exclusive else { return false }
                         for sql in PostgresMigrations.itemsTable(dimension: dim, metric: metric, type: type, m: m, efConstruction: efc) {

@@ -60,17 +60,31 @@ func redactedLocation(_ location: String) -> String {
 /// Runs async work to its end from synchronous command code, which runs on the main thread
 /// outside Swift's cooperative pool, so waiting here cannot starve the work it waits for.
 func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = BlockingResult<T>(), done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try box.result!.get()
+    try Started(body).wait()
 }
 
-/// The result handed from the task to the waiting thread (written before the semaphore is
-/// signalled, read after it is waited on: the semaphore orders the two).
-private final class BlockingResult<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
+/// Async work started now and waited for later from synchronous command code (``blocking(_:)``
+/// split in two), so that the caller works on while it runs: `store import` encodes its next
+/// batch while the database takes this one.
+final class Started<T: Sendable>: @unchecked Sendable {
+    // Written by the task before the semaphore is signalled, read after it is waited on: the
+    // semaphore orders the two.
+    private var result: Result<T, any Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts `body` on Swift's pool.
+    /// - Parameters:
+    ///   - body: The work.
+    init(_ body: @escaping @Sendable () async throws -> T) {
+        Task.detached { [self] in
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            done.signal()
+        }
+    }
+
+    /// Waits for the work's end (once) and returns its value or throws its error.
+    func wait() throws -> T {
+        done.wait()
+        return try result!.get()
+    }
 }

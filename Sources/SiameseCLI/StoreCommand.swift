@@ -129,51 +129,41 @@ struct StoreImportCommand: ParsableCommand {
     /// Vectors the model already made (.npy with ids): stored as they are, under the model's
     /// fingerprint, after checking their dimension.
     func importVectors(ids: String) throws {
-        let rows = try StoreVectorsInput.read(vectors: input, ids: ids)
-        let served = try StoreSession.model(model)
+        // The model (only its fingerprint and dimension are needed here) loads on another core
+        // while the input is read and checked: each took about a third of a second per 200,000 rows.
+        let name = model
+        let loading = Started { try StoreSession.model(name) }
+        let rows: StoreVectorRows
+        do { rows = try StoreVectorsInput.read(vectors: input, ids: ids) } catch {
+            _ = try? loading.wait()
+            throw error
+        }
+        let served = try loading.wait()
         if rows.count > 0, rows.dimension != served.dimension {
             throw InputError(file: input, message: "the vectors have \(rows.dimension) components; \(model) makes \(served.dimension)")
         }
-        try write(rows.count, noun: "vectors", served: served) { range in rows.items(range) }
+        try write(rows.count, noun: "vectors", served: served, batch: { range in rows.items(range) },
+                  copyBatch: { range, fingerprint, type in try rows.copyBatch(range, fingerprint: fingerprint, type: type) })
     }
 
     /// The one write path of both inputs: `count` items made batch by batch by `batch` (given the
     /// rows of each), each batch committed durably, with progress; then the index is saved beside
-    /// the store and the summary printed.
-    private func write(_ count: Int, noun: String, served: any ServedModel, batch: (Range<Int>) throws -> [StoredItem]) throws {
+    /// the store and the summary printed. Into PostgreSQL, `copyBatch` (when given) encodes a
+    /// batch's rows straight from the input instead of through items.
+    private func write(_ count: Int, noun: String, served: any ServedModel, batch: @escaping (Range<Int>) throws -> [StoredItem],
+                       copyBatch: ((Range<Int>, String, PostgresVectorType) throws -> PostgresCopyBatch)? = nil) throws {
         // The target: a SQLite file (its HNSW index saved beside it at the end), or a PostgreSQL
         // database (which keeps its own index); named in output without any password.
         let name: String
-        let upsert: ([StoredItem]) throws -> Void
         let total: () throws -> Int, finish: () throws -> Void
-        // Rows in the first transaction: all of a batch, except when a PostgreSQL load creates the
-        // table with its index and drops the index right after (below): then one row, so that
-        // pgvector does not insert a whole batch into the graph first (200,000 × 384 in batches of
-        // 5,000: the load took 9.4 s with a first batch of 5,000, 4.4 s with a first row alone).
-        var firstBatch = batchSize
+        let progress = ProgressBar(label: "import")
+        let started = Date()
         if PostgresURL.isPostgres(store) {
             let pg = try postgres.open(store, metric: IndexMetric.metric(for: served))
             try StoreSession.checkFingerprint(try blocking { try await pg.fingerprint() }, location: pg.location, model: served, modelName: model)
-            let fingerprint = served.fingerprint
             name = pg.location
-            // COPY into a staging table, then one INSERT … ON CONFLICT: the bulk path. Into an empty
-            // store, with more than one batch to come, the HNSW index is dropped after the first
-            // transaction (one row: it creates the table) and built once at the end: pgvector's per-row graph
-            // updates hold a load to a few hundred rows a second. A load that stops half way
-            // leaves the store without its index (searches stay exact, slower): the next import
-            // builds it.
-            let startedEmpty = try blocking { try await pg.count() } == 0
-            let loadThenIndex = startedEmpty && count > batchSize
-            if loadThenIndex { firstBatch = 1 }
-            var dropped = false
-            upsert = { items in
-                // Into a store that was empty, the ids are new: straight into the items table.
-                try blocking { try await pg.bulkUpsert(items, fingerprint: fingerprint, newIDs: startedEmpty) }
-                if loadThenIndex && !dropped {
-                    try blocking { try await pg.dropSearchIndex() }
-                    dropped = true
-                }
-            }
+            try load(count, into: pg, fingerprint: served.fingerprint, progress: progress,
+                     encode: copyBatch ?? { range, fingerprint, type in try PostgresCopyBatch(batch(range), fingerprint: fingerprint, type: type) })
             total = { try blocking { try await pg.count() } }
             finish = {
                 try blocking {
@@ -188,18 +178,15 @@ struct StoreImportCommand: ParsableCommand {
             let embeddings = try EmbeddingStore(path: store)
             try StoreSession.checkFingerprint(embeddings, model: served, modelName: model)
             name = store
-            upsert = { try embeddings.upsert($0, fingerprint: served.fingerprint) }
+            var done = 0
+            while done < count {
+                let range = done..<min(count, done + batchSize)
+                try embeddings.upsert(try batch(range), fingerprint: served.fingerprint)
+                done = range.upperBound
+                progress.update(done: done, of: count, unit: "items")
+            }
             total = { try embeddings.count() }
             finish = { try StoreSession.openIndex(embeddings, model: served).save() }
-        }
-        let progress = ProgressBar(label: "import")
-        let started = Date()
-        var done = 0
-        while done < count {
-            let range = done..<min(count, done + (done == 0 ? firstBatch : batchSize))
-            try upsert(try batch(range))
-            done = range.upperBound
-            progress.update(done: done, of: count, unit: "items")
         }
         progress.finish()
         let items = try total()
@@ -209,6 +196,46 @@ struct StoreImportCommand: ParsableCommand {
                                  ("fingerprint", .string(served.fingerprint)), ("store", .string(name)), ("seconds", .number(seconds))])) {
             String(format: "imported %d %@ into %@ (%d items in all, dimension %d) in %.1f s", count, noun, name, items, served.dimension, seconds)
         }
+    }
+
+    /// The PostgreSQL load: `COPY` batch by batch, each its own transaction, the next batch encoded
+    /// while the database takes this one (made and sent in turn, half of both cores sat idle).
+    ///
+    /// COPY into a staging table, then one INSERT … ON CONFLICT: the bulk path; into a store that
+    /// was empty the ids are new, so the rows go straight into the items table. Into an empty store,
+    /// with more than one batch to come, the HNSW index is dropped after the first transaction
+    /// (one row: it creates the table) and built once at the end: pgvector's per-row graph updates
+    /// hold a load to a few hundred rows a second, and a first batch of 5,000 rows inserted into
+    /// the graph took 9.4 s of a 200,000 × 384 load that took 4.4 s with a first row alone. A load
+    /// that stops half way leaves the store without its index (searches stay exact, slower): the
+    /// next import builds it.
+    private func load(_ count: Int, into pg: PostgresStore, fingerprint: String, progress: ProgressBar,
+                      encode: (Range<Int>, String, PostgresVectorType) throws -> PostgresCopyBatch) throws {
+        let startedEmpty = try blocking { try await pg.count() } == 0
+        let loadThenIndex = startedEmpty && count > batchSize
+        var sending: Started<Void>?
+        var sent = 0
+        var done = 0
+        while done < count {
+            let range = done..<min(count, done + (done == 0 && loadThenIndex ? 1 : batchSize))
+            let rows: PostgresCopyBatch
+            do { rows = try encode(range, fingerprint, pg.vectorType) } catch {
+                // The batch in flight commits or fails as it would have; then this error.
+                _ = try? sending?.wait()
+                throw error
+            }
+            try sending?.wait()
+            progress.update(done: sent, of: count, unit: "items")
+            let dropIndex = loadThenIndex && done == 0
+            sending = Started {
+                try await pg.bulkUpsert(rows, newIDs: startedEmpty)
+                if dropIndex { try await pg.dropSearchIndex() }
+            }
+            sent = range.upperBound
+            done = range.upperBound
+        }
+        try sending?.wait()
+        progress.update(done: count, of: count, unit: "items")
     }
 }
 

@@ -60,6 +60,50 @@ struct PostgresBulkIngestTests {
         }
     }
 
+    @Test("rows straight from a matrix (PostgresCopyBatch(ids:vectors:)): the same rows as upsert, bit for bit, for vector and halfvec columns; duplicate ids, NUL in an id, a NaN and a ragged matrix are refused before anything is sent",
+          arguments: [PostgresVectorType.vector, .halfvec])
+    func matrixRowsMatchUpsert(type: PostgresVectorType) async throws {
+        var g = SplitMix(state: 23)
+        let ids = (0..<50).map { "m\($0)" } + ["tab\there", "Ω≈ç√∫", "a'b\"c;--"]
+        var values = (0..<(ids.count * 6)).flatMap { _ in g.vector(1) }
+        values[0] = 1e-40; values[1] = -0.0; values[2] = type == .halfvec ? 65519 : 3.4e38; values[3] = 1e-5  // subnormal, -0, the largest finite values, a half subnormal
+        var options = PostgresStoreOptions()
+        options.vectorType = type
+        let items = ids.enumerated().map { r, id in StoredItem(id: id, vector: Array(values[(r * 6)..<((r + 1) * 6)])) }
+        let viaUpsert = try await TestPostgres.withStore(options) { store in
+            try await store.upsert(items, fingerprint: "toy@1")
+            return try await store.items(ids: ids)
+        }
+        try await TestPostgres.withStore(options) { store in
+            // Two batches, the second with the hint wrong on purpose (its first ids are there already).
+            for (range, newIDs) in [(0..<30, true), (20..<ids.count, true)] {
+                let batch = try values[(range.lowerBound * 6)..<(range.upperBound * 6)].withUnsafeBufferPointer {
+                    try PostgresCopyBatch(ids: ids[range], vectors: $0, dimension: 6, fingerprint: "toy@1", type: store.vectorType)
+                }
+                #expect(batch.count == range.count && batch.dimension == 6)
+                try await store.bulkUpsert(batch, newIDs: newIDs)
+            }
+            #expect(try await store.count() == ids.count)
+            let back = try await store.items(ids: ids)
+            for (id, (bulk, single)) in zip(ids, zip(back, viaUpsert)) {
+                let bulk = try #require(bulk, "\(id)"), single = try #require(single)
+                #expect(bulk.text == nil && bulk.source == nil && bulk.metadata == nil)
+                #expect(bulk.vector.map(\.bitPattern) == single.vector.map(\.bitPattern), "\(id): \(bulk.vector) vs \(single.vector)")
+            }
+        }
+        let bad: [(ids: [String], values: [Float], error: StoreError)] = [
+            (["a", "b", "a"], [Float](repeating: 1, count: 18), .duplicateID("a")),
+            (["a", "b\u{0}"], [Float](repeating: 1, count: 12), .nulCharacter(field: "id", id: "b\u{0}")),
+            (["a", "b"], [1, 1, 1, 1, 1, 1, 1, .nan, 1, 1, 1, 1], .invalidVector(id: "b")),
+            (["a", "b"], [Float](repeating: 1, count: 11), .invalidVector(id: "a")),
+        ]
+        for (ids, values, error) in bad {
+            #expect(throws: error) {
+                try values.withUnsafeBufferPointer { try PostgresCopyBatch(ids: ids[...], vectors: $0, dimension: 6, fingerprint: "toy@1", type: type) }
+            }
+        }
+    }
+
     @Test("halfvec by option: the column is halfvec(d) with an HNSW index of halfvec ops; searches return the exact top-k of the rounded vectors; the type cannot change under a store")
     func halfvecStore() async throws {
         var options = PostgresStoreOptions(metric: .cosine)

@@ -87,7 +87,13 @@ struct PostgresCLITests {
             // Three batches into an empty store: loaded first, the HNSW index built once at the end.
             if target == store { #expect(r.stderr.contains("building the search index"), "\(r.stderr)") }
         }
-        let opened = try await PostgresStore.open(url)
+        // A generous connect limit: in this process the whole test bundle runs, and on 2 cores its
+        // CPU-bound suites can hold Swift's cooperative threads long enough for the default 10 s
+        // (+5 s for the migrations) to pass before the probe connection's answer is handled — it
+        // did once ("no answer within 15.0 s"). The limit itself is tested in PostgresStoreTests.
+        var options = PostgresStoreOptions()
+        options.connectTimeout = .seconds(60)
+        let opened = try await PostgresStore.open(url, options: options)
         #expect(try await opened.hasSearchIndex())
         await opened.close()
         let stats = try SiameseExecutable.run(["store", "stats", "--store", store, "--format", "json"])
@@ -189,6 +195,20 @@ struct PostgresCLITests {
             #expect(!groups[0].isEmpty && groups[0] == groups[1], "\(method): .npy \(groups[0]) vs PostgreSQL \(groups[1])")
         }
 
+        // The exported .npy imported into another database, in batches of 7 (the first, of one
+        // row, makes the table; the next is encoded while the one before is sent): the same ids
+        // and the same vector bits when exported again.
+        let (copyURL, copyName) = try await PostgresTestDatabase.create()
+        let imported = try SiameseExecutable.run(["store", "import", "--store", copyURL.redacted, "--model", model.path, "--input", npy.path,
+                                                  "--ids", npyIDs.path, "--batch-size", "7", "--format", "json"])
+        #expect(imported.status == 0 && imported.stderr.contains("building the search index"), "\(imported.stderr)")
+        #expect(try json(imported.stdout)["items"] as? Int == ids.count)
+        let npy2 = folder.appendingPathComponent("v2.npy"), npyIDs2 = folder.appendingPathComponent("v2.ids.txt")
+        let ex2 = try SiameseExecutable.run(["store", "export", "--store", copyURL.redacted, "--output", npy2.path, "--ids", npyIDs2.path])
+        #expect(ex2.status == 0, "\(ex2.stderr)")
+        #expect(try String(contentsOf: npyIDs2, encoding: .utf8) == String(contentsOf: npyIDs, encoding: .utf8))
+        #expect(try NPY.read(npy2).float32Matrix().values.map(\.bitPattern) == matrix.values.map(\.bitPattern))
+
         // A server that is not there: a clear error naming host and port, exit 1, no password.
         let unreachable = "postgres://\(url.user):hunter2-secret@127.0.0.1:1/\(url.database)"
         let bad = try SiameseExecutable.run(["store", "stats", "--store", unreachable])
@@ -196,5 +216,6 @@ struct PostgresCLITests {
         let malformed = try SiameseExecutable.run(["store", "stats", "--store", "postgres://nouser-hunter2"])
         #expect(malformed.status == 2 && malformed.stderr.contains("--store URL") && !malformed.stderr.contains("hunter2"), "\(malformed.stderr)")
         try await PostgresTestDatabase.drop(name)
+        try await PostgresTestDatabase.drop(copyName)
     }
 }

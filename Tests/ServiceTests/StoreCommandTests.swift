@@ -105,7 +105,19 @@ struct StoreCommandTests {
         let search = try SiameseExecutable.run(["search", "--store", second.path, "--model", model.path, "--query", "[" + Array(repeating: "0.1", count: TinyModel.inputDimension).joined(separator: ",") + "]", "--k", "3", "--format", "jsonl"])
         #expect(search.status == 0 && search.stdout.contains("python3-ipalib"), "\(search.stdout) \(search.stderr)")
 
+        // Ids as written, without surrounding white space (ASCII or Unicode), CRLF line ends, no
+        // final newline; then the same rows under those ids.
+        let padded = folder.appendingPathComponent("padded.txt"), fourth = folder.appendingPathComponent("d.sqlite")
+        try Data("  python3-ipalib\t\r\n\u{3000}é/ü ?%\u{2003}\r\n3".utf8).write(to: padded)
+        let p = try SiameseExecutable.run(["store", "import", "--store", fourth.path, "--model", model.path, "--input", npy.path, "--ids", padded.path])
+        #expect(p.status == 0, "\(p.stderr)")
+        let d = try EmbeddingStore(path: fourth.path)
+        for id in ids { #expect(try d.item(id)?.vector == (try a.item(id)?.vector), "\(id)") }
+
         try "only-one\n".write(to: folder.appendingPathComponent("one.txt"), atomically: true, encoding: .utf8)
+        try "a\n \t\nb\n".write(to: folder.appendingPathComponent("blank.txt"), atomically: true, encoding: .utf8)
+        try Data("a\nb\0c\nd\n".utf8).write(to: folder.appendingPathComponent("nul.txt"))
+        try Data([0x61, 0x0A, 0xFF, 0xFE, 0x0A, 0x62]).write(to: folder.appendingPathComponent("latin.txt"))
         try "x\nx\ny\n".write(to: folder.appendingPathComponent("twice.txt"), atomically: true, encoding: .utf8)
         let third = folder.appendingPathComponent("c.sqlite").path
         for (arguments, message) in [
@@ -113,6 +125,9 @@ struct StoreCommandTests {
             (["--input", input.path, "--ids", idFile.path], "--ids goes with a .npy INPUT"),
             (["--input", npy.path, "--ids", folder.appendingPathComponent("one.txt").path], "1 ids for 3 vectors"),
             (["--input", npy.path, "--ids", folder.appendingPathComponent("twice.txt").path], "twice.txt:2: the id 'x' appears twice"),
+            (["--input", npy.path, "--ids", folder.appendingPathComponent("blank.txt").path], "blank.txt:2: empty id"),
+            (["--input", npy.path, "--ids", folder.appendingPathComponent("nul.txt").path], "nul.txt:2: the id holds a NUL character"),
+            (["--input", npy.path, "--ids", folder.appendingPathComponent("latin.txt").path], "latin.txt: not UTF-8 text"),
         ] {
             let bad = try SiameseExecutable.run(["store", "import", "--store", third, "--model", model.path] + arguments)
             #expect(bad.status != 0, "\(arguments)")
