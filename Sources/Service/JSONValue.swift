@@ -161,6 +161,13 @@ extension JSONValue {
         d == d.rounded() && abs(d) <= 9_007_199_254_740_992 ? String(Int64(d)) : String(d)
     }
 
+    /// A finite Float as `JSONEncoder` writes it: its shortest round-tripping digits, without a
+    /// trailing `.0`.
+    static func floatText(_ f: Float) -> String {
+        let s = f.description
+        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    }
+
     static func quoted(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {

@@ -209,6 +209,9 @@ public enum ServiceRouter {
     }
 
     static func encode(_ value: any Encodable) throws -> Response {
+        if let direct = value as? any DirectJSON, let text = direct.directJSON {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         // Ids and paths keep their slashes ("a/b", not "a\\/b"), as every JSON this product writes.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
