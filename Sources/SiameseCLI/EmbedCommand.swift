@@ -5,6 +5,7 @@ import Foundation
 import NPY
 import Siamese
 import Tensors
+import TextEncoders
 
 /// `siamese embed`: embeddings of every input row, as a float32 .npy matrix in input order.
 struct EmbedCommand: ParsableCommand {
@@ -21,6 +22,7 @@ struct EmbedCommand: ParsableCommand {
         Examples:
           siamese embed --model model --input test.csv --output test.npy
           siamese embed --model all-MiniLM-L6-v2 --input sentences.txt --output sentences.npy --threads 2
+          siamese embed --model e5-small --input questions.txt --output q.npy --role query
         """
     )
 
@@ -35,6 +37,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Rows per forward pass.") var batchSize = 1024
     @Flag(help: "Dynamic int8 linear layers (sentence-transformers models).") var int8 = false
     @Option(help: "Text models: keep the first N dimensions, renormalised (a matryoshka-trained model; default: the model's truncate_dim, if any, else all).") var truncateDim: Int?
+    @Option(help: ArgumentHelp("Text models: put the model's prompt of this name before each text (config_sentence_transformers.json's prompts; default: its default_prompt_name, if any).", valueName: "name")) var prompt: String?
+    @Option(help: "Text models: embed the texts as search queries (the model's \"query\" prompt) or as documents (its \"document\", \"passage\" or \"corpus\" prompt).") var role: Prompts.Role?
     @OptionGroup var formatting: FormatOption
 
     func run() throws {
@@ -47,12 +51,16 @@ struct EmbedCommand: ParsableCommand {
                 ? try StoreItemsInput.read(inputURL, columns: .init(id: nil, text: textColumn)).map { $0.text ?? "" }
                 : nil
             if let texts, texts.isEmpty { throw InputError(file: input, message: "holds no texts") }
-            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8, texts: texts, truncateDim: truncateDim)
+            if prompt != nil && role != nil { throw ValidationError("--prompt and --role both choose the prompt: give one of them") }
+            let choice: Prompts.Choice = prompt.map { .named($0) } ?? role.map { .role($0) } ?? .modelDefault
+            let shape = try embedTextFile(model: modelURL, input: inputURL, output: outputURL, threads: threads, int8: int8, texts: texts,
+                                          truncateDim: truncateDim, prompt: choice)
             summarize(rows: shape.rows, dimension: shape.dimension)
             return
         }
         if int8 { throw ValidationError("--int8 applies to sentence-transformers models only") }
         if truncateDim != nil { throw ValidationError("--truncate-dim applies to sentence-transformers models only") }
+        if prompt != nil || role != nil { throw ValidationError("--prompt and --role apply to sentence-transformers models only") }
         let (network, config) = try ModelFolder(modelURL).load()
         guard let columns = config.featureColumns else {
             throw ValidationError("\(model)/\(ModelFolder.configurationFile) does not list its feature columns")

@@ -14,7 +14,8 @@ import TextEncoders
 /// final newline does not start another input; `\r\n` endings are accepted), float32 .npy rows in
 /// input order, normalised when the model's modules say so.
 @discardableResult
-func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool, texts: [String]? = nil, truncateDim: Int? = nil) throws -> (rows: Int, dimension: Int) {
+func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Bool, texts: [String]? = nil, truncateDim: Int? = nil,
+                   prompt: Prompts.Choice = .modelDefault) throws -> (rows: Int, dimension: Int) {
     if let threads {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         Threading.threadCount = threads
@@ -27,6 +28,8 @@ func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Boo
         }
         encoder.truncateDimension = truncateDim
     }
+    // A prompt name the model does not have is the caller's mistake: refused before any work.
+    do { _ = try encoder.prompts.text(for: prompt) } catch { throw ValidationError("--prompt: \(error.message)") }
     // In parts of 2,048 texts, so that a long run shows progress (each part is still batched
     // longest first inside the encoder).
     let progress = ProgressBar(label: "embedding")
@@ -34,7 +37,7 @@ func embedTextFile(model: URL, input: URL, output: URL, threads: Int?, int8: Boo
     values.reserveCapacity(lines.count * encoder.dimension)
     for start in stride(from: 0, to: lines.count, by: 2048) {
         let end = min(lines.count, start + 2048)
-        values += encoder.encode(Array(lines[start..<end]), batchSize: 64, precision: int8 ? .int8 : .float32).scalars
+        values += try encoder.encode(Array(lines[start..<end]), prompt: prompt, batchSize: 64, precision: int8 ? .int8 : .float32).scalars
         progress.update(done: end, of: lines.count, unit: "texts")
     }
     progress.finish()
@@ -283,3 +286,5 @@ struct TextBenchCommand: ParsableCommand {
         }
     }
 }
+
+extension Prompts.Role: ExpressibleByArgument {}

@@ -114,8 +114,9 @@ public final class InferenceEngine: @unchecked Sendable {
         parameters.count == snapshot.count && zip(parameters, snapshot).allSatisfy { $0.sharesStorage(with: $1) }
     }
 
-    /// Embeddings `[encodings.count, dimension]` in input order.
-    public func encode(_ encodings: [Encoding], batchSize: Int = 64) -> Tensor {
+    /// Embeddings `[encodings.count, dimension]` in input order; the first `poolingSkip` tokens of
+    /// each input (a prompt's, see ``Pooling/includePrompt``) are left out of the pooling.
+    public func encode(_ encodings: [Encoding], batchSize: Int = 64, poolingSkip: Int = 0) -> Tensor {
         let n = encodings.count
         var out = Tensor(shape: [n, dimension])
         guard n > 0 else { return out }
@@ -133,7 +134,7 @@ public final class InferenceEngine: @unchecked Sendable {
                 }
                 let batch = order[start..<end].map { encodings[$0] }
                 let p = pooled.reserve(batch.count * max(dimension, pooling.outputDimension))
-                run(batch, into: p, workspace: workspace)
+                run(batch, into: p, workspace: workspace, poolingSkip: poolingSkip)
                 for (k, index) in order[start..<end].enumerated() {
                     (result.baseAddress! + index * dimension).update(from: p + k * dimension, count: dimension)
                 }
@@ -151,7 +152,7 @@ public final class InferenceEngine: @unchecked Sendable {
     }
 
     /// The final embeddings of `batch` into `out` (`[batch.count, dimension]`, row-major).
-    func run(_ batch: [Encoding], into out: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
+    func run(_ batch: [Encoding], into out: UnsafeMutablePointer<Float>, workspace ws: Workspace, poolingSkip: Int = 0) {
         let c = configuration
         let h = c.hiddenSize, inner = c.intermediateSize
         var offsets = [Int](), ids = [Int32](), positions = [Int32](), types = [Int32]()
@@ -248,16 +249,21 @@ public final class InferenceEngine: @unchecked Sendable {
             }
         }
 
-        pool(x.pointer, offsets: offsets, into: out, workspace: ws)
+        pool(x.pointer, offsets: offsets, skip: poolingSkip, into: out, workspace: ws)
     }
 
     /// Pooling, dense layers and normalisation of each sequence's token rows.
-    private func pool(_ x: UnsafeMutablePointer<Float>, offsets: [Int], into out: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
+    /// The first `skip` tokens of each sequence (a prompt's) stay out of the max, mean and
+    /// weighted modes; the first and last token are the sequence's own (as sentence-transformers,
+    /// which masks only those modes; a weighted mean keeps each token's weight by its position).
+    /// A sequence with nothing left after the prompt pools to zeros.
+    private func pool(_ x: UnsafeMutablePointer<Float>, offsets: [Int], skip: Int = 0, into out: UnsafeMutablePointer<Float>, workspace ws: Workspace) {
         let s = offsets.count - 1, d = pooling.dimension, width = pooling.outputDimension
         // Pooled vectors go to a scratch matrix when dense layers follow, else straight to `out`.
         let pooled = dense.isEmpty ? out : ws.context.reserve(s * width)
         for k in 0..<s {
             let rows = x + offsets[k] * d, length = offsets[k + 1] - offsets[k]
+            let first = min(skip, length), counted = length - first
             var dst = pooled + k * width
             for mode in pooling.modes {
                 switch mode {
@@ -265,18 +271,20 @@ public final class InferenceEngine: @unchecked Sendable {
                     dst.update(from: rows, count: d)
                 case .lastToken:
                     dst.update(from: rows + (length - 1) * d, count: d)
+                case .max where counted == 0, .mean where counted == 0, .meanSqrtLength where counted == 0, .weightedMean where counted == 0:
+                    dst.update(repeating: 0, count: d)
                 case .max:
-                    dst.update(from: rows, count: d)
-                    for t in 1..<max(length, 1) { for j in 0..<d { dst[j] = max(dst[j], rows[t * d + j]) } }
+                    dst.update(from: rows + first * d, count: d)
+                    for t in (first + 1)..<max(length, first + 1) { for j in 0..<d { dst[j] = max(dst[j], rows[t * d + j]) } }
                 case .mean, .meanSqrtLength:
                     dst.update(repeating: 0, count: d)
-                    for t in 0..<length { RowKernels.accumulate(rows + t * d, dst, d: d) }
-                    let scale = 1 / (mode == .mean ? Float(length) : Float(length).squareRoot())
+                    for t in first..<length { RowKernels.accumulate(rows + t * d, dst, d: d) }
+                    let scale = 1 / (mode == .mean ? Float(counted) : Float(counted).squareRoot())
                     for j in 0..<d { dst[j] *= scale }
                 case .weightedMean:
                     dst.update(repeating: 0, count: d)
                     var total: Float = 0
-                    for t in 0..<length {
+                    for t in first..<length {
                         let w = Float(t + 1)
                         total += w
                         for j in 0..<d { dst[j] += w * rows[t * d + j] }

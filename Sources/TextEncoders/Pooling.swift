@@ -22,10 +22,21 @@ public struct Pooling: Sendable, Equatable {
     public var modes: [Mode]
     /// The width of the token vectors.
     public var dimension: Int
+    /// Whether a prompt's tokens count in the pooling (`include_prompt`); when false, the tokens of
+    /// the prompt put before each input (and the leading special token) are left out of the mean,
+    /// max and weighted modes, as sentence-transformers masks them. Encoding only: fine-tuning
+    /// embeds inputs without prompts.
+    public var includePrompt: Bool
 
-    public init(modes: [Mode] = [.mean], dimension: Int) {
+    /// A pooling of `dimension`-wide token vectors.
+    /// - Parameters:
+    ///   - modes: The modes, concatenated in this order.
+    ///   - dimension: The width of the token vectors.
+    ///   - includePrompt: Whether prompt tokens count (see ``includePrompt``).
+    public init(modes: [Mode] = [.mean], dimension: Int, includePrompt: Bool = true) {
         self.modes = modes
         self.dimension = dimension
+        self.includePrompt = includePrompt
     }
 
     /// The width of the pooled vector.
@@ -60,17 +71,14 @@ public struct Pooling: Sendable, Equatable {
             for (key, mode) in Self.legacyKeys where try file.bool(key, default: false) { modes.append(mode) }
         }
         guard !modes.isEmpty else { throw TextEncoderError("\(file.path): no pooling mode is enabled") }
-        if file.has("include_prompt"), try !file.bool("include_prompt", default: true) {
-            throw file.error("include_prompt", "false is not supported (prompts are not used here)")
-        }
-        self.init(modes: modes, dimension: dimension)
+        self.init(modes: modes, dimension: dimension, includePrompt: try file.bool("include_prompt", default: true))
     }
 
     /// The legacy format, which every version of sentence-transformers reads.
     var jsonObject: [String: Any] {
         var o: [String: Any] = ["word_embedding_dimension": dimension]
         for (key, mode) in Self.legacyKeys { o[key] = modes.contains(mode) }
-        o["include_prompt"] = true
+        o["include_prompt"] = includePrompt
         return o
     }
 

@@ -31,6 +31,9 @@ public final class SentenceTransformer: Module {
     public var lowercasesInput: Bool
     /// Files copied unchanged when saving (tokenizer files, config.json), by name.
     var preservedFiles: [String: Data]
+    /// The model's prompts (`config_sentence_transformers.json`), applied by ``encode(_:prompt:batchSize:precision:)``
+    /// and, the default one, by ``encode(_:batchSize:precision:)``; saved with the folder as read.
+    public var prompts = Prompts()
 
     public var isTraining = false {
         didSet {
@@ -117,6 +120,12 @@ public final class SentenceTransformer: Module {
     /// layers run as dynamic int8.
     public func encode(_ texts: [String], batchSize: Int = 64, precision: Precision = .float32) -> Tensor {
         FrozenTextEncoder(self, engine: engineCache.engine(for: self, precision: precision)).encode(texts, batchSize: batchSize)
+    }
+
+    /// ``encode(_:batchSize:precision:)`` with the prompt `prompt` picks (see ``Prompts``).
+    /// - Throws: a ``TextEncoderError`` for a prompt name the model does not have.
+    public func encode(_ texts: [String], prompt: Prompts.Choice, batchSize: Int = 64, precision: Precision = .float32) throws(TextEncoderError) -> Tensor {
+        try FrozenTextEncoder(self, engine: engineCache.engine(for: self, precision: precision)).encode(texts, prompt: prompt, batchSize: batchSize)
     }
 
     /// This model fixed for inference, holding no reference to the model: a caller that only

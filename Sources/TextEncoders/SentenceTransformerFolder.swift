@@ -75,14 +75,17 @@ extension SentenceTransformer {
         }
         var files = preserved
         var truncate: Int? = nil
+        var prompts = Prompts()
         let stConfig = folder.appendingPathComponent("config_sentence_transformers.json")
         if let data = try? Data(contentsOf: stConfig) {
             files["config_sentence_transformers.json"] = data
             truncate = try Self.truncateDimension(in: data, file: stConfig, width: width)
+            prompts = try Prompts((try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:], file: stConfig)
         }
         self.init(tokenizer: tokenizer, bert: bert, pooling: pooling, dense: dense, normalizes: normalizes,
                   maxSequenceLength: maxLength, lowercasesInput: lowercase, preservedFiles: files)
         truncateDimension = truncate
+        self.prompts = prompts
     }
 
     /// `truncate_dim` of config_sentence_transformers.json: nil when absent or null, else an
