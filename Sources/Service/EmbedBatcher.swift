@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TextEncoders
 
 /// Runs all model work on one inference thread, off the event loops, and batches concurrent
 /// embed requests into one forward pass.
@@ -14,7 +15,7 @@ public final class EmbedBatcher: @unchecked Sendable {
     private let queue = DispatchQueue(label: "siamese.service.inference", qos: .userInitiated)
     private let lock = NSLock()
     // Guarded by `lock`.
-    private var pending: [(inputs: [ModelInput], continuation: CheckedContinuation<[[Float]], any Error>)] = []
+    private var pending: [(inputs: [ModelInput], prompt: Prompts.Choice, continuation: CheckedContinuation<[[Float]], any Error>)] = []
     private var pendingInputs = 0
     private var timerArmed = false
     private var stats = Statistics()
@@ -43,12 +44,13 @@ public final class EmbedBatcher: @unchecked Sendable {
     /// (a fixed batching window races a loaded machine that may not schedule the test in time).
     nonisolated(unsafe) var beforeBatch: (@Sendable (Int) -> Void)?
 
-    /// Embeddings of `inputs`, computed in a batch with whatever other requests arrive meanwhile.
-    public func embed(_ inputs: [ModelInput]) async throws -> [[Float]] {
+    /// Embeddings of `inputs` with the prompt `prompt` picks (checked by the caller), computed in a
+    /// batch with whatever other requests arrive meanwhile (one forward pass per prompt among them).
+    public func embed(_ inputs: [ModelInput], prompt: Prompts.Choice = .modelDefault) async throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             let action: Action = lock.withLock {
-                pending.append((inputs, continuation))
+                pending.append((inputs, prompt, continuation))
                 pendingInputs += inputs.count
                 if pendingInputs >= maxBatch { return .flushNow }
                 if timerArmed { return .none }
@@ -85,26 +87,33 @@ public final class EmbedBatcher: @unchecked Sendable {
             return jobs
         }
         guard !jobs.isEmpty else { return }
-        let all = jobs.flatMap(\.inputs)
         beforeBatch?(jobs.count)
-        lock.withLock {
-            stats.batches += 1
-            stats.requests += jobs.count
-            stats.inputs += all.count
-            stats.largestBatch = max(stats.largestBatch, all.count)
+        // Requests with the same prompt share a forward pass (almost always all of them).
+        var groups: [(prompt: Prompts.Choice, jobs: ArraySlice<(inputs: [ModelInput], prompt: Prompts.Choice, continuation: CheckedContinuation<[[Float]], any Error>)>)] = []
+        for prompt in jobs.map(\.prompt) where !groups.contains(where: { $0.prompt == prompt }) {
+            groups.append((prompt, ArraySlice(jobs.filter { $0.prompt == prompt })))
         }
-        do {
-            let rows = try model.embed(all)
-            guard rows.count == all.count else {
-                throw APIError(.internalError, "the model returned \(rows.count) embeddings for \(all.count) inputs")
+        for group in groups {
+            let all = group.jobs.flatMap(\.inputs)
+            lock.withLock {
+                stats.batches += 1
+                stats.requests += group.jobs.count
+                stats.inputs += all.count
+                stats.largestBatch = max(stats.largestBatch, all.count)
             }
-            var start = 0
-            for job in jobs {
-                job.continuation.resume(returning: Array(rows[start..<(start + job.inputs.count)]))
-                start += job.inputs.count
+            do {
+                let rows = try model.embed(all, prompt: group.prompt)
+                guard rows.count == all.count else {
+                    throw APIError(.internalError, "the model returned \(rows.count) embeddings for \(all.count) inputs")
+                }
+                var start = 0
+                for job in group.jobs {
+                    job.continuation.resume(returning: Array(rows[start..<(start + job.inputs.count)]))
+                    start += job.inputs.count
+                }
+            } catch {
+                for job in group.jobs { job.continuation.resume(throwing: error) }
             }
-        } catch {
-            for job in jobs { job.continuation.resume(throwing: error) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import EmbeddingStore
 import Foundation
+import TextEncoders
 import VectorIndex
 
 /// The API's operations on parsed request bodies; ``ServiceRouter`` wires them to routes.
@@ -13,9 +14,26 @@ extension ServiceState {
     }
 
     func embed(_ body: JSONObject) async throws -> EmbedResponse {
-        try body.allowOnly(["inputs"])
+        try body.allowOnly(["inputs", "prompt", "role"])
         let inputs = try modelInputs(body, key: "inputs")
-        return EmbedResponse(model: model.fingerprint, dimension: model.dimension, embeddings: try await embedChecked(inputs))
+        let prompt = try promptChoice(body, default: .modelDefault)
+        return EmbedResponse(model: model.fingerprint, dimension: model.dimension, embeddings: try await embedChecked(inputs, prompt: prompt))
+    }
+
+    /// The prompt a request picks: `"prompt"` (a name among the model's prompts) or `"role"`
+    /// (`query` or `document`), at most one of them; `fallback` without either.
+    func promptChoice(_ body: JSONObject, default fallback: Prompts.Choice) throws(APIError) -> Prompts.Choice {
+        switch (body.has("prompt"), body.has("role")) {
+        case (false, false): return fallback
+        case (true, true): throw APIError(.invalidValue, "give either 'prompt' or 'role', not both", field: "role")
+        case (true, false): return .named(try body.string("prompt"))
+        case (false, true):
+            let role = try body.string("role")
+            guard let r = Prompts.Role(rawValue: role) else {
+                throw APIError(.invalidValue, "'role' must be \"query\" or \"document\", got \"\(role)\"", field: "role")
+            }
+            return .role(r)
+        }
     }
 
     /// Inputs under `key`: 1 to `maxInputs` strings or number arrays, checked against the model.
@@ -42,8 +60,10 @@ extension ServiceState {
 
     /// Embeds through the batcher; an embedding with NaN or infinity (inputs too large for the
     /// model's arithmetic) is the client's error, reported as such.
-    func embedChecked(_ inputs: [ModelInput]) async throws -> [[Float]] {
-        let rows = try await batcher.embed(inputs)
+    func embedChecked(_ inputs: [ModelInput], prompt: Prompts.Choice = .modelDefault) async throws -> [[Float]] {
+        // Checked here, so that a bad name fails this request alone, never a shared batch.
+        try model.checkPrompt(prompt)
+        let rows = try await batcher.embed(inputs, prompt: prompt)
         for (i, row) in rows.enumerated() where !row.allSatisfy(\.isFinite) {
             throw APIError(.nonFinite, "input \(i) gives a non-finite embedding (values too large for the model?)", field: "inputs[\(i)]")
         }
@@ -135,7 +155,7 @@ extension ServiceState {
     }
 
     func search(_ body: JSONObject) async throws -> SearchResponse {
-        try body.allowOnly(["query", "vector", "k", "ef", "filter"])
+        try body.allowOnly(["query", "vector", "k", "ef", "filter", "prompt", "role"])
         let k = try body.integer("k", default: 10, in: 1...1000)
         // Without "ef" the index's own setting (HNSW's ef_search) applies; with it, a client trades
         // speed for recall per request, bounded like pgvector's hnsw.ef_search.
@@ -158,8 +178,12 @@ extension ServiceState {
     func searchVector(_ body: JSONObject) async throws -> [Float] {
         switch (body.has("query"), body.has("vector")) {
         case (true, false):
-            return try await embedChecked([try singleInput(body, key: "query")])[0]
+            // A query is embedded as one: the model's "query" prompt, when it has one.
+            return try await embedChecked([try singleInput(body, key: "query")], prompt: try promptChoice(body, default: .role(.query)))[0]
         case (false, true):
+            if body.has("prompt") || body.has("role") {
+                throw APIError(.invalidValue, "'prompt' and 'role' apply to a 'query' the model embeds, not to a 'vector'", field: body.has("prompt") ? "prompt" : "role")
+            }
             guard case .vector(let v) = try body.value("vector").modelInput(field: "vector") else {
                 throw body.wrongType("vector", "an array of numbers")
             }
@@ -220,7 +244,8 @@ extension ServiceState {
             }
             parsed.append((id, text, metadata, input))
         }
-        let vectors = try await embedChecked(parsed.map(\.input))
+        // Stored items are documents: the model's document prompt, when it has one (searches embed queries).
+        let vectors = try await embedChecked(parsed.map(\.input), prompt: .role(.document))
         let items = zip(parsed, vectors).map { p, v in StoredItem(id: p.id, text: p.text, metadata: p.metadata, vector: v) }
         let (vectorStore, fingerprint) = (self.vectorStore, model.fingerprint)
         do {
@@ -322,7 +347,8 @@ extension ServiceState {
         let limit = try body.integer("limit", default: 100, in: 1...10_000)
         if body.has("inputs") {
             let inputs = try modelInputs(body, key: "inputs")
-            let vectors = try await embedChecked(inputs).flatMap { $0 }
+            // Embedded as the store's items are, so that the two kinds of duplicates search agree.
+            let vectors = try await embedChecked(inputs, prompt: .role(.document)).flatMap { $0 }
             // Among at most `maxInputs` inputs the search is small: done here, not queued behind
             // a search over the store.
             let found: ParaphraseMining.BoundedPairs

@@ -43,7 +43,14 @@ public final class SiameseModelAdapter: ServedModel, @unchecked Sendable {
     public var higherScoreMeansSame: Bool { network.higherScoreMeansSame }
     public var scoreName: String { network.head != nil ? "learned_head" : network.distance.rawValue }
 
-    public func embed(_ inputs: [ModelInput]) throws -> [[Float]] {
+    public func checkPrompt(_ prompt: Prompts.Choice) throws(APIError) {
+        switch prompt {
+        case .modelDefault, .role, .none: return
+        case .named, .text: throw APIError(.invalidValue, "this model embeds feature arrays and takes no prompts", field: "prompt")
+        }
+    }
+
+    public func embed(_ inputs: [ModelInput], prompt: Prompts.Choice) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
         let rows: [[Float]] = inputs.map { if case .vector(let v) = $0 { v } else { [] } }
         let out = withoutGradients { network.embed(Tensor(rows: rows)) }.scalars
@@ -96,10 +103,14 @@ public final class TextModelAdapter: ServedModel, @unchecked Sendable {
         return fingerprint
     }
 
-    public func embed(_ inputs: [ModelInput]) throws -> [[Float]] {
+    public func checkPrompt(_ prompt: Prompts.Choice) throws(APIError) {
+        do { _ = try encoder.prompts.text(for: prompt) } catch { throw APIError(.invalidValue, error.message, field: "prompt") }
+    }
+
+    public func embed(_ inputs: [ModelInput], prompt: Prompts.Choice) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
         let texts: [String] = inputs.map { if case .text(let s) = $0 { s } else { "" } }
-        let out = encoder.encode(texts, batchSize: batchSize).scalars
+        let out = try encoder.encode(texts, prompt: prompt, batchSize: batchSize).scalars
         return (0..<texts.count).map { Array(out[($0 * dimension)..<(($0 + 1) * dimension)]) }
     }
 

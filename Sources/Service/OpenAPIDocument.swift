@@ -58,13 +58,20 @@ enum OpenAPIDocument {
         let vector: [String: Any] = ["type": "array", "items": ["type": "number"], "minItems": 1,
                                      "description": "an embedding in the model's space (as /v1/embed returns), searched as it is"]
         return ["oneOf": [
-            object(common.merging(["query": input]) { a, _ in a }, required: ["query"]),
+            object(common.merging(["query": input]) { a, _ in a }.merging(promptFields) { a, _ in a }, required: ["query"]),
             object(common.merging(["vector": vector]) { a, _ in a }, required: ["vector"]),
         ]]
     }
 
+    /// `"prompt"` and `"role"`: which of the model's prompts goes before each text (one of the two).
+    static var promptFields: [String: Any] { [
+        "prompt": ["type": "string", "description": "the name of one of the model's prompts (config_sentence_transformers.json), put before each text"],
+        "role": ["type": "string", "enum": ["query", "document"],
+                 "description": "embed as search queries (the model's \"query\" prompt) or documents (its \"document\", \"passage\" or \"corpus\" prompt)"],
+    ] }
+
     static func requestBodies(input: [String: Any]) -> [String: [String: Any]] { [
-        "/v1/embed": object(["inputs": ["type": "array", "items": input, "minItems": 1]], required: ["inputs"]),
+        "/v1/embed": object(promptFields.merging(["inputs": ["type": "array", "items": input, "minItems": 1]]) { a, _ in a }, required: ["inputs"]),
         "/v1/compare": object(["a": input, "b": input], required: ["a", "b"]),
         "/v1/verify": object(["a": input, "b": input, "threshold": ["type": "number"]], required: ["a", "b"]),
         "/v1/search": searchBody(input: input),

@@ -1,4 +1,5 @@
 import Foundation
+import TextEncoders
 
 /// One input to a served model: a text (for text encoders) or a feature vector (for Siamese
 /// networks over feature rows).
@@ -36,8 +37,13 @@ public protocol ServedModel: AnyObject, Sendable {
     var higherScoreMeansSame: Bool { get }
     /// The comparison behind ``score(_:_:)``, for clients (`cosine`, `dot`, `euclidean`, `head`…).
     var scoreName: String { get }
-    /// Embeddings of already validated inputs, one row per input.
-    func embed(_ inputs: [ModelInput]) throws -> [[Float]]
+    /// Embeddings of already validated inputs, one row per input, with the prompt `prompt` picks
+    /// before each text (a model without prompts takes none; see ``checkPrompt(_:)``).
+    func embed(_ inputs: [ModelInput], prompt: Prompts.Choice) throws -> [[Float]]
+    /// Refuses a prompt choice the model cannot follow (a name it does not have; a name or text
+    /// for a model that takes no texts) with a 400 naming the field `prompt`; the default and
+    /// the roles suit every model (without prompts they add nothing).
+    func checkPrompt(_ prompt: Prompts.Choice) throws(APIError)
     /// The model's score for a pair of embeddings.
     func score(_ a: [Float], _ b: [Float]) -> Float
     /// Pairs to try the model with, listed by `/v1/models` and used by the web page (may be empty).
@@ -46,6 +52,9 @@ public protocol ServedModel: AnyObject, Sendable {
 
 extension ServedModel {
     public var examples: [ExamplePair] { [] }
+
+    /// Embeddings with the model's default prompt (if it has one).
+    public func embed(_ inputs: [ModelInput]) throws -> [[Float]] { try embed(inputs, prompt: .modelDefault) }
 }
 
 /// A model's saved threshold and the rule that chose it.

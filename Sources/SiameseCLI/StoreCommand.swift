@@ -2,6 +2,7 @@ import ArgumentParser
 import EmbeddingStore
 import FileSupport
 import Foundation
+import TextEncoders
 import NPY
 import PostgresStore
 import Service
@@ -53,7 +54,8 @@ enum StoreSession {
 
     /// The items embedded by the model, as store items; a non-finite embedding is an error naming the line.
     static func embed(_ batch: ArraySlice<ItemRecord>, served: any ServedModel, file: String) throws -> [StoredItem] {
-        let vectors = try served.embed(batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) })
+        // Stored items are documents: the model's document prompt, when it has one.
+        let vectors = try served.embed(batch.map { $0.text.map(ModelInput.text) ?? .vector($0.features!) }, prompt: .role(.document))
         return try zip(batch, vectors).map { item, vector in
             guard vector.allSatisfy(\.isFinite) else {
                 throw InputError(file: file, line: item.line, message: "the model gives a non-finite embedding for this item")

@@ -3,6 +3,7 @@ import EmbeddingStore
 import Evaluation
 import FileSupport
 import Foundation
+import TextEncoders
 import PostgresStore
 import Service
 import Tensors
@@ -56,7 +57,7 @@ struct StoreReembedCommand: AsyncParsableCommand {
         let count: Int
         do {
             count = try await embeddings.reembed(to: served.fingerprint, batchSize: batchSize) { texts in
-                let vectors = try served.embed(texts.map(ModelInput.text))
+                let vectors = try served.embed(texts.map(ModelInput.text), prompt: .role(.document))
                 done += texts.count
                 progress.update(done: min(done, total), of: total, unit: "items")
                 return vectors
@@ -93,7 +94,7 @@ struct StoreReembedCommand: AsyncParsableCommand {
             let count: Int
             do {
                 count = try await pg.reembed(to: served.fingerprint, metric: IndexMetric.metric(for: served), batchSize: batchSize) { texts in
-                    let vectors = try served.embed(texts.map(ModelInput.text))
+                    let vectors = try served.embed(texts.map(ModelInput.text), prompt: .role(.document))
                     done += texts.count
                     progress.update(done: min(done, total), of: total, unit: "items")
                     return vectors

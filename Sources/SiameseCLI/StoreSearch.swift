@@ -2,6 +2,7 @@ import EmbeddingStore
 import Evaluation
 import FileSupport
 import Foundation
+import TextEncoders
 import PostgresStore
 import Service
 
@@ -120,7 +121,8 @@ struct StoreSearch {
             }
             return .vector(values)
         }
-        return try served.embed(inputs)
+        // Queries get the model's query prompt, when it has one (stored items got its document prompt).
+        return try served.embed(inputs, prompt: .role(.query))
     }
 
     /// The results as JSON: `{"query", "hits": [{"id","score","text","metadata"}]}` per query.
