@@ -29,6 +29,7 @@ struct SiameseCommand: AsyncParsableCommand {
             FineTuneCommand.self,
             IndexCommand.self,
             SearchCommand.self,
+            RerankCommand.self,
             DedupeCommand.self,
             ClusterCommand.self,
             StoreCommand.self,

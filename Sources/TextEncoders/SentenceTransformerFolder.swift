@@ -127,10 +127,13 @@ extension SentenceTransformer {
 
     /// BERT, tokenizer, max_seq_length, do_lower_case and the files to keep, from the
     /// Transformer module's folder.
-    static func loadTransformer(_ folder: URL) throws(TextEncoderError)
+    static func loadTransformer(_ folder: URL, classifierHead: Bool = false) throws(TextEncoderError)
         -> (BertModel, Tokenizer, Int, Bool, [String: Data]) {
         let configURL = folder.appendingPathComponent("config.json")
         let configFile = try JSONFile(configURL)
+        if !classifierHead, let head = CrossEncoder.classificationArchitecture(configFile) {
+            throw TextEncoderError("\(configURL.path): architectures: \(head) is a cross-encoder (it scores pairs of texts, it makes no embeddings): use it with `siamese rerank`")
+        }
         let configuration = try BertConfiguration(configFile)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(folder: folder) } catch { throw TextEncoderError("\(error)") }
@@ -146,6 +149,7 @@ extension SentenceTransformer {
         let file = try WeightLoading.load(bert.namedParameters, from: weights) { name in
             // Heads of pre-training checkpoints (BERT's `cls.`, MPNet's `lm_head.`) are not part of the encoder.
             name == "embeddings.position_ids" || name.hasPrefix("pooler.") || name.hasPrefix("cls.") || name.hasPrefix("lm_head.")
+                || (classifierHead && name.hasPrefix("classifier."))
         }
         for name in file.names where name.hasSuffix("pooler.dense.weight") || name.hasSuffix("pooler.dense.bias") {
             let short = String(name[name.range(of: "pooler.")!.lowerBound...])
