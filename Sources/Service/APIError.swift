@@ -23,6 +23,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case notCalibrated = "not_calibrated"
+        /// The service was started without a cross-encoder (`--rerank-model`).
+        case noReranker = "no_reranker"
         case storeConflict = "store_conflict"
         case timeout = "timeout"
         case notReady = "not_ready"
@@ -46,7 +48,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .unauthorized: .unauthorized
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
-            case .notCalibrated, .storeConflict: .conflict
+            case .notCalibrated, .noReranker, .storeConflict: .conflict
             case .busy: .tooManyRequests
             case .timeout, .notReady, .modelUnavailable, .storeUnavailable: .serviceUnavailable
             case .clientClosed: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")

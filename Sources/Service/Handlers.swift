@@ -130,8 +130,12 @@ extension ServiceState {
     struct Hit: Encodable {
         let id: String
         let score: Float
+        /// The cross-encoder's score, in reranked searches.
+        var rerankScore: Float? = nil
         let text: String?
         let metadata: JSONText?
+
+        enum CodingKeys: String, CodingKey { case id, score, rerankScore = "rerank_score", text, metadata }
     }
 
     struct SearchResponse: Encodable, DirectJSON {
@@ -146,6 +150,10 @@ extension ServiceState {
                 guard hit.score.isFinite else { return nil }
                 if i > 0 { out += "," }
                 out += "{\"id\":" + JSONValue.quoted(hit.id) + ",\"score\":" + JSONValue.floatText(hit.score)
+                if let r = hit.rerankScore {
+                    guard r.isFinite else { return nil }
+                    out += ",\"rerank_score\":" + JSONValue.floatText(r)
+                }
                 if let text = hit.text { out += ",\"text\":" + JSONValue.quoted(text) }
                 if let metadata = hit.metadata { out += ",\"metadata\":" + metadata.normalized.jsonText }
                 out += "}"
@@ -155,19 +163,34 @@ extension ServiceState {
     }
 
     func search(_ body: JSONObject) async throws -> SearchResponse {
-        try body.allowOnly(["query", "vector", "k", "ef", "filter", "prompt", "role"])
+        try body.allowOnly(["query", "vector", "k", "ef", "filter", "prompt", "role", "rerank_k"])
         let k = try body.integer("k", default: 10, in: 1...1000)
         // Without "ef" the index's own setting (HNSW's ef_search) applies; with it, a client trades
         // speed for recall per request, bounded like pgvector's hnsw.ef_search.
         let ef: Int? = body.has("ef") ? try body.integer("ef", default: 0, in: 1...1000) : nil
         let filter = body.has("filter") ? try MetadataFilterRequest.parse(try body.object("filter")) : nil
+        // Reranking: the first rerank_k hits (at least k) go to the cross-encoder with the query text.
+        let rerankK: Int? = body.has("rerank_k") ? try body.integer("rerank_k", default: 0, in: 1...1000) : nil
+        if rerankK != nil {
+            guard body.has("query"), case .string = try body.value("query") else {
+                throw APIError(.invalidValue, "'rerank_k' needs a text 'query' (the cross-encoder reads the query with each hit's text)", field: "rerank_k")
+            }
+            _ = try requireReranker()
+        }
         let vector = try await searchVector(body)
         let hits: [SearchHit]
         let vectorStore = self.vectorStore
         // The hits with their text and metadata: one query on PostgreSQL, the search and one
         // read of the items on SQLite; an item deleted since the search is left out.
-        do { hits = try await reachable { try await vectorStore.searchHits(vector, k: k, ef: ef, metadata: filter) } } catch let e as IndexError {
+        let fetched = max(k, rerankK ?? 0)
+        do { hits = try await reachable { try await vectorStore.searchHits(vector, k: fetched, ef: ef, metadata: filter) } } catch let e as IndexError {
             throw APIError(.invalidValue, "the query cannot be searched: \(e)", field: "query")
+        }
+        if rerankK != nil, case .string(let query) = try body.value("query") {
+            let ordered = try await reranked(hits, query: query, k: k)
+            return SearchResponse(results: ordered.map {
+                Hit(id: $0.hit.id, score: $0.hit.score, rerankScore: $0.rerank, text: $0.hit.text, metadata: $0.hit.metadata.map(JSONText.init))
+            })
         }
         return SearchResponse(results: hits.map { Hit(id: $0.id, score: $0.score, text: $0.text, metadata: $0.metadata.map(JSONText.init)) })
     }

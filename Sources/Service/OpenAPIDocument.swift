@@ -53,6 +53,8 @@ enum OpenAPIDocument {
         let common: [String: Any] = [
             "k": ["type": "integer", "minimum": 1, "maximum": 1000],
             "ef": ["type": "integer", "minimum": 1, "maximum": 1000, "description": "HNSW ef_search for this request (default: the index's)"],
+            "rerank_k": ["type": "integer", "minimum": 1, "maximum": 1000,
+                         "description": "rerank the first rerank_k hits with the service's cross-encoder (--rerank-model) and answer the best k of them (text queries only)"],
             "filter": filterSchema,
         ]
         let vector: [String: Any] = ["type": "array", "items": ["type": "number"], "minItems": 1,
@@ -75,6 +77,8 @@ enum OpenAPIDocument {
         "/v1/compare": object(["a": input, "b": input], required: ["a", "b"]),
         "/v1/verify": object(["a": input, "b": input, "threshold": ["type": "number"]], required: ["a", "b"]),
         "/v1/search": searchBody(input: input),
+        "/v1/rerank": object(["query": ["type": "string"], "candidates": ["type": "array", "items": ["type": "string"], "minItems": 1]],
+                             required: ["query", "candidates"]),
         "/v1/duplicates": object([
             "inputs": ["type": "array", "items": input, "minItems": 1],
             "threshold": ["type": "number", "minimum": -1, "maximum": 1],
@@ -96,7 +100,7 @@ enum OpenAPIDocument {
         let direction: [String: Any] = ["type": "string", "enum": ["higher_is_same", "lower_is_same"]]
         func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
         let status = object(["status": string], required: ["status"])
-        let hit = object(["id": string, "score": number, "text": string, "metadata": ["type": "object"]], required: ["id", "score"])
+        let hit = object(["id": string, "score": number, "rerank_score": number, "text": string, "metadata": ["type": "object"]], required: ["id", "score"])
         let deleted = object(["deleted": integer], required: ["deleted"])
         let model = object([
             "name": string, "kind": ["type": "string", "enum": ["vector", "text"]], "input_dimension": integer, "dimension": integer,
@@ -115,6 +119,8 @@ enum OpenAPIDocument {
                 "rule": object(["kind": string, "target": number, "source": ["type": "string", "enum": ["request", "calibration.json"]]], required: ["kind", "source"]),
             ], required: ["same", "score", "threshold", "score_direction", "rule"]),
             "POST /v1/search": object(["results": array(hit)], required: ["results"]),
+            "POST /v1/rerank": object(["scores": array(["oneOf": [number, array(number)]]), "ranking": array(integer), "labels": integer],
+                                      required: ["scores", "ranking", "labels"]),
             "POST /v1/duplicates": object([
                 "source": ["type": "string", "enum": ["inputs", "store"]], "comparison": string, "threshold": number,
                 "pairs": array(object(["a": string, "b": string, "score": number], required: ["a", "b", "score"])), "truncated": boolean,

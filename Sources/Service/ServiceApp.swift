@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import PostgresStore
 import ServiceLifecycle
+import TextEncoders
 
 /// Starts the service from a resolved configuration: loads the model, opens the store and
 /// serves until SIGTERM or SIGINT, then finishes in-flight requests and saves the index.
@@ -57,6 +58,15 @@ public enum ServiceApp {
         return loaded.model
     }
 
+    /// The cross-encoder `configuration.rerankModel` names, if any.
+    static func loadReranker(_ configuration: ServiceConfiguration, logger: Logger) throws -> CrossEncoder? {
+        guard let path = configuration.rerankModel else { return nil }
+        let reranker: CrossEncoder
+        do { reranker = try CrossEncoder(folder: try ModelLocator.resolve(path)) } catch let e as TextEncoderError { throw ConfigurationError("--rerank-model: \(e.message)") }
+        logger.info("cross-encoder loaded", metadata: ["model": .string(path), "labels": .stringConvertible(reranker.labels)])
+        return reranker
+    }
+
     /// Loads what `configuration` names (the demo model and a fresh temporary store by default).
     public static func makeState(_ configuration: ServiceConfiguration, logger: Logger) throws -> ServiceState {
         let model = try loadModel(configuration, logger: logger)
@@ -69,7 +79,8 @@ public enum ServiceApp {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             storePath = dir.appendingPathComponent("store.sqlite").path
         }
-        let state = try ServiceState(model: model, storePath: storePath, indexPath: storePath + ".hnsw", configuration: configuration)
+        let state = try ServiceState(model: model, storePath: storePath, indexPath: storePath + ".hnsw", configuration: configuration,
+                                     reranker: try loadReranker(configuration, logger: logger))
         logger.info("model loaded", metadata: [
             "model": .string(model.name), "kind": .string(model.kind.rawValue), "dimension": .stringConvertible(model.dimension),
             "fingerprint": .string(String(model.fingerprint.prefix(16))), "calibrated": .stringConvertible(model.calibration != nil),
@@ -97,7 +108,7 @@ public enum ServiceApp {
         let store: PostgresStore
         do { store = try await PostgresStore.open(url, options: options) } catch let e as StoreError { throw ConfigurationError(e.description) }
         let state: ServiceState
-        do { state = try await ServiceState(model: model, postgres: store, configuration: configuration) } catch {
+        do { state = try await ServiceState(model: model, postgres: store, configuration: configuration, reranker: try loadReranker(configuration, logger: logger)) } catch {
             await store.close()
             throw error
         }

@@ -30,6 +30,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var model: String?
+    /// A cross-encoder folder for `/v1/rerank` and reranked searches (none by default).
+    public var rerankModel: String?
     public var store: String?
     /// With a `postgres://` store: a file whose first line is the database password (nil: `PGPASSWORD`).
     public var storePasswordFile: String?
@@ -71,7 +73,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public init() {}
 
     /// The settings that can come from each source, by config-file key.
-    public static let keys = ["host", "port", "model", "store", "store_password_file", "api_key_file", "max_body_bytes", "max_inputs",
+    public static let keys = ["host", "port", "model", "rerank_model", "store", "store_password_file", "api_key_file", "max_body_bytes", "max_inputs",
                               "timeout_ms", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "batch_wait_ms", "max_batch", "demo_cache", "drain_ms", "log_level", "log_format"]
 
     static func environmentName(_ key: String) -> String { "SIAMESE_" + key.uppercased() }
@@ -128,6 +130,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         case "host": host = raw
         case "port": port = try int(0...65535)
         case "model": model = raw
+        case "rerank_model": rerankModel = raw
         case "store": store = raw
         case "store_password_file": storePasswordFile = raw
         case "api_key_file": apiKeyFile = raw

@@ -55,6 +55,9 @@ public enum ServiceRouter {
         router.post("/v1/search") { request, context in
             try await handle(request, context, state) { try await state.search($0) }
         }
+        router.post("/v1/rerank") { request, context in
+            try await handle(request, context, state) { try await state.rerank($0) }
+        }
         router.post("/v1/duplicates") { request, context in
             // Over the whole store it is the heaviest route: it needs the key when one is configured.
             // It also stops, between tiles, once the client has closed its connection.
@@ -102,6 +105,7 @@ public enum ServiceRouter {
         Route(method: .post, path: "/v1/compare", requiresKey: false),
         Route(method: .post, path: "/v1/verify", requiresKey: false),
         Route(method: .post, path: "/v1/search", requiresKey: false),
+        Route(method: .post, path: "/v1/rerank", requiresKey: false),
         Route(method: .post, path: "/v1/duplicates", requiresKey: false),
         Route(method: .post, path: "/v1/items", requiresKey: true),
         Route(method: .delete, path: "/v1/items", requiresKey: true),

@@ -1,12 +1,15 @@
 import EmbeddingStore
 import Foundation
 import Logging
+import TextEncoders
 import VectorIndex
 
 /// Everything a request may use: the model (behind its batcher), the store with its index, the
 /// limits, the API key and the metrics.
 public final class ServiceState: Sendable {
     public let model: any ServedModel
+    /// The cross-encoder of `/v1/rerank` and reranked searches, when one was loaded.
+    public let reranker: CrossEncoder?
     public let batcher: EmbedBatcher
     /// The store every handler reads and writes: SQLite with its in-process index, or PostgreSQL.
     public let vectorStore: any VectorStore
@@ -36,11 +39,12 @@ public final class ServiceState: Sendable {
     ///
     /// - Parameter indexPath: where the index is saved on shutdown and reloaded from at start
     ///   (nil: rebuilt from the store each start).
-    public convenience init(model: any ServedModel, storePath: String, indexPath: String?, configuration: ServiceConfiguration) throws {
+    public convenience init(model: any ServedModel, storePath: String, indexPath: String?, configuration: ServiceConfiguration,
+                            reranker: CrossEncoder? = nil) throws {
         let store = try EmbeddingStore(path: storePath)
         try Self.check(fingerprint: try store.fingerprint(), dimension: try store.dimension(), of: storePath, model: model)
         let index = try store.openIndex(metric: IndexMetric.metric(for: model), dimension: model.dimension, indexPath: indexPath)
-        self.init(model: model, vectorStore: SQLiteVectorStore(index), sqliteIndex: index, configuration: configuration)
+        self.init(model: model, vectorStore: SQLiteVectorStore(index), sqliteIndex: index, configuration: configuration, reranker: reranker)
     }
 
     /// Serves a PostgreSQL store (refusing one made by another model). The service then holds
@@ -49,13 +53,15 @@ public final class ServiceState: Sendable {
     ///   - model: the served model.
     ///   - postgres: the open store (its metric must be the model's: see ``IndexMetric``).
     ///   - configuration: limits, key, timeouts.
-    public convenience init(model: any ServedModel, postgres: any VectorStore, configuration: ServiceConfiguration) async throws {
+    public convenience init(model: any ServedModel, postgres: any VectorStore, configuration: ServiceConfiguration,
+                            reranker: CrossEncoder? = nil) async throws {
         try Self.check(fingerprint: try await postgres.fingerprint(), dimension: try await postgres.dimension(), of: postgres.location, model: model)
-        self.init(model: model, vectorStore: postgres, sqliteIndex: nil, configuration: configuration)
+        self.init(model: model, vectorStore: postgres, sqliteIndex: nil, configuration: configuration, reranker: reranker)
     }
 
-    init(model: any ServedModel, vectorStore: any VectorStore, sqliteIndex: StoreIndex?, configuration: ServiceConfiguration) {
+    init(model: any ServedModel, vectorStore: any VectorStore, sqliteIndex: StoreIndex?, configuration: ServiceConfiguration, reranker: CrossEncoder? = nil) {
         self.model = model
+        self.reranker = reranker
         self.configuration = configuration
         self.batcher = EmbedBatcher(model: model, maxWait: .milliseconds(configuration.batchWaitMilliseconds), maxBatch: configuration.maxBatch)
         self.vectorStore = vectorStore

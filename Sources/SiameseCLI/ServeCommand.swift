@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default 8080; 0 picks a free one).") var port: Int?
     @Option(help: "Model folder: a Siamese model (siamese.json) or a sentence-transformers folder (default: the demo model).") var model: String?
+    @Option(help: "Cross-encoder folder (sentence-transformers CrossEncoder) for /v1/rerank and searches with \"rerank_k\" (default: none).") var rerankModel: String?
     @Option(help: "Store: a SQLite file (created when missing) or postgres://USER@HOST:PORT/DATABASE (default: a fresh temporary SQLite store).") var store: String?
     @Option(help: "With --store postgres://…: a file whose first line is the database password (default: PGPASSWORD).") var storePasswordFile: String?
     @Option(help: "File holding the API key required by writes and admin routes.") var apiKeyFile: String?
@@ -63,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         threading.apply()
         var flags: [String: String] = [:]
         let given: [(String, CustomStringConvertible?)] = [
-            ("host", host), ("port", port), ("model", model), ("store", store), ("store_password_file", storePasswordFile), ("api_key_file", apiKeyFile), ("config", config),
+            ("host", host), ("port", port), ("model", model), ("rerank_model", rerankModel), ("store", store), ("store_password_file", storePasswordFile), ("api_key_file", apiKeyFile), ("config", config),
             ("max_body_bytes", maxBodyBytes), ("max_inputs", maxInputs), ("timeout_ms", timeoutMs),
             ("idle_timeout_ms", idleTimeoutMs), ("header_timeout_ms", headerTimeoutMs), ("body_timeout_ms", bodyTimeoutMs),
             ("batch_wait_ms", batchWaitMs), ("max_batch", maxBatch), ("demo_cache", demoCache), ("drain_ms", drainMs),
