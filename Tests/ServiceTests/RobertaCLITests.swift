@@ -25,7 +25,7 @@ struct RobertaCLITests {
         let r = try SiameseExecutable.run(["embed", "--model", model.path, "--input", dir.file("texts.txt").path,
                                            "--output", dir.file("e.npy").path, "--threads", "2", "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let summary = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any]
         #expect(summary?["dimension"] as? Int == 32 && summary?["rows"] as? Int == picked.count, "\(r.stdout)")
         // The same .npy reader as the MPNet command-line test.
         let rows = try MPNetCLITests().readMatrix(dir.file("e.npy"))
