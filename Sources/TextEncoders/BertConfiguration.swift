@@ -1,17 +1,33 @@
 import Foundation
 
 /// The shape of a BERT-style encoder, as `config.json` of a HuggingFace model folder describes it:
-/// BERT itself, or MPNet (``Family-swift.enum``).
+/// BERT itself, MPNet or RoBERTa / XLM-RoBERTa (``Family-swift.enum``).
 public struct BertConfiguration: Sendable, Equatable {
     /// The encoder families this configuration describes. They share the post-LN transformer
     /// layer; MPNet differs in its tensor names, in having no token-type table, in position ids
     /// that start after the padding id, and in a learned relative position bias added to every
-    /// layer's attention scores (one bucketed table shared by all layers).
+    /// layer's attention scores (one bucketed table shared by all layers). RoBERTa is BERT with
+    /// MPNet's position ids (and, as checkpoints have it, a one-row token-type table).
     public enum Family: String, Sendable, CaseIterable {
         /// `model_type` "bert" (`BertModel`, `BertForMaskedLM`, …).
         case bert
         /// `model_type` "mpnet" (`MPNetModel`, `MPNetForMaskedLM`, …).
         case mpnet
+        /// `model_type` "roberta" or "xlm-roberta" (`RobertaModel`, `XLMRobertaModel`,
+        /// `…ForMaskedLM`): BERT's layers and tensor names, position ids from `pad_token_id + 1`.
+        /// XLM-RoBERTa is the same network; only its tokenizer (SentencePiece Unigram) differs, and
+        /// that comes from `tokenizer.json`.
+        case roberta
+
+        /// The family of a `config.json` `model_type`, nil for one this encoder cannot run.
+        /// - Parameter modelType: The `model_type` string, as transformers writes it.
+        public init?(modelType: String) {
+            // Two model types, one network: XLM-R's config class is RoBERTa's under another name.
+            self.init(rawValue: modelType == "xlm-roberta" ? "roberta" : modelType)
+        }
+
+        /// Every `model_type` this encoder runs.
+        public static let modelTypes = ["bert", "mpnet", "roberta", "xlm-roberta"]
     }
 
     /// The feed-forward activation (`hidden_act`).
@@ -34,16 +50,16 @@ public struct BertConfiguration: Sendable, Equatable {
     public var activation: Activation
     public var hiddenDropout: Float
     public var attentionDropout: Float
-    /// BERT or MPNet.
+    /// BERT, MPNet or RoBERTa.
     public var family: Family = .bert
     /// Rows of MPNet's relative position bias table (`relative_attention_num_buckets`). HF
     /// transformers buckets positions into 32 whatever this says (its encoder calls the bucket
     /// function with the default), so it must be at least 32 and rows past 32 go unused.
     public var relativeAttentionBuckets = 32
-    /// MPNet's padding id (`pad_token_id`): its position ids start at `paddingID + 1`.
+    /// MPNet's and RoBERTa's padding id (`pad_token_id`): their position ids start at `paddingID + 1`.
     public var paddingID = 1
 
-    /// A configuration given field by field (BERT; set ``family`` for MPNet).
+    /// A configuration given field by field (BERT; set ``family`` for MPNet or RoBERTa).
     /// - Parameters:
     ///   - vocabularySize: Rows of the word embedding table.
     ///   - hiddenSize: Width of every token vector.
@@ -76,15 +92,15 @@ public struct BertConfiguration: Sendable, Equatable {
     public var headSize: Int { hiddenSize / heads }
 
     /// The position id of the token at index `j` of a sequence: `j` for BERT; `paddingID + 1 + j`
-    /// for MPNet, whose ids count from just past the padding id (as RoBERTa's).
-    public var positionOffset: Int { family == .mpnet ? paddingID + 1 : 0 }
+    /// for MPNet and RoBERTa, whose ids count from just past the padding id.
+    public var positionOffset: Int { family == .bert ? 0 : paddingID + 1 }
 
-    /// The position ids of one sequence's tokens. BERT: `0, 1, 2, …`. MPNet, as HF transformers'
-    /// `create_position_ids_from_input_ids`: each token that is not the padding id gets
-    /// `paddingID` + the number of such tokens up to it; a padding id inside the text (the
+    /// The position ids of one sequence's tokens. BERT: `0, 1, 2, …`. MPNet and RoBERTa, as HF
+    /// transformers' `create_position_ids_from_input_ids`: each token that is not the padding id
+    /// gets `paddingID` + the number of such tokens up to it; a padding id inside the text (the
     /// literal `<pad>`) gets `paddingID` and does not advance the count.
     public func positionIDs(_ ids: ArraySlice<Int>) -> [Int] {
-        guard family == .mpnet else { return Array(0..<ids.count) }
+        guard family != .bert else { return Array(0..<ids.count) }
         var count = 0
         return ids.map { id in
             if id == paddingID { return paddingID }
@@ -119,8 +135,8 @@ public struct BertConfiguration: Sendable, Equatable {
     /// positions, a hidden size the heads do not divide) throws.
     init(_ file: JSONFile) throws(TextEncoderError) {
         let type = try file.string("model_type", default: "bert")
-        guard let family = Family(rawValue: type) else {
-            let supported = Family.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+        guard let family = Family(modelType: type) else {
+            let supported = Family.modelTypes.map { "\"\($0)\"" }.joined(separator: ", ")
             throw file.error("model_type", "\"\(type)\" is not supported (supported: \(supported))")
         }
         if family == .mpnet {
@@ -152,6 +168,14 @@ public struct BertConfiguration: Sendable, Equatable {
                   attentionDropout: try file.float("attention_probs_dropout_prob", default: 0.1))
         guard (0..<1).contains(hiddenDropout), (0..<1).contains(attentionDropout) else {
             throw TextEncoderError("\(file.path): dropout probabilities must be in [0, 1)")
+        }
+        if family == .roberta {
+            // RobertaConfig's fields are BertConfig's (same defaults); only the position ids differ.
+            self.family = .roberta
+            paddingID = try file.int("pad_token_id", default: 1, range: 0...10_000_000)
+            guard maxPositions > positionOffset else {
+                throw file.error("max_position_embeddings", "\(maxPositions) leaves no position after the padding offset \(positionOffset)")
+            }
         }
     }
 
@@ -186,8 +210,22 @@ public struct BertConfiguration: Sendable, Equatable {
         }
     }
 
-    /// `config.json` for this configuration, as `transformers` writes it for a `BertModel` or an
-    /// `MPNetModel`.
+    /// The `config.json` fields that fix the shape of parameter `name` (HF's name, no prefix), so
+    /// that a weight file that disagrees with the configuration is reported against both.
+    func shapeFields(of name: String) -> [String] {
+        if name.hasPrefix("embeddings.word_embeddings.") { return ["vocab_size", "hidden_size"] }
+        if name.hasPrefix("embeddings.position_embeddings.") { return ["max_position_embeddings", "hidden_size"] }
+        if name.hasPrefix("embeddings.token_type_embeddings.") { return ["type_vocab_size", "hidden_size"] }
+        if name.hasPrefix("encoder.relative_attention_bias.") { return ["relative_attention_num_buckets", "num_attention_heads"] }
+        // The feed-forward block's two matrices (not the attention's `attention.output.dense`).
+        if name.contains(".intermediate.dense.") || (name.contains(".output.dense.") && !name.contains(".attention.")) {
+            return ["intermediate_size", "hidden_size"]
+        }
+        return ["hidden_size"]
+    }
+
+    /// `config.json` for this configuration, as `transformers` writes it for a `BertModel`, an
+    /// `MPNetModel` or a `RobertaModel`.
     var jsonObject: [String: Any] {
         if family == .mpnet {
             return ["architectures": ["MPNetModel"], "model_type": "mpnet", "vocab_size": vocabularySize, "hidden_size": hiddenSize,
@@ -198,11 +236,13 @@ public struct BertConfiguration: Sendable, Equatable {
                     "relative_attention_num_buckets": relativeAttentionBuckets, "pad_token_id": paddingID,
                     "bos_token_id": 0, "eos_token_id": 2, "initializer_range": 0.02]
         }
-        return ["architectures": ["BertModel"], "model_type": "bert", "vocab_size": vocabularySize, "hidden_size": hiddenSize,
+        let roberta = family == .roberta
+        return ["architectures": [roberta ? "RobertaModel" : "BertModel"], "model_type": roberta ? "roberta" : "bert",
+         "vocab_size": vocabularySize, "hidden_size": hiddenSize,
          "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": intermediateSize,
          "max_position_embeddings": maxPositions, "type_vocab_size": typeVocabularySize,
          "layer_norm_eps": Double(layerNormEpsilon), "hidden_act": activation == .geluTanh ? "gelu_new" : activation.rawValue,
          "hidden_dropout_prob": Double(hiddenDropout), "attention_probs_dropout_prob": Double(attentionDropout),
-         "position_embedding_type": "absolute", "pad_token_id": 0, "initializer_range": 0.02]
+         "position_embedding_type": "absolute", "pad_token_id": roberta ? paddingID : 0, "initializer_range": 0.02]
     }
 }

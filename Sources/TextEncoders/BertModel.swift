@@ -5,7 +5,7 @@ import Tensors
 ///
 /// Parameter names follow HuggingFace's `BertModel` (`word_embeddings.weight`, `LayerNorm.bias`, …)
 /// so that a checkpoint's tensors map one to one. MPNet's are the same without the token-type
-/// table (``tokenTypeEmbeddings`` is nil).
+/// table (``tokenTypeEmbeddings`` is nil); RoBERTa's are BERT's, with a one-row token-type table.
 public final class BertEmbeddings: Module {
     public let wordEmbeddings: Embedding
     public let positionEmbeddings: Embedding
@@ -38,7 +38,7 @@ public final class BertLayer: Module {
     public let output: Linear
     public let outputLayerNorm: LayerNorm
     public var isTraining = false
-    /// HF's names differ by family: `attention.self.query` (BERT) or `attention.attn.q` (MPNet).
+    /// HF's names differ by family: `attention.self.query` (BERT, RoBERTa) or `attention.attn.q` (MPNet).
     let family: BertConfiguration.Family
 
     init(_ c: BertConfiguration, initializer: Initializer, generator: inout SeededGenerator) {

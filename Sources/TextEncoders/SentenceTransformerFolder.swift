@@ -8,8 +8,8 @@ import Tokenizers
 /// Reading and writing the sentence-transformers folder format.
 ///
 /// `modules.json` lists the modules in order; this implementation runs the BERT bi-encoder shape
-/// of it: `Transformer` (BERT), `Pooling`, any number of `Dense`, and an optional final
-/// `Normalize`. Types are matched by their last name, so both the classic
+/// of it: `Transformer` (BERT, MPNet, RoBERTa or XLM-RoBERTa), `Pooling`, any number of `Dense`,
+/// and an optional final `Normalize`. Types are matched by their last name, so both the classic
 /// (`sentence_transformers.models.Pooling`) and the current
 /// (`sentence_transformers.sentence_transformer.modules.pooling.Pooling`) spellings load.
 /// A folder without `modules.json` is read as a plain HuggingFace BERT with mean pooling, as the
@@ -147,9 +147,11 @@ extension SentenceTransformer {
         }
         let bert = BertModel(configuration, initializer: .zeros, seed: 0)
         let file = try WeightLoading.load(bert.namedParameters, from: weights) { name in
-            // Heads of pre-training checkpoints (BERT's `cls.`, MPNet's `lm_head.`) are not part of the encoder.
+            // Heads of pre-training checkpoints (BERT's `cls.`, MPNet's and RoBERTa's `lm_head.`) are not part of the encoder.
             name == "embeddings.position_ids" || name.hasPrefix("pooler.") || name.hasPrefix("cls.") || name.hasPrefix("lm_head.")
                 || (classifierHead && name.hasPrefix("classifier."))
+        } source: { name in
+            "\(configURL.path) (\(configuration.shapeFields(of: name).joined(separator: ", ")))"
         }
         for name in file.names where name.hasSuffix("pooler.dense.weight") || name.hasSuffix("pooler.dense.bias") {
             let short = String(name[name.range(of: "pooler.")!.lowerBound...])

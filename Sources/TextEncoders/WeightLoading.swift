@@ -8,10 +8,11 @@ enum WeightLoading {
     /// Every parameter must be in the file with its shape and finite values; file tensors that
     /// no parameter takes must satisfy `ignoring` (else the file belongs to another architecture).
     /// A `prefix` such as `bert.` on every name of the file is removed first. Values are assigned
-    /// only once all were read.
+    /// only once all were read. `source` names, for a parameter, where its shape comes from (the
+    /// `config.json` fields), so that a shape error says which file disagrees with which.
     @discardableResult
     static func load(_ parameters: [(name: String, parameter: Parameter)], from url: URL,
-                     ignoring: (String) -> Bool) throws(TextEncoderError) -> SafeTensorsFile {
+                     ignoring: (String) -> Bool, source: (String) -> String? = { _ in nil }) throws(TextEncoderError) -> SafeTensorsFile {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(contentsOf: url) } catch { throw TextEncoderError("\(error)") }
         let strip = commonPrefix(file.names, expected: parameters.map(\.name))
@@ -28,7 +29,8 @@ enum WeightLoading {
             let t: Tensor
             do { t = try file.tensor(named: fileName) } catch { throw TextEncoderError("\(error)") }
             guard t.shape == p.shape else {
-                throw TextEncoderError("\(url.path): tensor \(name) has shape \(t.shape), the model's configuration needs \(p.shape)")
+                let needs = source(name).map { "\($0) needs" } ?? "the model's configuration needs"
+                throw TextEncoderError("\(url.path): tensor \(name) has shape \(t.shape), \(needs) \(p.shape)")
             }
             guard t.allFinite else { throw TextEncoderError("\(url.path): tensor \(name) contains NaN or infinite values") }
             loaded.append((p, t))
@@ -37,11 +39,12 @@ enum WeightLoading {
         return file
     }
 
-    /// `bert.`, `mpnet.` (or another single path component) when every expected name is found under it.
+    /// `bert.`, `mpnet.`, `roberta.` (or another single path component) when every expected name is
+    /// found under it. XLM-RoBERTa's checkpoints use `roberta.` too (its classes reuse RoBERTa's prefix).
     static func commonPrefix(_ names: [String], expected: [String]) -> String {
         let set = Set(names)
         if expected.allSatisfy({ set.contains($0) }) { return "" }
-        for prefix in ["bert.", "mpnet.", "model.", "0.auto_model."] where expected.allSatisfy({ set.contains(prefix + $0) }) { return prefix }
+        for prefix in ["bert.", "mpnet.", "roberta.", "model.", "0.auto_model."] where expected.allSatisfy({ set.contains(prefix + $0) }) { return prefix }
         return ""
     }
 }

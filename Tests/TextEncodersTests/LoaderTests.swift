@@ -187,9 +187,9 @@ import Testing
         #expect(try loadError { try Data("[{".utf8).write(to: $0.appendingPathComponent("modules.json")) }.contains("modules.json"))
         #expect(try loadError { f in
             var c = try JSONSerialization.jsonObject(with: Data(contentsOf: f.appendingPathComponent("config.json"))) as! [String: Any]
-            c["model_type"] = "roberta"
+            c["model_type"] = "gpt2"
             try JSONSerialization.data(withJSONObject: c).write(to: f.appendingPathComponent("config.json"))
-        }.contains(#"model_type: "roberta" is not supported (supported: "bert", "mpnet")"#))
+        }.contains(#"model_type: "gpt2" is not supported (supported: "bert", "mpnet", "roberta", "xlm-roberta")"#))
         #expect(try loadError { f in
             var c = try JSONSerialization.jsonObject(with: Data(contentsOf: f.appendingPathComponent("config.json"))) as! [String: Any]
             c["num_attention_heads"] = 5

@@ -144,9 +144,9 @@ import Testing
             change(&c)
             try JSONSerialization.data(withJSONObject: c).write(to: url)
         }
-        let unsupported = try error { try config($0) { $0["model_type"] = "xlm-roberta" } }
+        let unsupported = try error { try config($0) { $0["model_type"] = "gpt2" } }
         #expect(unsupported.contains("config.json") && unsupported.contains("model_type")
-            && unsupported.contains("\"xlm-roberta\" is not supported (supported: \"bert\", \"mpnet\")"), "\(unsupported)")
+            && unsupported.contains("\"gpt2\" is not supported (supported: \"bert\", \"mpnet\", \"roberta\", \"xlm-roberta\")"), "\(unsupported)")
         let few = try error { try config($0) { $0["relative_attention_num_buckets"] = 16 } }
         #expect(few.contains("config.json") && few.contains("relative_attention_num_buckets") && few.contains("32"), "\(few)")
         let buckets = try error { try config($0) { $0["relative_attention_num_buckets"] = 64 } }

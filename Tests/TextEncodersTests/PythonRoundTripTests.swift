@@ -45,6 +45,23 @@ struct PythonRoundTripTests {
         model.isTraining = false
         print("fine-tuned MiniLM round trip through sentence-transformers: \(try check(model, Reference.sentences, in: dir))")
     }
+
+    /// A RoBERTa-family folder, fine-tuned one step and saved here (names without the `roberta.`
+    /// prefix, no `lm_head`, config.json kept), loads in sentence-transformers as the same model.
+    @Test(arguments: RobertaFixture.all)
+    func fineTunedRobertaRoundTrip(_ fixture: RobertaFixture) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let model = try fixture.model()
+        let task = try TextPairTrainingTask(data: TextPairDataset(kind: .triplets, examples: TrainingTests.pairs.map { .init(first: $0.0, second: $0.1) }),
+                                            loss: .multipleNegativesRanking(MultipleNegativesRankingLoss()), batchSize: 8)
+        _ = try Trainer(model: model, task: task, configuration: .init(epochs: 1, batchSize: 8, learningRate: 1e-3, seed: 0)).fit()
+        model.isTraining = false
+        // The step moved the weights (else this would only repeat the parity test).
+        #expect(zip(rows(model.encode(try fixture.sentences())), try fixture.embeddings()).contains { compare($0, $1).maxDiff > 1e-4 })
+        let sentences = try fixture.sentences().filter { !$0.contains { $0.isNewline } }
+        print("fine-tuned \(fixture.name) round trip through sentence-transformers: \(try check(model, sentences, in: dir))")
+    }
 }
 
 /// A minimal float32 .npy writer for the round-trip script (the NPY module is not a dependency of
