@@ -51,6 +51,46 @@ public struct NPYMatrixFile: Sendable {
         start = layout.dataStart
     }
 
+    /// The position (counted from the first value of rows `range`, row after row) of the first value
+    /// that is NaN or infinite as a float32 — float64 values are narrowed first, as ``values(rows:)``
+    /// gives them — or nil when all are finite. Read in place, without a copy: checking a
+    /// 1,000,000 × 384 file before a load took a third of a second more through ``values(rows:)``.
+    public func firstNonFinite(rows range: Range<Int>) -> Int? {
+        let r = range.clamped(to: 0..<rows)
+        let count = r.count * cols
+        guard count > 0 else { return nil }
+        let width = isFloat64 ? 8 : 4
+        let offset = start + r.lowerBound * cols * width
+        let isFloat64 = self.isFloat64
+        return data.withUnsafeBytes { raw -> Int? in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * width)])
+            if isFloat64 {
+                for k in 0..<count where !Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)))).isFinite {
+                    return k
+                }
+                return nil
+            }
+            // A float32 is NaN or infinite when its exponent bits are all ones; adding one to the
+            // exponent field then carries into the sign bit. OR-ed over a block without branches
+            // (vectorised), the block is searched only when some value set the bit.
+            var k = 0
+            while k < count {
+                let n = Swift.min(4096, count - k)
+                var carry: UInt32 = 0
+                for j in k..<(k + n) {
+                    carry |= (UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)) & 0x7F80_0000) &+ 0x0080_0000
+                }
+                if carry & 0x8000_0000 != 0 {
+                    for j in k..<(k + n) where !Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))).isFinite {
+                        return j
+                    }
+                }
+                k += n
+            }
+            return nil
+        }
+    }
+
     /// The values of rows `range` (clamped to the matrix), row after row; float64 narrowed to float32.
     public func values(rows range: Range<Int>) -> [Float] {
         let r = range.clamped(to: 0..<rows)

@@ -114,3 +114,7 @@ final class ResumeOnce<T: Sendable>: @unchecked Sendable {
         }
     }
 }
+
+/// An error of ours that a store operation rethrows as it is, not as a ``StoreError`` (the caller
+/// inside this module acts on it).
+protocol PostgresPassThroughError: Error {}

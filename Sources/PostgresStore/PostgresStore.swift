@@ -176,6 +176,7 @@ public final class PostgresStore: VectorStore {
         } catch {
             // A StoreError thrown inside a transaction (a refused fingerprint) comes out wrapped.
             if let e = PostgresErrors.unwrap(error) as? StoreError { throw e }
+            if let e = PostgresErrors.unwrap(error) as? any PostgresPassThroughError { throw e }
             throw StoreError.database("\(location): \(what): \(PostgresErrors.reason(error))")
         }
     }

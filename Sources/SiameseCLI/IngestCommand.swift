@@ -133,6 +133,6 @@ struct IngestCommand: ParsableCommand {
             _ = try blocking { try await queue.renew(chunk) }
         }
         let written = stored
-        try blocking { try await queue.complete(chunk, items: written, fingerprint: fingerprint) }
+        _ = try blocking { try await queue.complete(chunk, items: written, fingerprint: fingerprint) }
     }
 }

@@ -16,22 +16,26 @@ enum StoreVectorsInput {
         do { matrix = try NPYMatrixFile(URL(fileURLWithPath: path)) } catch { throw InputError(file: path, message: "\(error)") }
         guard matrix.shape.count == 2 else { throw InputError(file: path, message: "expected a 2-D array (rows × dimensions), found shape \(matrix.shape)") }
         guard matrix.cols > 0 else { throw InputError(file: path, message: "the vectors have no components") }
-        let ids = try readIDs(idsPath)
+        // The values are checked on another core while the ids are read (each a third of a
+        // second for 1,000,000 × 384 rows).
+        let scan = Started { [matrix] in matrix.firstNonFinite(rows: 0..<matrix.rows) }
+        let ids: [String]
+        do { ids = try readIDs(idsPath) } catch {
+            _ = try? scan.wait()
+            throw error
+        }
         guard ids.count == matrix.rows else {
+            _ = try? scan.wait()
             throw InputError(file: idsPath, message: "\(ids.count) ids for \(matrix.rows) vectors in \(path)")
         }
         var seen = Set<String>()
         seen.reserveCapacity(ids.count)
         for (r, id) in ids.enumerated() where !seen.insert(id).inserted {
+            _ = try? scan.wait()
             throw InputError(file: idsPath, line: r + 1, message: "the id '\(id)' appears twice")
         }
-        // Finite values, checked a block of rows at a time (the copies are dropped at once).
-        let block = max(1, (1 << 20) / matrix.cols)
-        for first in stride(from: 0, to: matrix.rows, by: block) {
-            let values = matrix.values(rows: first..<(first + block))
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw InputError(file: path, message: "row \(first + bad / matrix.cols) holds a NaN or infinite value")
-            }
+        if let bad = try scan.wait() {
+            throw InputError(file: path, message: "row \(bad / matrix.cols) holds a NaN or infinite value")
         }
         return StoreVectorRows(ids: ids, matrix: matrix)
     }

@@ -46,6 +46,9 @@ struct NPYTarget: FuzzTarget {
             guard file.rows == m.rows, file.cols == m.cols, file.shape == array.shape else { return .violation("NPYMatrixFile shape \(file.shape)") }
             let all = file.values(rows: 0..<file.rows)
             guard all.map(\.bitPattern) == m.values.map(\.bitPattern) else { return .violation("NPYMatrixFile values differ from decode's") }
+            guard file.firstNonFinite(rows: 0..<file.rows) == all.firstIndex(where: { !$0.isFinite }) else {
+                return .violation("NPYMatrixFile.firstNonFinite \(String(describing: file.firstNonFinite(rows: 0..<file.rows))) vs \(String(describing: all.firstIndex(where: { !$0.isFinite })))")
+            }
             if file.rows > 1 {
                 let tail = file.values(rows: 1..<(file.rows + 5))  // clamped to the matrix
                 guard tail.map(\.bitPattern) == m.values.dropFirst(m.cols).map(\.bitPattern) else { return .violation("NPYMatrixFile rows 1… differ") }
@@ -90,5 +93,25 @@ struct NPYTarget: FuzzTarget {
             }
         }
         #expect(produced == pool.count * 17 * 50)
+    }
+
+    @Test("firstNonFinite finds the first NaN or infinity anywhere in long matrices (block edges, float64 narrowed), as a scan of the values does")
+    func firstNonFiniteAgreesWithAScan() throws {
+        let rows = 3000, cols = 7  // 21,000 values: several 4,096-value blocks and a partial one
+        for (position, value) in [(0, Float.nan), (4095, .infinity), (4096, -.infinity), (8191, .nan), (20_999, .nan), (12_345, -.nan)] {
+            var values = (0..<(rows * cols)).map { Float($0 % 97) - 48.5 }
+            values[position] = value
+            let file = try NPYMatrixFile(data: NPY.encode(NPYArray(float32: values, rows: rows, cols: cols)))
+            #expect(file.firstNonFinite(rows: 0..<rows) == position)
+            #expect(file.firstNonFinite(rows: (position / cols + 1)..<rows) == nil || position / cols + 1 >= rows)
+            #expect(file.firstNonFinite(rows: (position / cols)..<rows) == position % cols)
+        }
+        let clean = try NPYMatrixFile(data: NPY.encode(NPYArray(float32: (0..<1000).map { Float($0) * 3.4e35 }, rows: 100, cols: 10)))
+        #expect(clean.firstNonFinite(rows: 0..<100) == nil)
+        // float64: finite doubles beyond float32's range count as infinite, as values(rows:) narrows them.
+        var doubles = [Double](repeating: 1.5, count: 5000)
+        doubles[4200] = 1e300
+        let wide = try NPYMatrixFile(data: NPY.encode(NPYArray(float64: doubles)))
+        #expect(wide.firstNonFinite(rows: 0..<5000) == 4200 && wide.values(rows: 4200..<4201)[0].isInfinite)
     }
 }
