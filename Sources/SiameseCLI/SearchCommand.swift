@@ -4,6 +4,7 @@ import Foundation
 import NPY
 import PostgresStore
 import Tensors
+import TextEncoders
 import VectorIndex
 
 struct SearchCommand: ParsableCommand {
@@ -62,6 +63,12 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Time the search this many times and report the fastest (benchmarking).")
     var repetitions: Int = 1
 
+    @Option(help: ArgumentHelp("With --store: rerank the hits with this cross-encoder (a sentence-transformers CrossEncoder folder) and keep the best --k.", valueName: "dir"))
+    var rerank: String?
+
+    @Option(help: "With --rerank: how many hits the store returns for the cross-encoder to reorder (default 100).")
+    var rerankK: Int?
+
     func validate() throws {
         if store != nil {
             guard model != nil else { throw usage("--store needs --model (the model that embeds the queries)", "search") }
@@ -72,6 +79,9 @@ struct SearchCommand: ParsableCommand {
             guard query.isEmpty, filter.isEmpty, model == nil else { throw usage("--query, --filter and --model go with --store", "search") }
         }
         guard k >= 1 else { throw usage("--k must be at least 1", "search") }
+        if rerank != nil && store == nil { throw usage("--rerank goes with --store (the cross-encoder reads the stored texts)", "search") }
+        if rerankK != nil && rerank == nil { throw usage("--rerank-k goes with --rerank", "search") }
+        if let rerankK, rerankK < 1 { throw usage("--rerank-k must be at least 1", "search") }
         if let ef, ef < 1 { throw usage("--ef must be at least 1", "search") }
         if let rescore, rescore < 1 { throw usage("--rescore must be at least 1", "search") }
         guard repetitions >= 1 else { throw usage("--repeat must be at least 1", "search") }
@@ -82,19 +92,24 @@ struct SearchCommand: ParsableCommand {
         if let store, let model {
             let texts = try query + (queries.map { try readTextLines(URL(fileURLWithPath: $0)) } ?? [])
             let started = DispatchTime.now().uptimeNanoseconds
-            let search = StoreSearch(store: store, model: model, queries: texts, k: k, ef: ef, filter: try StoreSearch.parseFilters(filter),
+            let reranker = try rerank.map { try CrossEncoder(folder: try ModelLocator.resolve($0)) }
+            let fetched = reranker == nil ? k : max(k, rerankK ?? 100)
+            let search = StoreSearch(store: store, model: model, queries: texts, k: fetched, ef: ef, filter: try StoreSearch.parseFilters(filter),
                                      postgres: try postgres.options(metric: nil))
-            let results = try search.run()
-            let records = StoreSearch.json(results)
+            var results = try search.run()
+            var rerankScores: [[Float?]]?
+            if let reranker { (results, rerankScores) = StoreSearch.reranked(results, by: reranker, k: k) }
+            let records = StoreSearch.json(results, rerankScores: rerankScores)
             switch json ? .jsonl : formatting.format {
             case .jsonl: for r in records { print(r.serialized(pretty: false)) }
             // One query gives one object; several, an array of them.
             case .json: print((records.count == 1 ? records[0] : .array(records)).serialized(pretty: true))
             case .text:
-                for r in results {
+                for (qi, r) in results.enumerated() {
                     print("query: \(r.query)")
                     for (i, h) in r.hits.enumerated() {
-                        print("  \(i + 1). \(h.id)  \(jsonNumber(h.score))" + (h.item?.text.map { "  \($0.prefix(100))" } ?? ""))
+                        let crossScore = rerankScores?[qi][i].map { "  rerank \(jsonNumber($0))" } ?? ""
+                        print("  \(i + 1). \(h.id)  \(jsonNumber(h.score))" + crossScore + (h.item?.text.map { "  \($0.prefix(100))" } ?? ""))
                     }
                 }
             }

@@ -2,9 +2,9 @@ import EmbeddingStore
 import Evaluation
 import FileSupport
 import Foundation
-import TextEncoders
 import PostgresStore
 import Service
+import TextEncoders
 
 /// `siamese search --store`: queries as texts (or feature arrays), embedded by the store's model,
 /// answered from the store's index with ids, scores, texts and metadata, best first.
@@ -125,11 +125,31 @@ struct StoreSearch {
         return try served.embed(inputs, prompt: .role(.query))
     }
 
-    /// The results as JSON: `{"query", "hits": [{"id","score","text","metadata"}]}` per query.
-    static func json(_ results: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])]) -> [JSONValue] {
-        results.map { r in
-            .object([("query", .string(r.query)), ("hits", .array(r.hits.map { h in
+    /// Each query's hits reordered by the cross-encoder's score of the query with the hit's text
+    /// (hits without text after those with one, in their order), the best `k` kept; with the
+    /// scores, per hit (nil for hits without text).
+    static func reranked(_ results: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])], by reranker: CrossEncoder, k: Int)
+        -> ([(query: String, hits: [(id: String, score: Float, item: StoredItem?)])], [[Float?]]) {
+        var out: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])] = []
+        var scores: [[Float?]] = []
+        for r in results {
+            let texted = r.hits.filter { $0.item?.text != nil }
+            let cross = reranker.scores(query: r.query, candidates: texted.map { $0.item!.text! })
+            let order = texted.indices.sorted { (cross[$0], $1) > (cross[$1], $0) }
+            let kept = (order.map { (texted[$0], Optional(cross[$0])) } + r.hits.filter { $0.item?.text == nil }.map { ($0, Float?.none) }).prefix(k)
+            out.append((r.query, kept.map(\.0)))
+            scores.append(kept.map(\.1))
+        }
+        return (out, scores)
+    }
+
+    /// The results as JSON: `{"query", "hits": [{"id","score","text","metadata"}]}` per query
+    /// (and `rerank_score` per hit after a rerank).
+    static func json(_ results: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])], rerankScores: [[Float?]]? = nil) -> [JSONValue] {
+        results.enumerated().map { qi, r in
+            .object([("query", .string(r.query)), ("hits", .array(r.hits.enumerated().map { hi, h in
                 var fields: [(String, JSONValue)] = [("id", .string(h.id)), ("score", .number(Double(h.score)))]
+                if let s = rerankScores?[qi][hi] { fields.append(("rerank_score", .number(Double(s)))) }
                 if let t = h.item?.text { fields.append(("text", .string(t))) }
                 if let m = h.item?.metadata, let object = try? JSONSerialization.jsonObject(with: Data(m.utf8)) { fields.append(("metadata", value(object))) }
                 return .object(fields)

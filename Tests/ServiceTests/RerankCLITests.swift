@@ -40,3 +40,38 @@ struct RerankCLITests {
         }
     }
 }
+
+/// `siamese search --store … --rerank CE --rerank-k N`: the store's hits reordered by the
+/// cross-encoder (the same scores as `siamese rerank`), the best `--k` kept.
+@Suite("siamese search --rerank", .enabled(if: RealTextModel.folder != nil && SiameseExecutable.url != nil, "all-MiniLM-L6-v2 or the executable not found (skipped, not passed)"))
+struct SearchRerankCLITests {
+    @Test func rerankedStoreSearch() throws {
+        let model = try #require(RealTextModel.folder)
+        let dir = try TemporaryFolder()
+        let texts = ["lossless data compressor based on the LZMA algorithm", "Python 3 bindings for the IPA library",
+                     "PostgreSQL extension for vector similarity search", "command-line tool for transferring data with URL syntax",
+                     "GNU C Library: Shared libraries"]
+        let lines = try texts.enumerated().map { i, t in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["id": "t\(i)", "text": t]), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.file("items.jsonl"), atomically: true, encoding: .utf8)
+        let store = dir.file("s.sqlite").path
+        #expect(try SiameseExecutable.run(["store", "import", "--store", store, "--model", model.path, "--input", dir.file("items.jsonl").path]).status == 0)
+        try (texts.joined(separator: "\n") + "\n").write(to: dir.file("c.txt"), atomically: true, encoding: .utf8)
+        let query = "how do I compress files"
+        let r = try SiameseExecutable.run(["rerank", "--model", RerankCLITests.fixture.path, "--query", query, "--candidates", dir.file("c.txt").path, "--format", "json"])
+        let scores = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["scores"] as? [Double], "\(r.stdout) \(r.stderr)")
+        let s = try SiameseExecutable.run(["search", "--store", store, "--model", model.path, "--query", query, "--k", "3",
+                                           "--rerank", RerankCLITests.fixture.path, "--rerank-k", "5", "--format", "json"])
+        #expect(s.status == 0, "\(s.stderr)")
+        let hits = try #require((try JSONSerialization.jsonObject(with: Data(s.stdout.utf8)) as? [String: Any])?["hits"] as? [[String: Any]], "\(s.stdout)")
+        let expected = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(3).map { "t\($0)" }
+        #expect(hits.map { $0["id"] as? String ?? "" } == expected)
+        for hit in hits {
+            let i = Int((hit["id"] as? String ?? "t0").dropFirst())!
+            #expect(abs((hit["rerank_score"] as? Double ?? 9) - scores[i]) <= 1e-6)
+        }
+        let bad = try SiameseExecutable.run(["search", "--store", store, "--model", model.path, "--query", query, "--rerank-k", "5"])
+        #expect(bad.status == 2 && bad.stderr.contains("--rerank-k goes with --rerank"), "\(bad.stderr)")
+    }
+}
