@@ -6,14 +6,14 @@ import Siamese
 import Tensors
 
 /// `siamese pretrain`: a self-supervised encoder from unlabelled images or sequences (SimCLR, BYOL,
-/// SimSiam, Barlow Twins, VICReg, DINO), saved as a model folder that `embed`, `train`,
-/// `evaluate-retrieval` and `serve` load.
+/// SimSiam, Barlow Twins, VICReg, DINO) or text (unsupervised SimCSE on a sentence-transformers
+/// model), saved as a model folder that `embed`, `train`, `evaluate-retrieval` and `serve` load.
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
         abstract: "Pre-train an encoder without labels: two augmented views of an item are its positive pair.",
         discussion: """
-        Inputs (--data): an IDX image file (MNIST / Fashion-MNIST layout, raw or .gz), a folder of
+        Inputs (--data): a text file (one sentence per line) for simcse; otherwise an IDX image file (MNIST / Fashion-MNIST layout, raw or .gz), a folder of
         images laid out as for `train` (labels ignored), or a .npy matrix of rows (--image HxW and
         --channels for images, --channels for sequences of channels × length values).
         Methods: simclr (NT-Xent, --temperature), byol (EMA target + predictor), simsiam
@@ -24,15 +24,24 @@ struct PretrainCommand: ParsableCommand {
         convolutional sequence encoder for sequences); checkpoints, with the heads and the teacher,
         go to OUTPUT/checkpoints.
 
+        simcse (unsupervised SimCSE, --augment text) starts from the sentence-transformers model
+        --model: each sentence is encoded twice in training mode, the two dropout masks make the
+        positive pair, the batch's other sentences are the negatives (multiple-negatives ranking
+        at --temperature, default 0.05); AdamW, warm-up over --warmup steps (default 10 % of the
+        steps), linear decay, --lr default 3e-5. The result is a sentence-transformers folder;
+        checkpoints go to OUTPUT.checkpoints.
+
         Examples:
           siamese pretrain --method simclr --data train-images-idx3-ubyte.gz --augment image --epochs 10 --output ssl-model
           siamese pretrain --method dino --data signatures.npy --augment sequence --channels 3 --epochs 20 --output sig-ssl
+          siamese pretrain --method simcse --model all-MiniLM-L6-v2 --data sentences.txt --augment text --batch-size 64 --epochs 1 --output simcse-model
         """
     )
 
-    @Option(help: "Method: simclr, byol, simsiam, barlow, vicreg or dino.") var method: SelfSupervisedMethodOption
-    @Option(help: ArgumentHelp("Unlabelled data: an IDX image file (raw or .gz), an image folder, or a .npy matrix.", valueName: "path")) var data: String
-    @Option(help: "Augmentations: image or sequence.") var augment = "image"
+    @Option(help: "Method: simclr, byol, simsiam, barlow, vicreg, dino, or simcse (text).") var method: SelfSupervisedMethodOption
+    @Option(help: ArgumentHelp("Unlabelled data: an IDX image file (raw or .gz), an image folder, a .npy matrix, or (simcse) a text file of sentences.", valueName: "path")) var data: String
+    @Option(help: "Augmentations: image, sequence or text (simcse).") var augment = "image"
+    @Option(help: ArgumentHelp("simcse: the sentence-transformers model (folder or name) to start from.", valueName: "dir|name")) var model: String?
     @Option(help: ".npy images: size HxW.") var image: String?
     @Option(help: "Channels of .npy images or sequences.") var channels = 1
     @Option(help: "Embedding dimension of the encoder.") var dim = 64
@@ -41,11 +50,11 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Output width of the projector (DINO: its bottleneck).") var projectionDim = 128
     @Option(help: "DINO: output logits.") var dinoDim = 1024
     @Option(help: "DINO: local crops per item.") var localCrops = 2
-    @Option(help: "SimCLR: NT-Xent temperature.") var temperature: Float = 0.5
+    @Option(help: "SimCLR: NT-Xent temperature (default 0.5); simcse: the softmax temperature (default 0.05).") var temperature: Float?
     @Option(help: "Barlow Twins: λ of the off-diagonal term.") var lambda: Float = 5e-3
     @Option(help: "Epochs.") var epochs = 10
     @Option(help: "Batch size.") var batchSize = 128
-    @Option(help: "Learning rate (default: 0.06 with sgd and lars, 0.001 with adam).") var lr: Float?
+    @Option(help: "Learning rate (default: 0.06 with sgd and lars, 0.001 with adam; simcse 3e-5).") var lr: Float?
     @Option(help: "Optimizer: sgd, lars, adam or adamw (default: adam for dino, sgd otherwise, as lightly's examples).") var optimizer: String?
     @Option(help: "Weight decay (LARS: biases and norms excluded).") var weightDecay: Float = 0
     @Option(help: "Warm-up steps.") var warmup = 0
@@ -62,15 +71,17 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        guard let viewMethod = method.viewMethod else { return try runSimCSE() }
+        guard model == nil else { throw ValidationError("--model applies to --method simcse only (the others train a new encoder)") }
         let (features, augmentation) = try loadData()
-        let settings = SelfSupervisedSettings(method: method.value, hiddenDimension: hidden, projectionDimension: projectionDim,
-                                              dinoOutputDimension: dinoDim, temperature: temperature, barlowLambda: lambda,
+        let settings = SelfSupervisedSettings(method: viewMethod, hiddenDimension: hidden, projectionDimension: projectionDim,
+                                              dinoOutputDimension: dinoDim, temperature: temperature ?? 0.5, barlowLambda: lambda,
                                               localCrops: localCrops)
         let encoderConfig = try encoderConfiguration(augmentation)
         let model = SelfSupervisedNetwork(encoder: encoderConfig.makeEncoder(seed: seed), settings: settings, seed: seed)
         // lightly's recipes decay neither biases nor batch-norm scales and shifts (any optimiser).
         excludeNormsAndBiasesFromWeightDecay(model.parameters)
-        let optimizerKind = try parseEnum(optimizer ?? (method.value == .dino ? "adam" : "sgd"), as: TrainingConfiguration.OptimizerKind.self, "--optimizer")
+        let optimizerKind = try parseEnum(optimizer ?? (viewMethod == .dino ? "adam" : "sgd"), as: TrainingConfiguration.OptimizerKind.self, "--optimizer")
         let rate = lr ?? ([.adam, .adamw].contains(optimizerKind) ? 1e-3 : 0.06)
         let training = TrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: rate, optimizer: optimizerKind,
                                              momentum: 0.9, weightDecay: weightDecay, warmupSteps: warmup,
@@ -82,10 +93,7 @@ struct PretrainCommand: ParsableCommand {
                                   checkpointDirectory: outputURL.appendingPathComponent("checkpoints"))
         trainer.dataFingerprint = fingerprint(features, settings, augmentation, encoderConfig)
         let progress = ProgressBar(label: "pretraining")
-        trainer.onProgress = { p in
-            progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
-                            detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
-        }
+        trainer.onProgress = { progress.update($0) }
         trainer.onEpochEnd = { report in
             progress.log(String(format: "epoch %d/%d  loss %.5f", report.epoch + 1, report.epochs, report.meanLoss))
             for w in report.warnings { progress.log("warning: epoch \(report.epoch + 1): \(w)", always: true) }
@@ -93,14 +101,14 @@ struct PretrainCommand: ParsableCommand {
         let summary = try trainer.fit(resume: !noResume)
         progress.finish()
         try ModelFolder(outputURL).save(model.network, featureColumns: TrainDataOptions.genericColumns(features.shape[1]), training: training)
-        formatting.emit(.object([("method", .string(method.value.rawValue)), ("steps", .int(summary.steps)),
+        formatting.emit(.object([("method", .string(viewMethod.rawValue)), ("steps", .int(summary.steps)),
                                  ("steps_this_run", .int(summary.stepsThisRun)), ("seconds", .number(summary.seconds)),
                                  ("steps_per_s", .number(summary.stepsPerSecond)),
                                  ("epoch_losses", .array(summary.epochLosses.map { .number($0) })), ("output", .string(output))])) {
             var lines: [String] = []
             if let from = summary.resumedFrom { lines.append("resumed from \(from.path)") }
             lines.append(String(format: "pretrained %@: %d steps (%d this run) in %.2f s: %.1f steps/s; final epoch loss %.5f",
-                                method.value.rawValue, summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond,
+                                viewMethod.rawValue, summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond,
                                 summary.epochLosses.last ?? .nan))
             lines.append("model written to \(output)")
             return lines.joined(separator: "\n")
@@ -112,7 +120,9 @@ struct PretrainCommand: ParsableCommand {
         let url = URL(fileURLWithPath: data)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else { throw InputError(file: data, message: "no such file or folder") }
-        guard augment == "image" || augment == "sequence" else { throw ValidationError("--augment must be image or sequence, got \(augment)") }
+        guard augment == "image" || augment == "sequence" else {
+            throw ValidationError(augment == "text" ? "--augment text goes with --method simcse" : "--augment must be image, sequence or text, got \(augment)")
+        }
         if isDirectory.boolValue || IDX.isImageFile(url) {
             guard augment == "image" else { throw ValidationError("\(data) holds images: use --augment image") }
             let images = try isDirectory.boolValue ? ImageFolder.read(url) : IDX.readUnlabelled(url)
@@ -175,10 +185,18 @@ struct PretrainCommand: ParsableCommand {
 
 /// `--method`, parsed with the list of methods in its error.
 struct SelfSupervisedMethodOption: ExpressibleByArgument {
-    let value: SelfSupervisedMethod
+    /// The method of augmented views (images, sequences); nil for `simcse` (text, dropout as the augmentation).
+    let viewMethod: SelfSupervisedMethod?
+
+    /// - Parameter argument: a method's name.
     init?(argument: String) {
+        if argument == "simcse" {
+            viewMethod = nil
+            return
+        }
         guard let m = SelfSupervisedMethod(rawValue: argument) else { return nil }
-        value = m
+        viewMethod = m
     }
-    static var allValueStrings: [String] { SelfSupervisedMethod.allCases.map(\.rawValue) }
+
+    static var allValueStrings: [String] { SelfSupervisedMethod.allCases.map(\.rawValue) + ["simcse"] }
 }

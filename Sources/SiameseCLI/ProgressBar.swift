@@ -1,4 +1,5 @@
 import Foundation
+import Siamese
 
 /// Progress of a long command on standard error, the same for every command: on a terminal a
 /// one-line bar with the rate and the time left, redrawn at most ten times a second; otherwise
@@ -78,5 +79,13 @@ final class ProgressBar: @unchecked Sendable {
         if s < 60 { return "\(s)s" }
         if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
         return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+    }
+}
+
+extension ProgressBar {
+    /// Shows a trainer's progress: the fraction of all epochs done, the epoch and its mean loss.
+    func update(_ p: TrainingProgress) {
+        update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
+               detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
     }
 }

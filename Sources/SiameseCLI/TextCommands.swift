@@ -154,12 +154,11 @@ struct FineTuneCommand: ParsableCommand {
         let held = try validation.map { try ValidationPairs(file: $0) }
         let task = try TextPairTrainingTask(data: dataset, loss: kind, batchSize: batchSize, guide: guide)
         let stepsPerEpoch = try task.batches(epoch: 0, seed: seed, model: encoder).count
-        let configuration = TrainingConfiguration(
-            epochs: epochs, batchSize: batchSize, learningRate: lr, optimizer: .adamw, weightDecay: 0.01,
-            warmupSteps: Int((Double(stepsPerEpoch * epochs) * warmupRatio).rounded()), decay: .linear,
-            gradientClipNorm: 1, seed: seed, earlyStoppingPatience: patience ?? (keepBest ? Int.max : nil))
+        let configuration = SentenceTransformersRecipe.configuration(
+            epochs: epochs, stepsPerEpoch: stepsPerEpoch, batchSize: batchSize, learningRate: lr, warmupRatio: warmupRatio,
+            seed: seed, earlyStoppingPatience: patience ?? (keepBest ? Int.max : nil))
         let outputURL = URL(fileURLWithPath: output)
-        let checkpoints = outputURL.deletingLastPathComponent().appendingPathComponent(outputURL.lastPathComponent + ".checkpoints")
+        let checkpoints = SentenceTransformersRecipe.checkpoints(for: outputURL)
         let trainer = try Trainer(model: encoder, task: task, configuration: configuration, checkpointDirectory: checkpoints)
         // Checkpoints name the data, base model and loss they continue: a resume after any of them
         // changed is refused (--no-resume starts over).
@@ -167,10 +166,7 @@ struct FineTuneCommand: ParsableCommand {
         let setup = "\(try SHA256.hex(ofFile: URL(fileURLWithPath: data))) \(try ModelFingerprint.of(modelURL) ?? "-") \(lossSetup)"
         trainer.dataFingerprint = SHA256.hash(Array(setup.utf8)).hexString
         let progress = ProgressBar(label: "fine-tuning")
-        trainer.onProgress = { p in
-            progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
-                            detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
-        }
+        trainer.onProgress = { progress.update($0) }
         // The base model's score: an epoch is only worth keeping if it beats it.
         let base = try held.map { try $0.result(of: encoder) }
         if let base {

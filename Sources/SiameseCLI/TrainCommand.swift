@@ -175,10 +175,7 @@ struct TrainCommand: ParsableCommand {
                               network: @escaping (T.Model) -> SiameseNetwork) throws -> TrainingSummary {
         let trainer = try Trainer(model: model, task: task, configuration: config, checkpointDirectory: checkpoints)
         trainer.dataFingerprint = fingerprint
-        trainer.onProgress = { p in
-            progress.update(fraction: (Double(p.epoch) + Double(p.step) / Double(max(1, p.stepsInEpoch))) / Double(p.epochs),
-                            detail: String(format: "epoch %d/%d  loss %.4f", p.epoch + 1, p.epochs, p.meanLoss))
-        }
+        trainer.onProgress = { progress.update($0) }
         if let held { trainer.validation = { try held.validate(network($0)) } }
         let metricsLog = try logFile.map { try MetricsLog(path: $0) }
         let started = Date()

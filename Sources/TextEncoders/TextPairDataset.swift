@@ -42,6 +42,25 @@ public struct TextPairDataset: Sendable {
 
     public var count: Int { examples.count }
 
+    /// Unsupervised SimCSE's examples (Gao et al., 2021): every distinct sentence is its own
+    /// positive — two forward passes in training mode differ only by their dropout masks, which
+    /// are the augmentation — and the batch's other sentences are its negatives (multiple-negatives
+    /// ranking). Blank lines are skipped and repeated sentences kept once: a repeat in the same
+    /// batch would be a false negative.
+    /// - Parameter sentences: unlabelled texts, e.g. the lines of a text file.
+    /// - Throws: a ``TextEncoderError`` when fewer than two distinct sentences remain.
+    public init(simCSE sentences: [String]) throws(TextEncoderError) {
+        var seen = Set<String>()
+        var examples: [Example] = []
+        for sentence in sentences where !sentence.allSatisfy(\.isWhitespace) && seen.insert(sentence).inserted {
+            examples.append(Example(first: sentence, second: sentence))
+        }
+        guard examples.count >= 2 else {
+            throw TextEncoderError("SimCSE needs at least two distinct non-blank sentences, got \(examples.count)")
+        }
+        self.init(kind: .triplets, examples: examples)
+    }
+
     /// Reads a JSONL file. Empty lines are skipped; triplets must either all have a negative or
     /// none (batches must have one shape).
     public init(jsonl url: URL, kind: Kind) throws(TextEncoderError) {

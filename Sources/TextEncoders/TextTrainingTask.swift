@@ -14,11 +14,28 @@ import Tensors
 ///
 /// Each batch runs the model once over all its texts (anchors, positives and negatives together),
 /// in training mode (dropout on, as sentence-transformers fine-tunes) — in mini-batches for the
-/// cached loss. GISTEmbed's guide embeds the same texts with the inference engine (no graph, no
+/// cached loss. Each batch's plan carries the seed of its dropout masks, so a run resumed from a
+/// checkpoint draws the masks the uninterrupted run drew (unsupervised SimCSE lives on them). GISTEmbed's guide embeds the same texts with the inference engine (no graph, no
 /// dropout: it is frozen).
 public struct TextPairTrainingTask: TrainingTask {
     /// The model trained: a sentence-transformers bi-encoder.
     public typealias Model = SentenceTransformer
+
+    /// One step's plan: the examples, and the seed of the step's dropout masks.
+    public struct Batch: Codable, Sendable, Equatable {
+        /// Indices into ``TextPairTrainingTask/data``'s examples.
+        public var items: [Int]
+        /// Seeds the model's dropout generator before the step's forward pass.
+        public var dropoutSeed: UInt64
+
+        /// - Parameters:
+        ///   - items: indices of the batch's examples.
+        ///   - dropoutSeed: the seed of the step's dropout masks.
+        public init(items: [Int], dropoutSeed: UInt64) {
+            self.items = items
+            self.dropoutSeed = dropoutSeed
+        }
+    }
 
     /// The loss, with its settings.
     public indirect enum Loss: Sendable {
@@ -102,21 +119,27 @@ public struct TextPairTrainingTask: TrainingTask {
     /// The number of examples.
     public var itemCount: Int { data.count }
 
-    /// The epoch's batches: without repeated texts for in-batch negatives, shuffled otherwise.
-    public func batches(epoch: Int, seed: UInt64, model: SentenceTransformer) throws -> [[Int]] {
+    /// The epoch's batches: without repeated texts for in-batch negatives, shuffled otherwise; each
+    /// with its dropout seed (from the run's seed and the epoch).
+    public func batches(epoch: Int, seed: UInt64, model: SentenceTransformer) throws -> [Batch] {
+        let plans: [[Int]]
         if loss.usesInBatchNegatives {
             let keys = data.examples.map { [$0.first, $0.second] + ($0.negative.map { [$0] } ?? []) }
-            return try NoDuplicatesBatchSampler(keys: keys, batchSize: batchSize).batches(epoch: epoch, seed: seed).filter { $0.count >= 2 }
+            plans = try NoDuplicatesBatchSampler(keys: keys, batchSize: batchSize).batches(epoch: epoch, seed: seed).filter { $0.count >= 2 }
+        } else {
+            var g = SeededGenerator.forEpoch(epoch, seed: seed, stream: 11)
+            var order = Array(data.examples.indices)
+            g.shuffle(&order)
+            plans = chunked(order, size: batchSize)
         }
-        var g = SeededGenerator.forEpoch(epoch, seed: seed, stream: 11)
-        var order = Array(data.examples.indices)
-        g.shuffle(&order)
-        return chunked(order, size: batchSize)
+        var dropout = SeededGenerator.forEpoch(epoch, seed: seed, stream: 12)
+        return plans.map { Batch(items: $0, dropoutSeed: dropout.next()) }
     }
 
     /// The batch's loss; for a cached loss with its mini-batch backward pass (``BatchLoss/backward``).
-    public func loss(_ model: SentenceTransformer, _ batch: [Int]) -> BatchLoss {
-        let examples = batch.map { data.examples[$0] }
+    public func loss(_ model: SentenceTransformer, _ batch: Batch) -> BatchLoss {
+        model.bert.dropoutGenerator = SeededGenerator(seed: batch.dropoutSeed)
+        let examples = batch.items.map { data.examples[$0] }
         let n = examples.count
         let negatives = examples.compactMap(\.negative)
         let texts = examples.map(\.first) + examples.map(\.second) + negatives

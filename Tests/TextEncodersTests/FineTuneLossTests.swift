@@ -19,7 +19,7 @@ import Testing
     }
 
     /// The parameters' gradients after one loss + backward on `batch`.
-    func gradients(_ model: SentenceTransformer, _ task: TextPairTrainingTask, _ batch: [Int]) throws -> [Tensor] {
+    func gradients(_ model: SentenceTransformer, _ task: TextPairTrainingTask, _ batch: TextPairTrainingTask.Batch) throws -> [Tensor] {
         for p in model.parameters { p.zeroGrad() }
         let loss = task.loss(model, batch)
         if let backward = loss.backward { try backward() } else { try loss.value.backward() }
@@ -34,7 +34,7 @@ import Testing
         defer { dir.cleanup() }
         let model = try SentenceTransformer(folder: try TinyModel.write(to: dir.file("m")))
         model.isTraining = false
-        let batch = Array(0..<6)
+        let batch = TextPairTrainingTask.Batch(items: Array(0..<6), dropoutSeed: 0)
         let plain = try TextPairTrainingTask(data: triplets(), loss: .multipleNegativesRanking(MultipleNegativesRankingLoss()), batchSize: 6)
         let cached = try TextPairTrainingTask(data: triplets(), loss: .cachedMultipleNegativesRanking(
             CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss(), miniBatchSize: 3)), batchSize: 6)
@@ -52,13 +52,18 @@ import Testing
 
     static let losses: [String] = ["cached-mnrl", "gist", "angle", "matryoshka-mnrl", "matryoshka-cosent"]
 
-    /// Eight epochs on the tiny model lower each loss (for scored pairs, on the whole data set without
-    /// dropout; for in-batch negatives, the epoch mean).
+    /// Eight epochs on the tiny model lower each loss by a tenth, measured without dropout (for
+    /// scored pairs on the whole data set, for in-batch negatives on two fixed batches of four).
     @Test(arguments: losses)
     func lossTrains(_ name: String) throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
-        let model = try SentenceTransformer(folder: try TinyModel.write(to: dir.file("m")))
+        // Without dropout: on this 16-wide model, training with dropout 0.1 does not lower the
+        // clean in-batch losses at all (their gradients are checked with dropout in GradientTests);
+        // what is tested here is that each loss's gradients drive learning.
+        var options = TinyModel.Options()
+        options.dropout = 0
+        let model = try SentenceTransformer(folder: try TinyModel.write(to: dir.file("m"), options))
         var guide: SentenceTransformer? = nil
         let loss: TextPairTrainingTask.Loss
         switch name {
@@ -75,9 +80,12 @@ import Testing
         }
         let data = loss.kind == .triplets ? triplets() : scored()
         let task = try TextPairTrainingTask(data: data, loss: loss, batchSize: 4, guide: guide)
+        // Without dropout; in-batch negatives on fixed batches of 4 (what training optimises: the
+        // loss over all 8 pairs at once is another loss), scored pairs on the whole data set.
+        let groups = loss.kind == .triplets ? [Array(0..<4), Array(4..<8)] : [Array(data.examples.indices)]
         func dataLoss() -> Float {
             model.isTraining = false
-            return withoutGradients { task.loss(model, Array(data.examples.indices)).value.item }
+            return withoutGradients { groups.map { task.loss(model, .init(items: $0, dropoutSeed: 0)).value.item }.reduce(0, +) } / Float(groups.count)
         }
         let before = dataLoss()
         let summary = try Trainer(model: model, task: task,
@@ -85,13 +93,7 @@ import Testing
         let after = dataLoss()
         print("\(name): loss on all pairs \(before) -> \(after); epochs \(summary.epochLosses)")
         #expect(summary.epochLosses.allSatisfy { $0.isFinite })
-        if loss.kind == .triplets {
-            // In-batch negatives: the loss on all 8 pairs at once is not what batches of 4 optimise
-            // (plain MNRL does not lower it either); judged as fineTuneWithMultipleNegativesRanking is.
-            #expect(summary.epochLosses.last! < summary.epochLosses.first!, "\(name): epochs \(summary.epochLosses)")
-        } else {
-            #expect(after < 0.9 * before, "\(name): \(before) -> \(after); epochs \(summary.epochLosses)")
-        }
+        #expect(after < 0.9 * before, "\(name): \(before) -> \(after); epochs \(summary.epochLosses)")
     }
 
     @Test func gistNeedsItsGuideAndOnlyIt() throws {

@@ -5,7 +5,10 @@ import Testing
 
 /// The differentiable BERT path against central finite differences, on a tiny configuration.
 @Suite struct GradientTests {
-    @Test func gradientsMatchFiniteDifferences() throws {
+    /// In training mode too: the masks are fixed by reseeding the dropout generator before every
+    /// evaluation, so the backward pass must scale by the very masks the forward pass drew.
+    @Test(arguments: [false, true])
+    func gradientsMatchFiniteDifferences(dropout: Bool) throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         var o = TinyModel.Options()
@@ -15,7 +18,11 @@ import Testing
         let texts = ["the cat sat", "a dog is good!", "hello"]
         var g = SeededGenerator(seed: 3)
         let weights = Tensor.randomNormal([texts.count, model.dimension], generator: &g)
-        func loss() -> Tensor { (model.embed(texts) * weights).sum() }
+        model.isTraining = dropout
+        func loss() -> Tensor {
+            model.bert.dropoutGenerator = SeededGenerator(seed: 11)
+            return (model.embed(texts) * weights).sum()
+        }
 
         model.zeroGrad()
         try loss().backward()
@@ -45,7 +52,7 @@ import Testing
                 #expect(error < 2e-2, "\(name)[\(i)]: analytic \(analytic[i]), numeric \(numeric)")
             }
         }
-        print("BERT gradient check: worst relative error \(worst)")
+        print("BERT gradient check (dropout \(dropout)): worst relative error \(worst)")
     }
 
     /// Training mode draws dropout masks from the model's seeded generator: outputs differ from

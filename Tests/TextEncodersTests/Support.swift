@@ -157,6 +157,8 @@ enum TinyModel {
         var bertPrefix = ""
         /// An MPNet encoder (HF `MPNetModel` names, relative position bias, no token types).
         var mpnet = false
+        /// `hidden_dropout_prob` and `attention_probs_dropout_prob`.
+        var dropout = 0.1
     }
 
     /// The tensors of a random BERT with HuggingFace names.
@@ -231,13 +233,13 @@ enum TinyModel {
             try json(["architectures": ["MPNetForMaskedLM"], "model_type": "mpnet", "vocab_size": tokens.count, "hidden_size": o.hidden,
                       "num_hidden_layers": o.layers, "num_attention_heads": o.heads, "intermediate_size": o.intermediate,
                       "max_position_embeddings": o.positions, "layer_norm_eps": 1e-5, "hidden_act": "gelu",
-                      "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 1,
+                      "hidden_dropout_prob": o.dropout, "attention_probs_dropout_prob": o.dropout, "pad_token_id": 1,
                       "relative_attention_num_buckets": 32], "config.json")
         } else {
             try json(["architectures": ["BertModel"], "model_type": "bert", "vocab_size": tokens.count, "hidden_size": o.hidden,
                       "num_hidden_layers": o.layers, "num_attention_heads": o.heads, "intermediate_size": o.intermediate,
                       "max_position_embeddings": o.positions, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu",
-                      "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 0], "config.json")
+                      "hidden_dropout_prob": o.dropout, "attention_probs_dropout_prob": o.dropout, "pad_token_id": 0], "config.json")
         }
         try Data((tokens.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("vocab.txt"))
         try json(["do_lower_case": true, "tokenizer_class": "BertTokenizer", "model_max_length": 512], "tokenizer_config.json")

@@ -99,7 +99,7 @@ import Testing
         // batches of four with dropout on are too noisy to compare.
         func dataLoss() -> Float {
             model.isTraining = false
-            return withoutGradients { task.loss(model, Array(data.examples.indices)).value.scalars[0] }
+            return withoutGradients { task.loss(model, .init(items: Array(data.examples.indices), dropoutSeed: 0)).value.scalars[0] }
         }
         let before = dataLoss()
         let summary = try Trainer(model: model, task: task, configuration: TrainingConfiguration(epochs: 5, batchSize: 4, learningRate: 3e-3, seed: 2)).fit()
@@ -122,7 +122,7 @@ import Testing
         let task = try TextPairTrainingTask(data: TextPairDataset(kind: .triplets, examples: examples),
                                             loss: .multipleNegativesRanking(MultipleNegativesRankingLoss()), batchSize: 8)
         for batch in try task.batches(epoch: 0, seed: 0, model: model) {
-            let texts = batch.flatMap { [examples[$0].first, examples[$0].second] }
+            let texts = batch.items.flatMap { [examples[$0].first, examples[$0].second] }
             #expect(Set(texts).count == texts.count)
         }
     }
