@@ -101,8 +101,18 @@ public final class SentenceTransformer: Module {
 
     /// Embeddings `[texts.count, dimension]` through autodiff ops (gradients flow to the
     /// parameters); dropout is active in training mode.
+    ///
+    /// The texts run in groups of similar length, each padded only to its own longest, and the
+    /// rows come back in input order: padding a batch of mixed lengths to its longest text would
+    /// more than double the work of every layer (the padded rows are computed and thrown away).
     public func embed(_ texts: [String]) -> Tensor {
-        embed(TokenBatch(texts.map(tokenize)))
+        let encodings = texts.map(tokenize)
+        let groups = TokenBatch.lengthGroups(encodings.map(\.count))
+        guard groups.count > 1 else { return embed(TokenBatch(encodings)) }
+        let parts = groups.map { embed(TokenBatch($0.map { encodings[$0] })) }
+        var position = [Int](repeating: 0, count: texts.count)
+        for (row, index) in groups.joined().enumerated() { position[index] = row }
+        return Tensor.concatenate(parts, axis: 0).indexSelect(position)
     }
 
     /// Embeddings of an already tokenised batch.
