@@ -58,17 +58,17 @@ extension ServiceState {
         }
         let scores = try await crossScores(reranker, query: query, candidates: candidates)
         return RerankResponse(scores: scores.map { reranker.labels == 1 ? .one($0[0]) : .several($0) },
-                              ranking: scores.indices.sorted { (scores[$0][0], $1) > (scores[$1][0], $0) }, labels: reranker.labels)
+                              ranking: CrossEncoder.ranking(scores.map { $0[0] }), labels: reranker.labels)
     }
 
     /// A search's best `k` of its first `candidates` hits, reordered by the cross-encoder's score of
     /// the query with each hit's text (hits without text keep their place after those with one).
     func reranked(_ hits: [SearchHit], query: String, k: Int) async throws -> [(hit: SearchHit, rerank: Float?)] {
         let reranker = try requireReranker()
-        let withText = hits.filter { $0.text != nil }
-        let scores = try await crossScores(reranker, query: query, candidates: withText.map { $0.text! })
-        let ordered = zip(withText, scores.map { $0[0] }).sorted { $0.1 > $1.1 }.map { ($0.0, Optional($0.1)) }
-        let rest = hits.filter { $0.text == nil }.map { ($0, Float?.none) }
-        return Array((ordered + rest).prefix(k))
+        let withText = hits.indices.filter { hits[$0].text != nil }
+        let scores = try await crossScores(reranker, query: query, candidates: withText.map { hits[$0].text! })
+        var perHit = [Float?](repeating: nil, count: hits.count)
+        for (i, s) in zip(withText, scores) { perHit[i] = s[0] }
+        return CrossEncoder.ranking(perHit, keep: k).map { (hits[$0], perHit[$0]) }
     }
 }

@@ -52,7 +52,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "DINO: local crops per item.") var localCrops = 2
     @Option(help: "SimCLR: NT-Xent temperature (default 0.5); simcse: the softmax temperature (default 0.05).") var temperature: Float?
     @Option(help: "Barlow Twins: λ of the off-diagonal term.") var lambda: Float = 5e-3
-    @Option(help: "Epochs.") var epochs = 10
+    @Option(name: .customLong("epochs"), help: "Epochs (default 10; simcse 1).") var epochsOption: Int?
+    /// `--epochs`, or the method's default: one pass for SimCSE (its recipe), ten otherwise.
+    var epochs: Int { epochsOption ?? (method.viewMethod == nil ? 1 : 10) }
     @Option(help: "Batch size.") var batchSize = 128
     @Option(help: "Learning rate (default: 0.06 with sgd and lars, 0.001 with adam; simcse 3e-5).") var lr: Float?
     @Option(help: "Optimizer: sgd, lars, adam or adamw (default: adam for dino, sgd otherwise, as lightly's examples).") var optimizer: String?
@@ -148,10 +150,7 @@ struct PretrainCommand: ParsableCommand {
 
     /// A CNN for images, a sequence encoder for sequences; unnormalised embeddings, as the heads expect.
     func encoderConfiguration(_ augmentation: ViewAugmentation) throws -> EncoderConfiguration {
-        let widths = blocks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !widths.isEmpty, widths.allSatisfy({ $0 > 0 }), widths.count == blocks.split(separator: ",").count else {
-            throw ValidationError("--blocks must list positive channel counts, e.g. 32,64; got \(blocks)")
-        }
+        let widths = try BlockChannels.parse(blocks)
         guard dim > 0, hidden > 0, projectionDim > 0, dinoDim > 0, localCrops >= 0 else {
             throw ValidationError("--dim, --hidden, --projection-dim and --dino-dim must be positive, --local-crops ≥ 0")
         }

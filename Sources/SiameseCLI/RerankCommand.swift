@@ -42,7 +42,7 @@ struct RerankCommand: ParsableCommand {
         let value: (Int) -> JSONValue = { i in
             encoder.labels == 1 ? .number(Double(scores[i][0])) : .array(scores[i].map { .number(Double($0)) })
         }
-        let order = lines.indices.sorted { (scores[$0][0], $1) > (scores[$1][0], $0) }
+        let order = CrossEncoder.ranking(scores.map { $0[0] })
         formatting.emit(.object([("scores", .array(lines.indices.map(value))), ("ranking", .array(order.map { .int($0) })),
                                  ("labels", .int(encoder.labels))])) {
             order.prefix(top ?? order.count).enumerated().map { rank, i in

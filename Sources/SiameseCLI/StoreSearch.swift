@@ -133,12 +133,13 @@ struct StoreSearch {
         var out: [(query: String, hits: [(id: String, score: Float, item: StoredItem?)])] = []
         var scores: [[Float?]] = []
         for r in results {
-            let texted = r.hits.filter { $0.item?.text != nil }
-            let cross = reranker.scores(query: r.query, candidates: texted.map { $0.item!.text! })
-            let order = texted.indices.sorted { (cross[$0], $1) > (cross[$1], $0) }
-            let kept = (order.map { (texted[$0], Optional(cross[$0])) } + r.hits.filter { $0.item?.text == nil }.map { ($0, Float?.none) }).prefix(k)
-            out.append((r.query, kept.map(\.0)))
-            scores.append(kept.map(\.1))
+            let texted = r.hits.indices.filter { r.hits[$0].item?.text != nil }
+            let cross = reranker.scores(query: r.query, candidates: texted.map { r.hits[$0].item!.text! })
+            var perHit = [Float?](repeating: nil, count: r.hits.count)
+            for (i, s) in zip(texted, cross) { perHit[i] = s }
+            let kept = CrossEncoder.ranking(perHit, keep: k)
+            out.append((r.query, kept.map { r.hits[$0] }))
+            scores.append(kept.map { perHit[$0] })
         }
         return (out, scores)
     }

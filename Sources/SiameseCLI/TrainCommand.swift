@@ -36,6 +36,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Embedding dimension.") var dim = 32
     @Option(help: "CNN input size HxW (one channel unless --channels), e.g. 8x8.") var image: String?
     @Option(help: "Input channels (cnn, sequence).") var channels = 1
+    @Option(help: "Convolution blocks' channels (cnn, sequence), e.g. 32,64 (default: 16,32 for cnn, 32,64 for sequence).") var blocks: String?
     @Option(help: "Loss: contrastive, online-contrastive, triplet, mnrl, bce, multi-similarity, circle, supcon, arcface, cosface, proxy-anchor, or cosine (pre-built pairs with scores).") var loss = "contrastive"
     @Option(help: "Margin of contrastive (default 0.5), triplet (0.3), circle (m, 0.4), arcface (degrees, 28.6), cosface (0.35) and proxy-anchor (0.1).") var margin: Float?
     @Option(help: "Scale of mnrl (default 20), arcface and cosface (64), and circle's gamma (80).") var lossScale: Float?

@@ -150,6 +150,7 @@ extension TrainCommand {
         let source = input.source
         switch encoder {
         case "mlp":
+            if blocks != nil { throw ValidationError("--blocks applies to the cnn and sequence encoders (the mlp takes --layers)") }
             let widths = try (layers ?? "\(features),128").split(separator: ",").map { part -> Int in
                 guard let w = Int(part.trimmingCharacters(in: .whitespaces)), w > 0 else { throw ValidationError("--layers must be positive integers like 64,128,64, got \(layers ?? "")") }
                 return w
@@ -175,12 +176,14 @@ extension TrainCommand {
             guard size.0 * size.1 * size.2 == features else {
                 throw ValidationError("--image \(size.1)x\(size.2) with \(size.0) channel(s) needs \(size.0 * size.1 * size.2) features, \(source) has \(features)")
             }
-            return .cnn(CNNConfiguration(channels: size.0, height: size.1, width: size.2, embeddingDimension: dim))
+            return .cnn(CNNConfiguration(channels: size.0, height: size.1, width: size.2, blockChannels: try blocks.map(BlockChannels.parse) ?? [16, 32],
+                                         embeddingDimension: dim))
         case "sequence":
             guard channels > 0, features % channels == 0 else {
                 throw ValidationError("--encoder sequence: \(features) features do not split into \(channels) channels")
             }
-            return .sequence(SequenceConfiguration(channels: channels, length: features / channels, embeddingDimension: dim))
+            return .sequence(SequenceConfiguration(channels: channels, length: features / channels,
+                                                   blockChannels: try blocks.map(BlockChannels.parse) ?? [32, 64], embeddingDimension: dim))
         default:
             throw ValidationError("--encoder must be mlp, cnn or sequence, got \(encoder)")
         }

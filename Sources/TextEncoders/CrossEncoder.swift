@@ -15,15 +15,9 @@ import Tokenizers
 /// vector, BERT's pooler (dense + tanh), the classifier (one output per label); then the activation
 /// (the library's default: sigmoid for one label, none for more).
 public final class CrossEncoder: @unchecked Sendable {
-    /// What turns the classifier's outputs into scores (`activation_fn`).
-    public enum Activation: String, Sendable, CaseIterable {
-        /// 1 / (1 + e⁻ˣ): a probability-like score per label.
-        case sigmoid = "torch.nn.modules.activation.Sigmoid"
-        /// The logits as they are.
-        case identity = "torch.nn.modules.linear.Identity"
-        /// tanh(x).
-        case tanh = "torch.nn.modules.activation.Tanh"
-    }
+    /// What turns the classifier's outputs into scores (`activation_fn`): sigmoid (the default
+    /// for one label), identity (for several), or any other activation sentence-transformers names.
+    public typealias Activation = DenseModule.Activation
 
     /// Number of scores per pair (`num_labels`).
     public let labels: Int
@@ -135,13 +129,7 @@ public final class CrossEncoder: @unchecked Sendable {
         guard !pairs.isEmpty else { return [] }
         let logits = engine.encode(pairs.map { tokenize($0.0, $0.1) }, batchSize: max(1, batchSize)).scalars
         return (0..<pairs.count).map { i in
-            logits[(i * labels)..<((i + 1) * labels)].map { x in
-                switch activation {
-                case .sigmoid: 1 / (1 + (-x).exp)
-                case .identity: x
-                case .tanh: Foundation.tanh(x)
-                }
-            }
+            logits[(i * labels)..<((i + 1) * labels)].map(activation.apply)
         }
     }
 
@@ -150,8 +138,16 @@ public final class CrossEncoder: @unchecked Sendable {
     public func scores(query: String, candidates: [String], batchSize: Int = 32) -> [Float] {
         predict(candidates.map { (query, $0) }, batchSize: batchSize).map { $0[0] }
     }
+
+    /// The order a rerank gives: the indices of the scored candidates by descending score (ties in
+    /// input order), then those without a score (a search hit without text) in input order, at
+    /// most `keep` of them. The one ordering of `rerank`, `search --rerank` and the service.
+    /// - Parameters:
+    ///   - scores: each candidate's score, nil for one that was not scored.
+    ///   - keep: the most indices returned.
+    public static func ranking(_ scores: [Float?], keep: Int = .max) -> [Int] {
+        let scored = scores.indices.filter { scores[$0] != nil }.sorted { (scores[$0]!, $1) > (scores[$1]!, $0) }
+        return Array((scored + scores.indices.filter { scores[$0] == nil }).prefix(max(0, keep)))
+    }
 }
 
-private extension Float {
-    var exp: Float { Foundation.exp(self) }
-}

@@ -5,12 +5,25 @@ import Tensors
 /// sentence-transformers' `Dense` module: a linear layer and an activation on the sentence vector
 /// (`2_Dense/config.json` and its `model.safetensors` with `linear.weight` / `linear.bias`).
 public final class DenseModule: Module {
-    public enum Activation: String, Sendable {
+    /// An activation as sentence-transformers names it (the PyTorch class): Dense modules'
+    /// `activation_function`, cross-encoders' `activation_fn`.
+    public enum Activation: String, Sendable, CaseIterable {
         case identity = "torch.nn.modules.linear.Identity"
         case tanh = "torch.nn.modules.activation.Tanh"
         case relu = "torch.nn.modules.activation.ReLU"
         case gelu = "torch.nn.modules.activation.GELU"
         case sigmoid = "torch.nn.modules.activation.Sigmoid"
+
+        /// The activation of one value, outside the autodiff graph (a cross-encoder's scores).
+        public func apply(_ x: Float) -> Float {
+            switch self {
+            case .identity: x
+            case .tanh: Foundation.tanh(x)
+            case .relu: max(0, x)
+            case .gelu: 0.5 * x * (1 + Foundation.erf(x / Float(2).squareRoot()))
+            case .sigmoid: 1 / (1 + Foundation.exp(-x))
+            }
+        }
     }
 
     public let linear: Linear

@@ -23,7 +23,7 @@ struct PromptCLITests {
             let out = dir.file("\(key).npy")
             let r = try SiameseExecutable.run(["embed", "--model", model.path, "--input", dir.file("texts.txt").path, "--output", out.path] + arguments)
             #expect(r.status == 0, "\(key): \(r.stderr)")
-            let rows = try MPNetCLITests().readMatrix(out)
+            let rows = try readNPYRows(out)
             let expected = try #require(table[key]).map { $0.map(\.floatValue) }
             #expect(rows.count == expected.count)
             for (row, ref) in zip(rows, expected) {

@@ -29,6 +29,38 @@ struct SelfSupervisedBlocksTests {
         #expect(mean.allSatisfy { abs($0) < 1e-4 }, "\(mean)")
     }
 
+    @Test("DINO's last layer is weight-normalised: each logit is the input's dot product with a unit prototype, whatever the weight's scale")
+    func dinoLastLayerNormalisesItsWeight() throws {
+        var g = SeededGenerator(seed: 4)
+        let head = ProjectionHead.dinoLastLayer(bottleneck: 5, output: 7, generator: &g)
+        #expect(head.namedParameters.map(\.name) == ["blocks.0.linear.weight"])
+        let x = Tensor.randomNormal([3, 5], generator: &g)
+        let w = try #require(head.namedParameters.first?.parameter)
+        func expected() -> [Double] {
+            let v = w.value.scalars.map(Double.init), xs = x.scalars.map(Double.init)
+            return (0..<3).flatMap { r in
+                (0..<7).map { o in
+                    let row = v[(o * 5)..<(o * 5 + 5)]
+                    let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+                    return zip(xs[(r * 5)..<(r * 5 + 5)], row).map { $0 * $1 / norm }.reduce(0, +)
+                }
+            }
+        }
+        let before = head(x).scalars
+        for (a, b) in zip(before, expected()) { #expect(abs(Double(a) - b) < 1e-5) }
+        // The gradient reaches the raw weight through the normalisation: orthogonal to each row.
+        w.zeroGrad()
+        try head(x).sum().backward()
+        let grad = try #require(w.grad).scalars, v = w.value.scalars
+        #expect(grad.contains { $0 != 0 })
+        for o in 0..<7 {
+            let dot = (0..<5).map { Double(grad[o * 5 + $0]) * Double(v[o * 5 + $0]) }.reduce(0, +)
+            #expect(abs(dot) < 1e-4, "row \(o): gradient · weight = \(dot)")
+        }
+        w.value = withoutGradients { w.value * 37 }
+        for (a, b) in zip(withoutGradients { head(x) }.scalars, before) { #expect(abs(a - b) < 1e-5, "scaling the weight changed a logit") }
+    }
+
     static let image: [Float] = (0..<(3 * 8 * 10)).map { Float(($0 * 37) % 101) / 100 }
 
     @Test("image augmentations: the same seed gives the same view, another seed another; values stay in [0, 1]",

@@ -98,4 +98,15 @@ import Testing
             }
         }
     }
+
+    /// The one rerank ordering: scored candidates by descending score, ties in input order, then
+    /// the unscored in input order, cut to `keep`.
+    @Test func rankingOrdersScoresThenUnscored() {
+        let scores: [Float?] = [0.2, nil, 0.9, 0.2, nil, -1, 0.9]
+        #expect(CrossEncoder.ranking(scores) == [2, 6, 0, 3, 5, 1, 4])
+        #expect(CrossEncoder.ranking(scores, keep: 3) == [2, 6, 0])
+        #expect(CrossEncoder.ranking(scores, keep: 0).isEmpty)
+        #expect(CrossEncoder.ranking([nil, nil]) == [0, 1])
+        #expect(CrossEncoder.ranking([]).isEmpty)
+    }
 }

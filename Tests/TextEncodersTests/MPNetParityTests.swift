@@ -37,14 +37,7 @@ struct MPNetParityTests {
     }
 
     func check(_ ours: [[Float]], _ label: String) {
-        var worstCosine = 1.0, worstDiff = 0.0
-        for (i, (o, r)) in zip(ours, Self.expected).enumerated() {
-            let (c, d) = compare(o, r)
-            worstCosine = min(worstCosine, c)
-            worstDiff = max(worstDiff, d)
-            #expect(c >= 0.99999 && d <= 1e-5, "sentence \(i): cosine \(c), max abs diff \(d)")
-        }
-        print("all-mpnet-base-v2 parity (\(label)): min cosine \(worstCosine), max abs diff \(worstDiff)")
+        expectParity(ours, Self.expected, "all-mpnet-base-v2 (\(label))")
     }
 
     @Test(arguments: [1, 64])
@@ -64,14 +57,7 @@ struct MPNetParityTests {
         let ours = rows(withoutGradients { m.embed(short.map { Self.sentences[$0] }) })
             + rows(withoutGradients { m.embed([Self.sentences[long]]) })
         let keep = short + [long]
-        var worstCosine = 1.0, worstDiff = 0.0
-        for (o, i) in zip(ours, keep) {
-            let (c, d) = compare(o, Self.expected[i])
-            worstCosine = min(worstCosine, c)
-            worstDiff = max(worstDiff, d)
-            #expect(c >= 0.99999 && d <= 1e-5, "sentence \(i): cosine \(c), max abs diff \(d)")
-        }
-        print("all-mpnet-base-v2 parity (autodiff path, \(keep.count) sentences): min cosine \(worstCosine), max abs diff \(worstDiff)")
+        expectParity(ours, keep.map { Self.expected[$0] }, "all-mpnet-base-v2 (autodiff path, \(keep.count) sentences)", sentences: keep)
     }
 
     @Test func int8StaysCloseToFloat32() throws {

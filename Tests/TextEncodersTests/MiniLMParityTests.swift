@@ -27,12 +27,7 @@ struct MiniLMParityTests {
     func engineMatchesSentenceTransformers(batchSize: Int) throws {
         let m = try MiniLM.model()
         let ours = rows(m.encode(Reference.sentences, batchSize: batchSize))
-        var worstCosine = 1.0, worstDiff = 0.0
-        for (o, r) in zip(ours, Reference.matrix("embeddings")) {
-            let (c, d) = compare(o, r)
-            worstCosine = min(worstCosine, c)
-            worstDiff = max(worstDiff, d)
-        }
+        let (worstCosine, worstDiff) = worst(ours, Reference.matrix("embeddings"))
         print("MiniLM parity (engine, batch \(batchSize)): min cosine \(worstCosine), max abs diff \(worstDiff)")
         #expect(worstCosine >= 0.99999)
         #expect(worstDiff <= 1e-5)
@@ -56,12 +51,7 @@ struct MiniLMParityTests {
     @Test func differentiablePathMatches() throws {
         let m = try MiniLM.model()
         let ours = rows(withoutGradients { m.embed(Reference.sentences) })
-        var worstCosine = 1.0, worstDiff = 0.0
-        for (o, r) in zip(ours, Reference.matrix("embeddings")) {
-            let (c, d) = compare(o, r)
-            worstCosine = min(worstCosine, c)
-            worstDiff = max(worstDiff, d)
-        }
+        let (worstCosine, worstDiff) = worst(ours, Reference.matrix("embeddings"))
         print("MiniLM parity (autodiff path): min cosine \(worstCosine), max abs diff \(worstDiff)")
         #expect(worstCosine >= 0.99999)
         #expect(worstDiff <= 1e-5)

@@ -46,11 +46,9 @@ struct PromptTests {
             let expected = try #require(table[key]).map { $0.map(Float.init) }
             for precision in [Precision.float32] {
                 let ours = rows(try model.encode(Self.sentences, prompt: choice, batchSize: 2, precision: precision))
-                for (o, r) in zip(ours, expected) {
-                    let (c, d) = compare(o, r)
-                    worstCosine = min(worstCosine, c)
-                    worstDiff = max(worstDiff, d)
-                }
+                let (c, d) = worst(ours, expected)
+                worstCosine = min(worstCosine, c)
+                worstDiff = max(worstDiff, d)
             }
         }
         print("prompts parity (include_prompt \(includePrompt)): min cosine \(worstCosine), max abs diff \(worstDiff)")

@@ -75,15 +75,7 @@ struct RobertaFixture: CustomTestStringConvertible, Sendable {
     }
 
     func check(_ ours: [[Float]], _ expected: [[Float]], _ label: String) {
-        #expect(ours.count == expected.count)
-        var worstCosine = 1.0, worstDiff = 0.0
-        for (i, (o, r)) in zip(ours, expected).enumerated() {
-            let (c, d) = compare(o, r)
-            worstCosine = min(worstCosine, c)
-            worstDiff = max(worstDiff, d)
-            #expect(o.count == r.count && c >= 0.99999 && d <= 1e-5, "sentence \(i): cosine \(c), max abs diff \(d)")
-        }
-        print("\(label) parity: min cosine \(worstCosine), max abs diff \(worstDiff)")
+        expectParity(ours, expected, label)
     }
 
     @Test(arguments: RobertaFixture.all, [1, 64])

@@ -289,6 +289,30 @@ func compare(_ a: [Float], _ b: [Float]) -> (cosine: Double, maxDiff: Double) {
     return (dot / max((na * nb).squareRoot(), 1e-30), diff)
 }
 
+/// The worst row of a comparison: the least cosine and the largest absolute difference over the
+/// pairs of rows of `ours` and `reference`.
+func worst(_ ours: [[Float]], _ reference: [[Float]]) -> (cosine: Double, maxDiff: Double) {
+    #expect(ours.count == reference.count, "\(ours.count) rows against \(reference.count)")
+    return zip(ours, reference).map { compare($0, $1) }.reduce((1.0, 0.0)) { (min($0.0, $1.cosine), max($0.1, $1.maxDiff)) }
+}
+
+/// Every row of `ours` within cosine 0.99999 and max abs difference 1e-5 of its reference row (the
+/// parity bar of issue 14), each failure naming the sentence; prints the worst row.
+/// - Parameters:
+///   - ours: our embeddings.
+///   - expected: the reference's, row for row.
+///   - label: what is compared, for the printed line.
+///   - sentences: the sentence number of each row (default 0, 1, 2, …).
+func expectParity(_ ours: [[Float]], _ expected: [[Float]], _ label: String, sentences: [Int]? = nil) {
+    #expect(ours.count == expected.count, "\(label): \(ours.count) rows against \(expected.count)")
+    for (k, (o, r)) in zip(ours, expected).enumerated() {
+        let (c, d) = compare(o, r)
+        #expect(o.count == r.count && c >= 0.99999 && d <= 1e-5, "\(label): sentence \(sentences?[k] ?? k): cosine \(c), max abs diff \(d)")
+    }
+    let (c, d) = worst(ours, expected)
+    print("\(label) parity: min cosine \(c), max abs diff \(d)")
+}
+
 func rows(_ t: Tensor) -> [[Float]] {
     let d = t.shape[1], s = t.scalars
     return (0..<t.shape[0]).map { Array(s[($0 * d)..<(($0 + 1) * d)]) }

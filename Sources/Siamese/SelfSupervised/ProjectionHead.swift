@@ -21,13 +21,19 @@ public final class ProjectionHead: Layer {
         public var norm: Norm
         /// Activation after the normalisation.
         public var activation: Activation
+        /// The linear layer's weight rows are used as unit vectors (PyTorch's `weight_norm` with
+        /// the gain fixed at 1: DINO's `norm_last_layer`), so each output is the cosine of the input
+        /// with one prototype times the input's norm; no bias.
+        public var normalizedWeight: Bool
         /// - Parameters:
         ///   - input: input width.
         ///   - output: output width.
         ///   - norm: normalisation after the linear layer.
         ///   - activation: activation last.
-        public init(_ input: Int, _ output: Int, norm: Norm = .none, activation: Activation = .none) {
+        ///   - normalizedWeight: use the weight's rows normalised to unit length (no bias).
+        public init(_ input: Int, _ output: Int, norm: Norm = .none, activation: Activation = .none, normalizedWeight: Bool = false) {
             self.input = input; self.output = output; self.norm = norm; self.activation = activation
+            self.normalizedWeight = normalizedWeight
         }
     }
 
@@ -50,7 +56,7 @@ public final class ProjectionHead: Layer {
             ensure(a.output == b.input, "ProjectionHead: a block of \(a.output) outputs feeds one of \(b.input) inputs")
         }
         self.blocks = blocks
-        linears = blocks.map { Linear($0.input, $0.output, bias: $0.norm == .none, generator: &generator) }
+        linears = blocks.map { Linear($0.input, $0.output, bias: $0.norm == .none && !$0.normalizedWeight, generator: &generator) }
         norms = blocks.map { block -> (any Layer)? in
             switch block.norm {
             case .none: nil
@@ -90,7 +96,9 @@ public final class ProjectionHead: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = input
         for i in blocks.indices {
-            x = linears[i](x)
+            // Normalising inside the graph: the gradient reaches the raw weight through the norm, as
+            // it reaches weight_v in PyTorch.
+            x = blocks[i].normalizedWeight ? x.matmul(linears[i].weight.value.l2Normalized(), transposeOther: true) : linears[i](x)
             if let norm = norms[i] { x = norm(x) }
             switch blocks[i].activation {
             case .none: break
@@ -135,16 +143,17 @@ extension ProjectionHead {
 
     /// DINO's head (lightly `DINOProjectionHead` without batch norm): Linear → GELU → Linear → GELU →
     /// Linear to the bottleneck; the caller L2-normalises and applies the last layer
-    /// (``dinoLastLayer(bottleneck:output:generator:)``). lightly's weight normalisation of the last
-    /// layer is left out.
+    /// (``dinoLastLayer(bottleneck:output:generator:)``).
     public static func dino(input: Int, hidden: Int, bottleneck: Int, generator: inout SeededGenerator) -> ProjectionHead {
         ProjectionHead([Block(input, hidden, activation: .gelu), Block(hidden, hidden, activation: .gelu), Block(hidden, bottleneck)],
                        generator: &generator)
     }
 
-    /// DINO's last layer: a bias-free Linear from the normalised bottleneck to the output logits.
+    /// DINO's last layer (lightly's `norm_last_layer=True`): a weight-normalised, bias-free Linear
+    /// from the normalised bottleneck to the output logits — each logit the cosine with one
+    /// prototype, so no prototype wins by growing its norm.
     public static func dinoLastLayer(bottleneck: Int, output: Int, generator: inout SeededGenerator) -> ProjectionHead {
-        ProjectionHead([Block(bottleneck, output)], generator: &generator)
+        ProjectionHead([Block(bottleneck, output, normalizedWeight: true)], generator: &generator)
     }
 }
 
