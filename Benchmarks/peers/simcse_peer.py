@@ -48,52 +48,18 @@ def embed(model, docs, out):
 
 
 def train(base, sentences_path, docs_path, out_dir, epochs, batch, lr, seed, threads, temperature):
-    import warnings
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from transformers import get_linear_schedule_with_warmup
-    try:
-        from sentence_transformers.sentence_transformer import losses
-    except ImportError:  # before sentence-transformers 6
-        from sentence_transformers import losses
-    warnings.filterwarnings("ignore", message=".*tokenize.*deprecated")
-
-    torch.set_num_threads(threads)
-    random.seed(seed)
-    torch.manual_seed(seed)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from text_train_peer import train as fine_tune
     seen, sentences = set(), []
     for s in read_lines(sentences_path):
         if s.strip() and s not in seen:
             seen.add(s)
             sentences.append(s)
-    model = SentenceTransformer(base, device="cpu")
-    loss = losses.MultipleNegativesRankingLoss(model, scale=1.0 / temperature)
-    order = list(range(len(sentences)))
-    steps_per_epoch = sum(1 for i in range(0, len(order), batch) if len(order[i:i + batch]) >= 2)
-    total = steps_per_epoch * epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(round(0.1 * total)), total)
-    model.train()
-    steps, started = 0, time.perf_counter()
-    for _ in range(epochs):
-        random.shuffle(order)
-        for i in range(0, len(order), batch):
-            texts = [sentences[j] for j in order[i:i + batch]]
-            if len(texts) < 2:
-                continue
-            features = [model.tokenize(texts), model.tokenize(texts)]  # two passes: two dropout masks
-            value = loss(features, None)
-            value.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            steps += 1
-    seconds = time.perf_counter() - started
-    model.eval()
+    # Each sentence its own positive: two forward passes, two dropout masks.
+    model, timing = fine_tune(base, [(s, s) for s in sentences], "mnrl", epochs, batch, lr, seed, threads, scale=1.0 / temperature)
     os.makedirs(out_dir, exist_ok=True)
     embed(model, read_lines(docs_path), os.path.join(out_dir, "docs.npy"))
-    print(json.dumps({"steps": steps, "seconds": seconds, "steps_per_s": steps / seconds}))
+    print(json.dumps(timing))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from lightly.models.modules import heads  # noqa: E402
 
 method, train_path, test_path, out_dir = sys.argv[1:5]
 epochs, batch, seed, threads = map(int, sys.argv[5:9])
+lr = float(sys.argv[9]) if len(sys.argv) > 9 else (1e-3 if method == "dino" else 0.06)
 torch.set_default_dtype(torch.float32)
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
@@ -108,7 +109,7 @@ def project(x, net):
 
 steps_per_epoch = N // batch
 total = epochs * steps_per_epoch
-opt = torch.optim.Adam(student.parameters(), lr=1e-3) if method == "dino" else torch.optim.SGD(student.parameters(), lr=0.06, momentum=0.9)
+opt = torch.optim.Adam(student.parameters(), lr=lr) if method == "dino" else torch.optim.SGD(student.parameters(), lr=lr, momentum=0.9)
 base_lr = opt.param_groups[0]["lr"]
 step_time, step = 0.0, 0
 for epoch in range(epochs):

@@ -15,15 +15,24 @@ import GradientChecking
         #expect(x.dropout(probability: 0.4, generator: &a).scalars != ya.scalars)
     }
 
-    @Test(arguments: [5, 8, 37] as [Int])
-    func maskFollowsTheGeneratorsUniformDraws(_ n: Int) {
-        // One draw per element in order; dropped exactly when nextUniform() < p (tails included).
+    /// One draw from the caller's generator seeds a stream per block of `dropoutBlock` elements;
+    /// an element is dropped exactly when its stream's next uniform number is below p (tails
+    /// included). Sizes across several blocks, which several threads draw at once.
+    @Test(arguments: [5, 8, 37, 3 * Tensor.dropoutBlock + 13] as [Int])
+    func maskFollowsTheBlocksUniformDraws(_ n: Int) {
         let x = Tensor.ones([n])
         var rng = SeededGenerator(seed: 99), replay = SeededGenerator(seed: 99)
         let y = x.dropout(probability: 0.45, generator: &rng).scalars
-        let expected = (0..<n).map { _ in replay.nextUniform() < 0.45 ? Float(0) : 1 / (1 - 0.45) }
+        let base = replay.next()
+        var expected: [Float] = []
+        for b in 0..<((n + Tensor.dropoutBlock - 1) / Tensor.dropoutBlock) {
+            var stream = SeededGenerator(seed: base &+ UInt64(b) &* 0x9E37_79B9_7F4A_7C15)
+            for _ in (b * Tensor.dropoutBlock)..<min(n, (b + 1) * Tensor.dropoutBlock) {
+                expected.append(stream.nextUniform() < 0.45 ? 0 : 1 / (1 - 0.45))
+            }
+        }
         #expect(y == expected)
-        #expect(rng.next() == replay.next(), "one draw per element")
+        #expect(rng.next() == replay.next(), "one draw from the caller's generator")
     }
 
     @Test(arguments: [0.1, 0.5, 0.8] as [Float])

@@ -13,7 +13,9 @@ import Testing
         defer { dir.cleanup() }
         var o = TinyModel.Options()
         o.hidden = 8; o.heads = 2; o.intermediate = 12; o.layers = 2
-        o.pooling = ["mean", "max", "cls"]
+        // Max pooling is not differentiable where two tokens tie; with dropout's rescaled values a
+        // near-tie lies within the finite-difference step, so its gradient is checked without dropout.
+        o.pooling = dropout ? ["mean", "cls"] : ["mean", "max", "cls"]
         let model = try SentenceTransformer(folder: try TinyModel.write(to: dir.file("m"), o))
         let texts = ["the cat sat", "a dog is good!", "hello"]
         var g = SeededGenerator(seed: 3)

@@ -61,15 +61,22 @@ public final class Adam: Optimizer {
             grad.withUnsafeBufferPointer { g in
                 m[i].withUnsafeMutableBufferPointer { mp in
                     v[i].withUnsafeMutableBufferPointer { vp in
-                        p.value.withUnsafeMutableBufferPointer { w in
-                            for j in 0..<w.count {
-                                var gj = g[j]
-                                if decay != 0 {
-                                    if decoupled { w[j] -= lr * decay * w[j] } else { gj += decay * w[j] }
+                        p.value.withUnsafeMutableBufferPointer { wb in
+                            // Large tensors (a text encoder's matrices) in runs over the threads.
+                            let gs = UInt(bitPattern: g.baseAddress), ms = UInt(bitPattern: mp.baseAddress)
+                            let vs = UInt(bitPattern: vp.baseAddress), ws = UInt(bitPattern: wb.baseAddress)
+                            Threading.parallelRanges(wb.count, costPerItem: 8) { range in
+                                guard let g = UnsafePointer<Float>(bitPattern: gs), let mp = UnsafeMutablePointer<Float>(bitPattern: ms),
+                                      let vp = UnsafeMutablePointer<Float>(bitPattern: vs), let w = UnsafeMutablePointer<Float>(bitPattern: ws) else { return }
+                                for j in range {
+                                    var gj = g[j]
+                                    if decay != 0 {
+                                        if decoupled { w[j] -= lr * decay * w[j] } else { gj += decay * w[j] }
+                                    }
+                                    mp[j] = b1 * mp[j] + (1 - b1) * gj
+                                    vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
+                                    w[j] -= stepSize * mp[j] / (vp[j].squareRoot() * invSqrtC2 + eps)
                                 }
-                                mp[j] = b1 * mp[j] + (1 - b1) * gj
-                                vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
-                                w[j] -= stepSize * mp[j] / (vp[j].squareRoot() * invSqrtC2 + eps)
                             }
                         }
                     }

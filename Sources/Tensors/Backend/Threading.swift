@@ -38,4 +38,21 @@ public enum Threading {
             }
         }
     }
+
+    /// Runs `body` over `0..<total` split into contiguous ranges, on several threads when the work
+    /// (`total · costPerItem`, in rough element operations) repays the cost of waking them, inline
+    /// in one call otherwise. Ranges are handed out dynamically, a few per thread, so a thread that
+    /// another process delays leaves its share to the others.
+    /// - Parameters:
+    ///   - total: the number of items.
+    ///   - costPerItem: rough element operations per item (32 K operations make a range worth a thread).
+    ///   - body: called with disjoint ranges that together cover `0..<total`.
+    public static func parallelRanges(_ total: Int, costPerItem: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        guard total > 0 else { return }
+        let chunks = Swift.min(total, Swift.max(1, Swift.min(4 * threadCount, total * costPerItem / 32_768)))
+        if chunks == 1 { body(0..<total); return }
+        parallelFor(chunks) { i in
+            body((total * i / chunks)..<(total * (i + 1) / chunks))
+        }
+    }
 }

@@ -6,27 +6,17 @@ extension Tensor {
     /// max(x, 0); the gradient at 0 is 0. NaN stays NaN (the gradient there is 0).
     public func relu() -> Tensor {
         let x = self
-        return mapBuffer { Self.parallelRuns(ck_relu, $0, $1, $2) }.recorded("relu", input: x) { g in
+        return mapBuffer { ck_relu($0, $1, Int64($2)) }.recorded("relu", input: x) { g in
             check(g.shape == x.shape, "relu", "gradient shape \(g.shape) differs from input \(x.shape)")
             let dx = TensorStorage(dtype: .float32, count: x.count)
             let gs = UInt(bitPattern: g.storage.floats), xs = UInt(bitPattern: x.storage.floats)
             let ds = UInt(bitPattern: dx.floats), n = x.count
-            spatialParallelRanges(n, costPerItem: 1) { range in
+            Threading.parallelRanges(n, costPerItem: 1) { range in
                 ck_relu_backward(UnsafePointer<Float>(bitPattern: gs)! + range.lowerBound,
                                  UnsafePointer<Float>(bitPattern: xs)! + range.lowerBound,
                                  UnsafeMutablePointer<Float>(bitPattern: ds)! + range.lowerBound, Int64(range.count))
             }
             return Tensor(shape: x.shape, storage: dx)
-        }
-    }
-
-    /// `kernel` over 0..<n, split into contiguous runs over the threads when n is large.
-    static func parallelRuns(_ kernel: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void,
-                             _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let xs = UInt(bitPattern: x), ys = UInt(bitPattern: y)
-        spatialParallelRanges(n, costPerItem: 1) { range in
-            kernel(UnsafePointer<Float>(bitPattern: xs)! + range.lowerBound,
-                   UnsafeMutablePointer<Float>(bitPattern: ys)! + range.lowerBound, Int64(range.count))
         }
     }
 
@@ -91,7 +81,7 @@ extension Tensor {
         let a = Shape.axis(axis, rank: rank, op: "softmax")
         if a != rank - 1 { return transposed(a, rank - 1).softmax(axis: -1).transposed(a, rank - 1) }
         let cols = shape.last ?? 1
-        let y = mapBuffer { Kernels.softmaxRows($0, $1, rows: $2 / Swift.max(cols, 1), cols: cols) }
+        let y = mapBuffer(unit: cols) { Kernels.softmaxRows($0, $1, rows: $2 / Swift.max(cols, 1), cols: cols) }
         return y.recorded("softmax", input: self) { g in
             // dx = y ⊙ (g − Σ g⊙y)
             y * (g - (g * y).sum(axis: -1, keepDims: true))
@@ -103,7 +93,7 @@ extension Tensor {
         let a = Shape.axis(axis, rank: rank, op: "logSoftmax")
         if a != rank - 1 { return transposed(a, rank - 1).logSoftmax(axis: -1).transposed(a, rank - 1) }
         let cols = shape.last ?? 1
-        let y = mapBuffer { Kernels.logSoftmaxRows($0, $1, rows: $2 / Swift.max(cols, 1), cols: cols) }
+        let y = mapBuffer(unit: cols) { Kernels.logSoftmaxRows($0, $1, rows: $2 / Swift.max(cols, 1), cols: cols) }
         return y.recorded("log_softmax", input: self) { g in
             // dx = g − softmax(x) · Σ g
             g - y.exp() * g.sum(axis: -1, keepDims: true)

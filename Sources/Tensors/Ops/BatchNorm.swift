@@ -74,7 +74,7 @@ extension Tensor {
             let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * channels)
             defer { sums.deallocate() }
             let ss = UInt(bitPattern: shift.floats), ps = UInt(bitPattern: sums)
-            spatialParallelRanges(channels, costPerItem: cost) { range in
+            Threading.parallelRanges(channels, costPerItem: cost) { range in
                 let sums = UnsafeMutablePointer<Double>(bitPattern: ps)!
                 ck_channel_moments(UnsafePointer<Float>(bitPattern: xs), Int64(batch), Int64(channels), Int64(inner),
                                    Int64(range.lowerBound), Int64(range.upperBound), UnsafePointer<Float>(bitPattern: ss),
@@ -106,7 +106,7 @@ extension Tensor {
         let out = TensorStorage(dtype: .float32, count: count)
         let ys = UInt(bitPattern: out.floats), ms = UInt(bitPattern: meanS.floats)
         let ks = UInt(bitPattern: scaleS.floats), bs = UInt(bitPattern: beta.storage.floats)
-        spatialParallelRanges(channels, costPerItem: cost) { range in
+        Threading.parallelRanges(channels, costPerItem: cost) { range in
             ck_channel_affine(UnsafePointer<Float>(bitPattern: xs), UnsafeMutablePointer<Float>(bitPattern: ys),
                               Int64(batch), Int64(channels), Int64(inner), Int64(range.lowerBound), Int64(range.upperBound),
                               UnsafePointer<Float>(bitPattern: ms), UnsafePointer<Float>(bitPattern: ks),
@@ -122,7 +122,7 @@ extension Tensor {
             defer { sums.deallocate() }
             let gp = UInt(bitPattern: g.storage.floats), xp = UInt(bitPattern: input.storage.floats)
             let ps = UInt(bitPattern: sums), ms = UInt(bitPattern: meanS.floats)
-            spatialParallelRanges(channels, costPerItem: cost) { range in
+            Threading.parallelRanges(channels, costPerItem: cost) { range in
                 let sums = UnsafeMutablePointer<Double>(bitPattern: ps)!
                 ck_channel_grad_sums(UnsafePointer<Float>(bitPattern: gp), UnsafePointer<Float>(bitPattern: xp),
                                      Int64(batch), Int64(channels), Int64(inner), Int64(range.lowerBound),
@@ -148,7 +148,7 @@ extension Tensor {
                 }
                 let d = TensorStorage(dtype: .float32, count: g.count)
                 let ds = UInt(bitPattern: d.floats), cs = UInt(bitPattern: a)
-                spatialParallelRanges(channels, costPerItem: cost) { range in
+                Threading.parallelRanges(channels, costPerItem: cost) { range in
                     let a = UnsafePointer<Float>(bitPattern: cs)!
                     ck_channel_affine2(UnsafePointer<Float>(bitPattern: gp), UnsafePointer<Float>(bitPattern: xp),
                                        UnsafeMutablePointer<Float>(bitPattern: ds), Int64(batch), Int64(channels),

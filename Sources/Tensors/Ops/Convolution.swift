@@ -94,19 +94,6 @@ struct SpatialWindow {
     }
 }
 
-/// Runs `body` over 0..<total split into contiguous ranges, on several threads when the work
-/// (`total · costPerItem`, in rough element operations) repays the cost of waking them.
-func spatialParallelRanges(_ total: Int, costPerItem: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    guard total > 0 else { return }
-    // A few chunks per thread: indices are handed out dynamically, so a thread that another process
-    // delays leaves its share to the others.
-    let chunks = Swift.min(total, Swift.max(1, Swift.min(4 * Threading.threadCount, total * costPerItem / 32_768)))
-    if chunks == 1 { body(0..<total); return }
-    Threading.parallelFor(chunks) { i in
-        body((total * i / chunks)..<(total * (i + 1) / chunks))
-    }
-}
-
 /// dst[0..<n] = src[0..<n], eight lanes at a time: the runs here are short (often one 8-wide image
 /// row), where a call to memcpy costs more than the copy.
 @inline(__always)
@@ -528,7 +515,7 @@ extension Tensor {
         let pw = g.width + 2 * g.padW, pPlane = (g.height + 2 * g.padH) * pw
         let xs = UInt(bitPattern: x.storage.floats), ws = UInt(bitPattern: w.storage.floats)
         let bs = b.map { UInt(bitPattern: $0.storage.floats) }, ys = UInt(bitPattern: out.floats)
-        spatialParallelRanges(g.batch, costPerItem: outC * g.channels * g.kernelArea * g.outPlane) { range in
+        Threading.parallelRanges(g.batch, costPerItem: outC * g.channels * g.kernelArea * g.outPlane) { range in
             let x = UnsafePointer<Float>(bitPattern: xs)!, w = UnsafePointer<Float>(bitPattern: ws)!
             let y = UnsafeMutablePointer<Float>(bitPattern: ys)!
             let image = Scratch(g.channels * pPlane)

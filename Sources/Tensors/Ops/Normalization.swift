@@ -46,31 +46,43 @@ extension Tensor {
         check(gamma.shape == [d] && beta.shape == [d], "layerNorm", "gamma \(gamma.shape) and beta \(beta.shape) must be [\(d)] for input \(shape)")
         let out = TensorStorage(dtype: .float32, count: count)
         let xhat = TensorStorage(dtype: .float32, count: count)
-        var invStd = [Float](repeating: 0, count: rows)
-        let x = storage.floats, y = out.floats, h = xhat.floats, gm = gamma.storage.floats, bt = beta.storage.floats
-        for r in 0..<rows {
-            let p = x + r * d
-            let mean = Self.sumContiguous(p, d) / Float(d)
-            var v: Float = 0
-            for j in 0..<d { let c = p[j] - mean; v += c * c }
-            let inv = 1 / (v / Float(d) + epsilon).squareRoot()
-            invStd[r] = inv
-            for j in 0..<d {
-                let n = (p[j] - mean) * inv
-                h[r * d + j] = n
-                y[r * d + j] = n * gm[j] + bt[j]
+        let inverse = TensorStorage(dtype: .float32, count: Swift.max(rows, 1))
+        let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats), hs = UInt(bitPattern: xhat.floats)
+        let gs = UInt(bitPattern: gamma.storage.floats), bs = UInt(bitPattern: beta.storage.floats), vs = UInt(bitPattern: inverse.floats)
+        // Rows in contiguous runs over the threads (each row on its own).
+        Threading.parallelRanges(rows, costPerItem: 4 * d) { range in
+            let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
+            let h = UnsafeMutablePointer<Float>(bitPattern: hs)!, invStd = UnsafeMutablePointer<Float>(bitPattern: vs)!
+            let gm = UnsafePointer<Float>(bitPattern: gs)!, bt = UnsafePointer<Float>(bitPattern: bs)!
+            for r in range {
+                let p = x + r * d
+                let mean = Self.sumContiguous(p, d) / Float(d)
+                var v: Float = 0
+                for j in 0..<d { let c = p[j] - mean; v += c * c }
+                let inv = 1 / (v / Float(d) + epsilon).squareRoot()
+                invStd[r] = inv
+                for j in 0..<d {
+                    let n = (p[j] - mean) * inv
+                    h[r * d + j] = n
+                    y[r * d + j] = n * gm[j] + bt[j]
+                }
             }
         }
         let result = Tensor(shape: shape, storage: out)
         let normalized = Tensor(shape: shape, storage: xhat)
         return result.recorded("layerNorm", inputs: [self, gamma, beta]) { g, needs in
-            let gp = g.storage.floats, hp = normalized.storage.floats, gm = gamma.storage.floats
             var dx: Tensor?
             if needs[0] {
                 // dx = inv/d · (d·ĝ − Σĝ − x̂·Σ(ĝ·x̂)), with ĝ = g·gamma
-                var t = Tensor(shape: g.shape)
-                t.withUnsafeMutableBufferPointer { dp in
-                    for r in 0..<rows {
+                let t = TensorStorage(dtype: .float32, count: g.count)
+                let gps = UInt(bitPattern: g.storage.floats), hps = UInt(bitPattern: normalized.storage.floats)
+                let gms = UInt(bitPattern: gamma.storage.floats), ts = UInt(bitPattern: t.floats)
+                let invs = UInt(bitPattern: inverse.floats)  // captures the storage: it lives as long as the graph
+                Threading.parallelRanges(rows, costPerItem: 4 * d) { range in
+                    let gp = UnsafePointer<Float>(bitPattern: gps)!, hp = UnsafePointer<Float>(bitPattern: hps)!
+                    let gm = UnsafePointer<Float>(bitPattern: gms)!, dp = UnsafeMutablePointer<Float>(bitPattern: ts)!
+                    let invStd = UnsafePointer<Float>(bitPattern: invs)!
+                    for r in range {
                         let o = r * d
                         var sumG: Float = 0, sumGH: Float = 0
                         for j in 0..<d {
@@ -84,7 +96,7 @@ extension Tensor {
                         }
                     }
                 }
-                dx = t
+                dx = Tensor(shape: g.shape, storage: t)
             }
             return [dx,
                     needs[1] ? (g * normalized).reshaped([rows, d]).sum(axis: 0) : nil,

@@ -110,7 +110,7 @@ extension Tensor {
         let argmax = PoolIndices(count: planes * g.outPlane)
         let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats)
         let ids = UInt(bitPattern: argmax.pointer)
-        spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
+        Threading.parallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
             let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
             let index = UnsafeMutablePointer<Int32>(bitPattern: ids)!
             plan.forEachPlane(range, x, fill: -.infinity) { p, plane in
@@ -140,7 +140,7 @@ extension Tensor {
         let taps = PoolTaps(count: planes * g.outPlane)
         let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats), ts = UInt(bitPattern: taps.pointer)
         let (h, w) = (g.height, g.width)
-        spatialParallelRanges(planes, costPerItem: g.inPlane) { range in
+        Threading.parallelRanges(planes, costPerItem: g.inPlane) { range in
             ck_maxpool2x2_forward(UnsafePointer<Float>(bitPattern: xs)! + range.lowerBound * h * w,
                                   UnsafeMutablePointer<Float>(bitPattern: ys)! + range.lowerBound * g.outPlane,
                                   UnsafeMutablePointer<UInt8>(bitPattern: ts)! + range.lowerBound * g.outPlane,
@@ -151,7 +151,7 @@ extension Tensor {
             let dx = TensorStorage(dtype: .float32, count: planes * g.inPlane)
             let gs = UInt(bitPattern: grad.storage.floats), ds = UInt(bitPattern: dx.floats)
             let ts = UInt(bitPattern: taps.pointer)
-            spatialParallelRanges(planes, costPerItem: g.inPlane) { range in
+            Threading.parallelRanges(planes, costPerItem: g.inPlane) { range in
                 ck_maxpool2x2_backward(UnsafePointer<Float>(bitPattern: gs)! + range.lowerBound * g.outPlane,
                                        UnsafePointer<UInt8>(bitPattern: ts)! + range.lowerBound * g.outPlane,
                                        UnsafeMutablePointer<Float>(bitPattern: ds)! + range.lowerBound * h * w,
@@ -166,7 +166,7 @@ extension Tensor {
         let plan = PoolPlan(g, op: op, shape: shape)
         let out = TensorStorage(dtype: .float32, count: planes * g.outPlane)
         let xs = UInt(bitPattern: storage.floats), ys = UInt(bitPattern: out.floats)
-        spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
+        Threading.parallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
             let x = UnsafePointer<Float>(bitPattern: xs)!, y = UnsafeMutablePointer<Float>(bitPattern: ys)!
             plan.forEachPlane(range, x, fill: 0) { p, plane in
                 plan.means(plane, into: y + p * g.outPlane)
@@ -176,7 +176,7 @@ extension Tensor {
         return Tensor(shape: outShape, storage: out).recorded(op, input: self) { grad in
             let dx = TensorStorage(dtype: .float32, count: planes * g.inPlane)
             let gs = UInt(bitPattern: grad.storage.floats), ds = UInt(bitPattern: dx.floats)
-            spatialParallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
+            Threading.parallelRanges(planes, costPerItem: g.outPlane * g.kernelArea) { range in
                 let gp = UnsafePointer<Float>(bitPattern: gs)!, d = UnsafeMutablePointer<Float>(bitPattern: ds)!
                 plan.spreadMeans(range, gp, into: d)
             }
