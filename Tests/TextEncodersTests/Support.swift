@@ -159,13 +159,16 @@ enum TinyModel {
         var mpnet = false
         /// `hidden_dropout_prob` and `attention_probs_dropout_prob`.
         var dropout = 0.1
+        /// Standard deviation of the random weight matrices and tables (0.3 makes the tiny model's
+        /// outputs vary a lot between inputs; BERT initialises with 0.02).
+        var weightStd: Float = 0.3
     }
 
     /// The tensors of a random BERT with HuggingFace names.
     static func tensors(_ o: Options) -> [(String, Tensor)] {
         if o.mpnet { return mpnetTensors(o) }
         var g = SeededGenerator(seed: o.seed)
-        func r(_ shape: [Int], _ std: Float = 0.3) -> Tensor { .randomNormal(shape, std: std, generator: &g) }
+        func r(_ shape: [Int], _ std: Float? = nil) -> Tensor { .randomNormal(shape, std: std ?? o.weightStd, generator: &g) }
         let h = o.hidden, v = tokens.count
         var out: [(String, Tensor)] = [
             ("embeddings.word_embeddings.weight", r([v, h])), ("embeddings.position_embeddings.weight", r([o.positions, h])),
@@ -193,7 +196,7 @@ enum TinyModel {
     /// The tensors of a random MPNet with HuggingFace's `MPNetModel` names.
     static func mpnetTensors(_ o: Options) -> [(String, Tensor)] {
         var g = SeededGenerator(seed: o.seed)
-        func r(_ shape: [Int], _ std: Float = 0.3) -> Tensor { .randomNormal(shape, std: std, generator: &g) }
+        func r(_ shape: [Int], _ std: Float? = nil) -> Tensor { .randomNormal(shape, std: std ?? o.weightStd, generator: &g) }
         let h = o.hidden, v = tokens.count
         var out: [(String, Tensor)] = [
             ("embeddings.word_embeddings.weight", r([v, h])), ("embeddings.position_embeddings.weight", r([o.positions, h])),
