@@ -10,13 +10,13 @@ struct BenchCNNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn-step",
         abstract: "Time forward + backward + Adam of the small digits CNN (batch of pairs, contrastive loss).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Example:
           siamese bench cnn-step --threads 1 --json
         The model: Conv2d 1→16 3×3 → BatchNorm → ReLU → MaxPool 2 → Conv2d 16→32 → BatchNorm → ReLU →
         MaxPool 2 → Linear 128→32 → L2 normalise; each step embeds 2·pairs images in one pass.
         Prints the median and best step time over the measured steps.
-        """
+        """)
     )
 
     @OptionGroup var threading: ThreadsOption

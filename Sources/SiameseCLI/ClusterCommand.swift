@@ -8,7 +8,7 @@ struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Group vectors by similarity: community detection or connected components.",
-        discussion: """
+        discussion: HelpText.reflow("""
         communities (default) is sentence-transformers' community_detection: items with at least --min-size neighbours at or above --threshold (themselves included) propose communities, taken largest first without overlap. components links every pair at or above the threshold and reports the connected groups (single linkage) of at least --min-size items. Writes one JSON object per line, largest first: {"cluster":c,"size":n,"members":[rows]}.
 
         With --store postgres://… instead of --vectors, each item's --top-k nearest others come from the database's HNSW index, batch by batch (memory stays bounded by the pairs above the threshold, not the square of the store); members are item ids, and a community holds at most its proposing item and that item's --top-k neighbours. Items in no pair above the threshold are not reported.
@@ -17,7 +17,7 @@ struct ClusterCommand: ParsableCommand {
           siamese cluster --vectors x.npy --threshold 0.75 --min-size 10 --output clusters.jsonl
           siamese cluster --vectors x.npy --method components --threshold 0.9 --output groups.jsonl
           siamese cluster --store postgres://me@db:5432/items --threshold 0.8 --min-size 5 --output clusters.jsonl
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
     var vectors: String?

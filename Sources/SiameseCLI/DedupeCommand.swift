@@ -9,7 +9,7 @@ struct DedupeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dedupe",
         abstract: "Find near-duplicate pairs (paraphrase mining) among vectors.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Compares every pair exactly (cosine similarity unless --no-normalize), in tiles on every thread, with memory bounded by the tiles and the pairs found. With --threshold: every pair at or above it. With --top-k: each item's k most similar others, merged into unique pairs (as sentence-transformers' paraphrase_mining); both options together keep the top-k pairs at or above the threshold. Writes one JSON object per line, {"a":i,"b":j,"score":s} with i < j row numbers, highest score first.
 
         With --store, the vectors of an embedding store, and pairs named by item id ({"a":"id","b":"id","score":s}), printed unless --output is given.
@@ -21,7 +21,7 @@ struct DedupeCommand: ParsableCommand {
           siamese dedupe --store items.sqlite --threshold 0.95 --format jsonl
           siamese dedupe --vectors x.npy --top-k 10 --output pairs.jsonl
           siamese dedupe --store postgres://me@db:5432/items --top-k 20 --threshold 0.9 --table near_duplicates --output pairs.jsonl
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Vectors: .npy, rows × dimensions.", valueName: "x.npy"))
     var vectors: String?

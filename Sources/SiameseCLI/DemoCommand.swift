@@ -11,13 +11,13 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Engine self-check, then a signature verifier trained, calibrated and evaluated end to end.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Generates synthetic on-line signatures (x, y, pressure over time) for 100 writers: genuine samples that vary in speed, scale, rotation and jitter, and skilled forgeries that copy each writer's shape with different dynamics (speed, hesitations, tremor, pressure). A twin 1-D time-delay network is trained with triplets (forgeries as hard negatives) on 60 writers, the threshold is calibrated at the equal-error rate on 20 other writers, and EER and accuracy are reported on 20 writers seen by neither, for random and skilled forgeries separately.
 
         Example:
           siamese demo
           siamese demo --output demo-model      # then: siamese verify --model demo-model --a a.json --b b.json
-        """
+        """)
     )
 
     @Option(help: "Random seed (writers, initialisation, sampling).") var seed: UInt64 = 7

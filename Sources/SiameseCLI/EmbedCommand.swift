@@ -12,7 +12,7 @@ struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
         abstract: "Embed inputs with a trained model and write them as a float32 .npy matrix.",
-        discussion: """
+        discussion: HelpText.reflow("""
         A Siamese model folder (siamese.json) reads a CSV of feature rows: the columns it was
         trained on are picked by name, others (labels, ids) are ignored. A model trained on images
         also reads an image file (PGM/PPM, PNG or JPEG: one row) or a folder laid out as for
@@ -23,7 +23,7 @@ struct EmbedCommand: ParsableCommand {
           siamese embed --model model --input test.csv --output test.npy
           siamese embed --model all-MiniLM-L6-v2 --input sentences.txt --output sentences.npy --threads 2
           siamese embed --model e5-small --input questions.txt --output q.npy --role query
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Model folder, or a name found in $SIAMESE_MODELS or the Hugging Face cache.", valueName: "dir|name")) var model: String

@@ -8,7 +8,7 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Verification metrics for scored pairs: ROC/AUC, EER, FAR/FRR at a threshold, per-group audit, HTML report.",
-        discussion: """
+        discussion: HelpText.reflow("""
         The CSV needs a header with a score column and a label column (1 = same, 0 = different); other columns are ignored unless named by --group-column.
 
         The threshold reported is, in order: --threshold or a rule flag if given; the calibration saved in --model DIR if it has one; otherwise the point nearest the equal-error rate.
@@ -16,7 +16,7 @@ struct EvaluateCommand: ParsableCommand {
         Example:
           siamese evaluate --scores pairs.csv --lower-is-same --group-column region \\
               --target-far 0.001 --json metrics.json --report report.html
-        """)
+        """))
 
     @OptionGroup var input: ScoredPairsOptions
     @OptionGroup var rule: ThresholdRuleOptions
@@ -105,7 +105,7 @@ struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "Choose a decision threshold by a rule and save it with a model.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Prints the threshold with its FAR and FRR and 95% intervals (bootstrap with a fixed seed, and Wilson). With --model DIR it writes DIR/calibration.json atomically: threshold, rule, score direction, rates, a SHA-256 fingerprint of the scored pairs and the date; `siamese evaluate --model DIR` and verification use it from then on. When no threshold meets the rule the command says so and exits with status 1.
 
         With --pairs FILE instead of --scores, the model named by --model scores the labelled pairs itself (as `siamese score` would; a sentence-transformers folder or name, or a Siamese model folder) and the calibration is written into it: matching a pretrained model to a task in one command.
@@ -115,7 +115,7 @@ struct CalibrateCommand: ParsableCommand {
               --model models/signature
           siamese calibrate --scores val-pairs.csv --lower-is-same --eer --json
           siamese calibrate --model all-MiniLM-L6-v2 --pairs labelled-pairs.csv --max-f1
-        """)
+        """))
 
     @OptionGroup var input: ScoredPairsOptions
     @OptionGroup var rule: ThresholdRuleOptions

@@ -9,7 +9,7 @@ struct EvaluateRetrievalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate-retrieval",
         abstract: "Retrieval metrics (precision@1, R-precision, MAP@R, …) and few-shot accuracy for labelled embeddings.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Ranks by cosine similarity. Without --queries every item queries all the others (leave-one-out); with --queries and --query-labels the queries search the --embeddings gallery. Labels files have one label per line, in row order. Items whose label occurs nowhere else in the gallery have no relevant match and are skipped (counted in the JSON).
 
         Example:
@@ -19,7 +19,7 @@ struct EvaluateRetrievalCommand: ParsableCommand {
               --ways 5 --shots 1 --episodes 1000
           siamese evaluate-retrieval --embeddings train.npy --labels train.txt --queries test.npy --query-labels test.txt \\
               --knn --linear-probe --label-fraction 0.01
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Embeddings, float32 or float64 .npy, one row per item (the gallery).", valueName: "x.npy"))
     var embeddings: String

@@ -13,11 +13,11 @@ struct GEMMBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
         abstract: "GEMM GFLOP/s on the issue's shapes at 1 and 2 threads.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Shapes are M×K×N (batch × M×K×N for the batched one). With --json every line is one \
             object with keys m, n, k, batch, threads, gflops (best block), gflops_median, isa, \
             busy_others.
-            """
+            """)
     )
 
     @Flag(help: "Print one JSON object per line.")

@@ -6,12 +6,12 @@ struct IndexAddCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Add vectors to an exact or HNSW index file (rewritten atomically).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Ids continue after the largest id in the index unless --ids gives them; an id already present is an error (nothing is written).
 
         Example:
           siamese index add --index x.hnsw --vectors more.npy --threads 2
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Index file to change.", valueName: "index"))
     var index: String

@@ -7,7 +7,7 @@ struct IndexBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an index from a .npy matrix of vectors (one row per vector).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Ids are the row numbers of the matrix unless --ids gives them: numbers, or any text, one per line (string ids such as python3-ipalib are kept in the index file, taken by index add and index remove, and printed by search; --string-ids keeps all-numeric ids as text). Without --hnsw (or --quantize) the index is exact: every query is compared with every vector, batched through matrix products. With --hnsw the graph is built on --threads threads.
 
         Example:
@@ -15,7 +15,7 @@ struct IndexBuildCommand: ParsableCommand {
           siamese index build --vectors x.npy --ids names.txt --output x.hnsw --hnsw
           siamese index build --vectors x.npy --output x.hnsw --metric cosine --hnsw --m 16 --ef-construction 200 --threads 2
           siamese index build --vectors x.npy --output x.int8 --metric cosine --quantize int8
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Vectors: float32 or float64 .npy, rows × dimensions.", valueName: "x.npy"))
     var vectors: String

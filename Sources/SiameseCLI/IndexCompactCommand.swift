@@ -6,10 +6,10 @@ struct IndexCompactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compact",
         abstract: "Reclaim an HNSW index's tombstones (relinks their neighbours, renumbers nodes).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Example:
           siamese index compact --index x.hnsw --threads 2
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Index file to compact.", valueName: "index"))
     var index: String

@@ -6,12 +6,12 @@ struct IndexInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Describe an index file (and check it).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Checks the header, the section table and, with --verify, every checksum and link.
 
         Example:
           siamese index info --index x.hnsw --verify
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Index file.", valueName: "index"))
     var index: String

@@ -6,11 +6,11 @@ struct IndexRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove",
         abstract: "Remove vectors by id (HNSW: tombstones until compact).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Example:
           siamese index remove --index x.hnsw --ids 3,17,42
           siamese index remove --index x.hnsw --ids-file gone.txt
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Index file to change.", valueName: "index"))
     var index: String

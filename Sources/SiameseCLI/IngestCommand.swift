@@ -12,7 +12,7 @@ struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Embed an input into a PostgreSQL store; several workers (on one or many machines) can share one input.",
-        discussion: """
+        discussion: HelpText.reflow("""
         INPUT is read as `store import` reads it: JSON lines ({"id": "…", "text": "…", "metadata": {…}}), a CSV with a header (--id-column, --text-column, --metadata-columns), or plain text (one item per line). An item without an id (a JSONL line without the key, an empty CSV id field, any text line) gets its line number as id ("17"), so a rerun gives it the same id.
 
         The input is cut into chunks of --chunk-size items, registered once in the store's job table under the input file's SHA-256 and the chunk size. Each worker leases a free chunk (for --lease-seconds, renewed while it embeds), embeds it in batches, then writes its items and marks it done in one transaction. Run the same command on other machines (with the same file) to add workers. A worker killed at any moment loses nothing and duplicates nothing: its chunk's lease runs out and another worker (or a rerun) takes the chunk over; items are upserted by id. A rerun skips the chunks already done and says so; a worker ends when every chunk is done (it waits for chunks other workers hold, and takes over those whose lease runs out).
@@ -20,7 +20,7 @@ struct IngestCommand: ParsableCommand {
         Examples:
           siamese ingest --store postgres://me@db:5432/items --model all-MiniLM-L6-v2 --input items.jsonl
           siamese ingest --store postgres://me@db:5432/items --model all-MiniLM-L6-v2 --input tickets.csv --id-column ticket --text-column body
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("The store: postgres://USER@HOST:PORT/DATABASE.", valueName: "url")) var store: String

@@ -12,7 +12,7 @@ struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
         abstract: "Pre-train an encoder without labels: two augmented views of an item are its positive pair.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Inputs (--data): a text file (one sentence per line) for simcse; otherwise an IDX image file (MNIST / Fashion-MNIST layout, raw or .gz), a folder of
         images laid out as for `train` (labels ignored), or a .npy matrix of rows (--image HxW and
         --channels for images, --channels for sequences of channels × length values).
@@ -35,7 +35,7 @@ struct PretrainCommand: ParsableCommand {
           siamese pretrain --method simclr --data train-images-idx3-ubyte.gz --augment image --epochs 10 --output ssl-model
           siamese pretrain --method dino --data signatures.npy --augment sequence --channels 3 --epochs 20 --output sig-ssl
           siamese pretrain --method simcse --model all-MiniLM-L6-v2 --data sentences.txt --augment text --batch-size 64 --epochs 1 --output simcse-model
-        """
+        """)
     )
 
     @Option(help: "Method: simclr, byol, simsiam, barlow, vicreg, dino, or simcse (text).") var method: SelfSupervisedMethodOption

@@ -11,13 +11,13 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write an HTML report (ROC, DET, score histograms, threshold, per-group audit) for scored pairs.",
-        discussion: """
+        discussion: HelpText.reflow("""
         The CSV needs a header with a score column and a label column (1 = same, 0 = different). The threshold shown is, in order: --threshold or a rule flag; the calibration in --model DIR; otherwise the point nearest the equal-error rate. The page has no external resources (inline SVG), so it can be mailed or archived as it is. A summary goes to stdout (--format text, json or jsonl).
 
         Example:
           siamese report --scores test-pairs.csv --model sig-model --output report.html
           siamese report --scores pairs.csv --lower-is-same --target-far 0.001 --group-column region --output report.html --format json
-        """)
+        """))
 
     @OptionGroup var input: ScoredPairsOptions
     @OptionGroup var rule: ThresholdRuleOptions

@@ -9,7 +9,7 @@ struct RerankCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerank",
         abstract: "Score a query against candidate texts with a cross-encoder (both texts read together).",
-        discussion: """
+        discussion: HelpText.reflow("""
         MODEL is a folder saved by sentence-transformers' CrossEncoder (a BERT sequence classifier
         and its tokenizer). Each line of the candidates file is one candidate. The scores are the
         model's (after its activation: for one label, sigmoid unless the folder says otherwise);
@@ -18,7 +18,7 @@ struct RerankCommand: ParsableCommand {
         Examples:
           siamese rerank --model ce-folder --query "how do I compress files" --candidates hits.txt
           siamese rerank --model ce-folder --query "vector search" --candidates hits.txt --format json
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Cross-encoder folder.", valueName: "dir")) var model: String

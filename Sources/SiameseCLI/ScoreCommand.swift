@@ -10,14 +10,14 @@ struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score labelled pairs with a model: the score,label[,group] file that evaluate, calibrate and report read.",
-        discussion: """
+        discussion: HelpText.reflow("""
         PAIRS is a CSV file with a header, or JSON lines (.jsonl: one object per line, so texts may hold newlines), with the columns a, b and, when present, label (0/1 or true/false) and a group column (--group-column). Other names by --a-column, --b-column, --label-column. For a sentence-transformers folder a and b are texts (scored by cosine similarity, higher is same); for a Siamese model folder each is an inline JSON array of the model's feature columns or a .csv/.npy/.json file (looked up beside PAIRS first). Rows keep their order. With labels, the AUC and the equal-error rate are printed too.
 
         Examples:
           siamese score --model all-MiniLM-L6-v2 --pairs pairs.csv --output scores.csv
           siamese calibrate --scores scores.csv --eer --model all-MiniLM-L6-v2
           siamese score --model sig-model --pairs pairs.jsonl --group-column writer_group --output scores.csv --format json
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Model folder (Siamese or sentence-transformers), or a name found in $SIAMESE_MODELS or the Hugging Face cache.", valueName: "dir|name")) var model: String

@@ -11,13 +11,13 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Find the k nearest vectors of an index for each query.",
-        discussion: """
+        discussion: HelpText.reflow("""
         With --output, writes an int64 .npy of shape queries × k: the ids of each query's hits, best first (ids are the row numbers of the indexed matrix unless given at build time; -1 marks a missing hit when the index has fewer than k vectors). Without --output, or with --format json|jsonl, the hits go to stdout: text lines, one JSON array, or one JSON object per query ({"query":i,"ids":[…],"scores":[…]}; --json is --format jsonl). Scores: cosine/dot similarity, l2 squared distance. The time spent searching (loading excluded) goes to stderr.
 
         Example:
           siamese search --index x.hnsw --queries q.npy --k 10 --ef 128 --output ids.npy
           siamese search --index x.flat --queries q.npy --k 5 --format jsonl > hits.jsonl
-        """)
+        """))
 
     @Option(help: ArgumentHelp("Index file.", valueName: "index"))
     var index: String?

@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a model and an embedding store over HTTP (JSON API under /v1, web page at /).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Routes: POST /v1/embed, /v1/compare, /v1/verify, /v1/search, /v1/duplicates, /v1/items (upsert; API key),
         DELETE /v1/items (API key), GET /v1/items/{id}, /v1/models, /healthz, /readyz, /metrics, /openapi.json, /.
         Settings come from flags, then SIAMESE_* environment variables (SIAMESE_PORT, SIAMESE_MODEL, …), then the
@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
           siamese serve                                   # demo model, fresh store, http://127.0.0.1:8080/
           siamese serve --host 127.0.0.1 --port 8080 --model all-MiniLM-L6-v2 --store items.sqlite --api-key-file key.txt
           SIAMESE_PORT=9000 siamese serve --log-format json
-        """
+        """)
     )
 
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?

@@ -7,14 +7,14 @@ struct SiameseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siamese",
         abstract: "Build, evaluate and serve match/mismatch systems on Siamese networks.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Results go to stdout (--format text|json|jsonl where a command prints results), progress and timings to stderr. Exit status: 0 success, 1 failure (the message names the file, line and field), 2 usage error.
 
         Options can also come from the environment, SIAMESE_<COMMAND>_<OPTION> (SIAMESE_SEARCH_K=20, SIAMESE_INDEX_BUILD_EF_CONSTRUCTION=400), and from the JSON file named by SIAMESE_CONFIG, one section per command ({"search": {"k": 20}, "index build": {"hnsw": true}}); flags win over the environment, which wins over the file. serve reads SIAMESE_<SETTING> and the file's top-level keys or "serve" section (see siamese serve --help). SIAMESE_THREADS sets the kernel threads of every command.
 
         Example:
           siamese demo --output sig-model && siamese serve --model sig-model
-        """,
+        """),
         subcommands: [
             DemoCommand.self,
             TrainCommand.self,

@@ -13,12 +13,12 @@ struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Fill, inspect and export an embedding store (the SQLite file `siamese serve --store` serves).",
-        discussion: """
+        discussion: HelpText.reflow("""
         A store holds items (id, text, metadata) with the vectors of one model; `siamese search --store` and `siamese serve --store` read it.
 
         Example:
           siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input items.jsonl
-        """,
+        """),
         subcommands: [StoreImportCommand.self, StoreExportCommand.self, StoreStatsCommand.self, StoreReembedCommand.self]
     )
 }
@@ -83,14 +83,14 @@ struct StoreImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Embed items with a model and add them to a store (ids already there are replaced).",
-        discussion: """
+        discussion: HelpText.reflow("""
         INPUT is JSON lines (.jsonl: {"id": "…", "text": "…", "metadata": {…}} per line; for a Siamese model "text" holds an array of its feature columns instead), a CSV with a header (--id-column, --text-column, --metadata-columns), plain text (one item per line, its line number as id), or vectors already made by the model: a .npy matrix (rows × the model's dimension) with --ids (a text file, one id per line, or an int64 .npy); such items have no text, so `store reembed` cannot redo them. Ids are strings and must be unique in the input. Each batch is committed durably before the next; the store's search index is saved beside it (STORE.hnsw) at the end.
 
         Examples:
           siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input items.jsonl
           siamese store import --store tickets.sqlite --model all-MiniLM-L6-v2 --input tickets.csv --id-column ticket --text-column body --metadata-columns product,lang
           siamese store import --store items.sqlite --model all-MiniLM-L6-v2 --input vectors.npy --ids ids.txt
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Store: a SQLite file (created when missing) or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String
@@ -253,11 +253,11 @@ struct StoreExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a store's items out: JSON lines (id, text, metadata, vector) or a .npy matrix with an ids file.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Examples:
           siamese store export --store items.sqlite --output items.jsonl
           siamese store export --store items.sqlite --output vectors.npy --ids ids.txt
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Store: a SQLite file or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String
@@ -326,10 +326,10 @@ struct StoreStatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "How many items a store holds, of which model, and its size.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Example:
           siamese store stats --store items.sqlite --format json
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Store: a SQLite file or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String

@@ -14,7 +14,7 @@ struct StoreReembedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reembed",
         abstract: "Re-embed every item of a store with another model, then switch to it in one transaction.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Every item's text is embedded again with --model; the new vectors wait in a staging table, committed batch by batch, while the store keeps its old vectors (a `siamese serve` on it keeps answering, and upserts made meanwhile are re-embedded before the switch). The switch replaces all vectors and the store's model fingerprint at once; the search index beside the store (STORE.hnsw) is rebuilt for the new vectors. An interrupted run resumes where it stopped when run again with the same model. Items without text (imported as feature arrays) cannot be re-embedded: the command says which.
 
         On PostgreSQL (--store postgres://…) the new vectors wait in the store's staging table while every replica keeps searching and writing the old ones; the switch builds the new items table and its HNSW index and puts it in place of the old one in one transaction (writes wait for it, searches do not).
@@ -22,7 +22,7 @@ struct StoreReembedCommand: AsyncParsableCommand {
         Examples:
           siamese store reembed --store items.sqlite --model all-mpnet-base-v2
           siamese store reembed --store postgres://me@db:5432/items --model all-mpnet-base-v2
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Store: a SQLite file or postgres://USER@HOST:PORT/DATABASE.", valueName: "file|url")) var store: String

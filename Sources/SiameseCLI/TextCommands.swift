@@ -76,7 +76,7 @@ struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Fine-tune a sentence-transformers model (BERT or MPNet) on text pairs from JSONL.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Data (one JSON object per line, or a CSV with a header naming the same columns; in a CSV, a and b may stand for sentence1 and sentence2, so labelled pairs a,b,label train contrastive):
           mnrl, cached-mnrl, gist: {"anchor": "...", "positive": "...", "negative": "..."}   (negative optional)
           cosent, angle, cosine:   {"sentence1": "...", "sentence2": "...", "score": 0.8}
@@ -97,7 +97,7 @@ struct FineTuneCommand: ParsableCommand {
         Example:
           siamese finetune --model all-MiniLM-L6-v2 --data pairs.jsonl --loss mnrl --epochs 1 \\
                            --batch-size 32 --lr 2e-5 --output tuned
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("sentence-transformers model folder (or name) to start from.", valueName: "dir|name")) var model: String
@@ -220,13 +220,13 @@ struct TextBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text",
         abstract: "Throughput and single-sentence latency of a sentence-transformers model.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Loads the model, tokenises nothing ahead (tokenising is part of the measured work), runs
         one warm-up pass over the first 256 lines, then --repeats timed passes over the whole
         file (the best is reported) and --latency-runs single-sentence encodes of --sentence.
         With --json prints one object: sentences, tokens, seconds, sentences_per_second,
         latency_p50_ms, latency_p90_ms, threads, precision, kernels.
-        """
+        """)
     )
 
     @Option(help: "sentence-transformers model folder.") var model: String

@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a Siamese encoder on labelled items or pre-built pairs and triplets.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Inputs (--data, by extension): a labelled CSV with a header, every column but the label column a numeric feature; with --pairs, a CSV of pre-built pairs (columns a_*, b_* and a same/different label); .jsonl pairs {"a": [...], "b": [...], "label": 1} or triplets {"anchor": [...], "positive": [...], "negative": [...]}; a .npy feature matrix with --labels (int .npy or text); MNIST IDX files (--idx-images/--idx-labels, or --data IMAGES --labels LABELS); a folder with one subfolder of images per class, PGM/PPM, PNG or JPEG, mixed at will (size and channels from the images; use --encoder cnn). Malformed input stops with the file, line and field before training starts.
 
         Examples:
@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
           siamese train --data faces/ --encoder cnn --loss triplet --miner semi-hard --output faces-model
 
         Losses: contrastive, online-contrastive, triplet (random triplets, or --miner batch-all|batch-hard|semi-hard for in-batch mining, or --hard-negatives for offline mining), mnrl (in-batch negatives), bce (learned head); from pytorch-metric-learning, on labelled items with cosine similarity and pml's defaults (changed with --margin, --loss-scale, --loss-temperature, --loss-alpha, --loss-beta, --loss-base; a setting the loss does not read is refused): multi-similarity (alpha 2, beta 50, base 0.5; --miner multi-similarity adds its pair miner, epsilon 0.1), circle (m 0.4, gamma 80) and supcon (supervised contrastive / NT-Xent, temperature 0.1) in m-per-class batches; arcface (margin 28.6 degrees, scale 64), cosface (margin 0.35, scale 64) and proxy-anchor (margin 0.1, alpha 32) in shuffled batches, with one learnable vector per class trained and checkpointed beside the encoder (not part of the saved model). Pre-built pairs train with contrastive, online-contrastive, bce or cosine (a similarity score per pair, read from the label column); pre-built triplets with triplet. Checkpoints go to OUTPUT/checkpoints; running the same command again resumes from the newest one (only with the same data and settings: otherwise it stops and names --no-resume). The model folder is replaced whole (a kill leaves the old or the new model); a calibration.json made for the old weights is not kept.
-        """
+        """)
     )
 
     @OptionGroup var input: TrainDataOptions

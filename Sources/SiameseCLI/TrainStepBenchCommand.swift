@@ -8,11 +8,11 @@ struct TrainStepBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-step",
         abstract: "Time forward + backward + Adam on a 64→128→64→32 MLP (batch 128).",
-        discussion: """
+        discussion: HelpText.reflow("""
         Example:
           siamese bench train-step --threads 1 --json
         Prints the median and best step time over the measured steps.
-        """
+        """)
     )
 
     @OptionGroup var threading: ThreadsOption

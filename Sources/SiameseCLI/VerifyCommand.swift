@@ -12,7 +12,7 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Score two inputs with a model and decide same/different with its calibrated threshold.",
-        discussion: """
+        discussion: HelpText.reflow("""
         Inputs, for a Siamese model folder (siamese.json): a .csv file with a header and one row (columns picked by name), a .npy file (1-D, or 2-D with one row), a .json file (an array of numbers, or an object keyed by column name), or an inline JSON array such as '[0.1, 0.2]'. For a sentence-transformers folder (modules.json): the two texts themselves.
 
         The threshold is --threshold if given, otherwise the one in MODEL/calibration.json (written by `siamese calibrate --model` or `siamese demo --output`) when it was made for the model's current weights and score direction (a stale one is ignored with a warning); with neither, verify fails and says so. The exit status is 0 whatever the decision (read it from the output); 1 for a failure, 2 for a usage error.
@@ -22,7 +22,7 @@ struct VerifyCommand: ParsableCommand {
           siamese verify --model sig-model --a query.csv --b reference.csv
           siamese verify --model sig-model --a a.npy --b b.npy --format json
           siamese verify --model all-MiniLM-L6-v2 --a "A man is eating food." --b "A man eats." --threshold 0.7
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("Model folder: a Siamese model or a sentence-transformers model.", valueName: "dir")) var model: String
