@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import FileSupport
 import Foundation
 import NN
@@ -103,14 +104,21 @@ struct PretrainCommand: ParsableCommand {
         let summary = try trainer.fit(resume: !noResume)
         progress.finish()
         try ModelFolder(outputURL).save(model.network, featureColumns: TrainDataOptions.genericColumns(features.shape[1]), training: training)
-        formatting.emit(.object([("method", .string(viewMethod.rawValue)), ("steps", .int(summary.steps)),
-                                 ("steps_this_run", .int(summary.stepsThisRun)), ("seconds", .number(summary.seconds)),
-                                 ("steps_per_s", .number(summary.stepsPerSecond)),
-                                 ("epoch_losses", .array(summary.epochLosses.map { .number($0) })), ("output", .string(output))])) {
+        report(summary, method: viewMethod.rawValue)
+    }
+
+    /// Prints the run's summary (one JSON object with `--format json`): the method, `extra` fields
+    /// (JSON) and `detail` (text, after the method's name), steps, time, steps/s, epoch losses and
+    /// where the model went.
+    func report(_ summary: TrainingSummary, method: String, extra: [(String, JSONValue)] = [], detail: String = "") {
+        formatting.emit(.object([("method", .string(method))] + extra + [
+            ("steps", .int(summary.steps)), ("steps_this_run", .int(summary.stepsThisRun)), ("seconds", .number(summary.seconds)),
+            ("steps_per_s", .number(summary.stepsPerSecond)), ("epoch_losses", .array(summary.epochLosses.map { .number($0) })),
+            ("output", .string(output))])) {
             var lines: [String] = []
             if let from = summary.resumedFrom { lines.append("resumed from \(from.path)") }
-            lines.append(String(format: "pretrained %@: %d steps (%d this run) in %.2f s: %.1f steps/s; final epoch loss %.5f",
-                                viewMethod.rawValue, summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond,
+            lines.append(String(format: "pretrained %@%@: %d steps (%d this run) in %.2f s: %.2f steps/s; final epoch loss %.5f",
+                                method, detail, summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond,
                                 summary.epochLosses.last ?? .nan))
             lines.append("model written to \(output)")
             return lines.joined(separator: "\n")

@@ -47,17 +47,6 @@ extension PretrainCommand {
         progress.finish()
         encoder.isTraining = false
         try encoder.save(to: outputURL)
-        formatting.emit(.object([("method", .string("simcse")), ("sentences", .int(dataset.count)), ("steps", .int(summary.steps)),
-                                 ("steps_this_run", .int(summary.stepsThisRun)), ("seconds", .number(summary.seconds)),
-                                 ("steps_per_s", .number(summary.stepsPerSecond)),
-                                 ("epoch_losses", .array(summary.epochLosses.map { .number($0) })), ("output", .string(output))])) {
-            var lines: [String] = []
-            if let from = summary.resumedFrom { lines.append("resumed from \(from.path)") }
-            lines.append(String(format: "pretrained simcse on %d sentences: %d steps (%d this run) in %.2f s: %.2f steps/s; final epoch loss %.5f",
-                                dataset.count, summary.steps, summary.stepsThisRun, summary.seconds, summary.stepsPerSecond,
-                                summary.epochLosses.last ?? .nan))
-            lines.append("model written to \(output)")
-            return lines.joined(separator: "\n")
-        }
+        report(summary, method: "simcse", extra: [("sentences", .int(dataset.count))], detail: " on \(dataset.count) sentences")
     }
 }
